@@ -1,0 +1,238 @@
+"""The one configuration schema: ``config/digest.toml``.
+
+Every key is declared here with its type, default and a one-line doc.
+Loading validates the whole file and reports every problem at once.
+Paths in the file are relative to the file itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from digest.errors import ConfigError
+
+CONFIG_ENV = "DIGEST_CONFIG"
+DATABASE_ENV = "DIGEST_DATABASE_URL"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "digest.toml"
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"15m"``, ``"24h"``, ``"2d"`` → timedelta; raises ValueError otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration; write e.g. '15m', '24h' or '2d'")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+Duration = Annotated[str, Field(pattern=_DURATION.pattern)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SiteConfig(Section):
+    title: str = Field("Digest", description="Name of the newsletter, shown in mail and archive.")
+    base_url: str = Field("http://localhost:8000", description="Public URL of the web app (links).")
+    locale: Literal["nl", "en"] = Field("nl", description="Default locale of interface text.")
+    timezone: str = Field("Europe/Amsterdam", description="IANA zone for slots and dates.")
+    regions: Path = Field(Path("regions.toml"), description="The regions file.")
+    templates: Path | None = Field(None, description="Folder whose templates override ours.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
+        return value
+
+
+class StorageConfig(Section):
+    url: str = Field(
+        "sqlite:///../var/digest.db",
+        description="SQLAlchemy URL; relative SQLite paths are relative to this file.",
+    )
+
+
+class SourceConfig(Section):
+    name: str = Field(description="Short name of the source, used in logs.")
+    path: Path | None = Field(None, description="A file or folder of snapshots or feed files.")
+    url: str | None = Field(None, description="URL of a feed.")
+    kind: Literal["wire", "feed"] = Field("wire", description="Wire-text snapshots or RSS/Atom.")
+    every: Duration = Field("15m", description="How often `digest schedule` reads it.")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> SourceConfig:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of 'path' or 'url'")
+        return self
+
+
+class EditionConfig(Section):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Slug, e.g. 'ochtend'.")
+    title: str = Field(description="Title shown to readers, e.g. 'Ochtendeditie'.")
+    cron: str = Field("0 7 * * *", description="When the edition is due, in site timezone.")
+    window: Duration = Field("24h", description="Look-back of the first edition of this name.")
+    min_briefs: int = Field(1, ge=0, description="Skip the edition with fewer new briefs.")
+    note: Path | None = Field(None, description="Editor's note in Markdown for every edition.")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a five-field cron expression")
+        return value
+
+
+class OutboxConfig(Section):
+    dir: Path = Field(Path("../var/outbox"), description="Folder for .eml files.")
+
+
+class SmtpConfig(Section):
+    host: str = Field("localhost", description="SMTP server host.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    security: Literal["starttls", "ssl", "none"] = Field("starttls", description="TLS mode.")
+    username: str | None = Field(None, description="Login; password from DIGEST_SMTP_PASSWORD.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before a connection gives up.")
+
+
+class SendgridConfig(Section):
+    host: str = Field("https://api.sendgrid.com", description="API host (tests point it local).")
+    sandbox: bool = Field(False, description="Ask SendGrid to validate but not send.")
+    asm_group_id: int | None = Field(None, description="Unsubscribe group id, if any.")
+    batch_size: int = Field(1000, ge=1, le=1000, description="Personalizations per request.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before a request gives up.")
+
+
+class DeliveryConfig(Section):
+    backend: Literal["outbox", "smtp", "sendgrid"] = Field("outbox", description="Who sends.")
+    from_: str = Field(
+        "Digest <digest@example.org>", alias="from", description="From address of every mail."
+    )
+    reply_to: str | None = Field(None, description="Reply-To address, if any.")
+    unsubscribe_mailto: str | None = Field(None, description="mailto for List-Unsubscribe.")
+    send_empty: bool = Field(False, description="Mail subscribers whose regions have nothing new.")
+    max_retries: int = Field(5, ge=0, description="Retries of a 429/5xx before giving up.")
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)  # type: ignore[arg-type]
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)  # type: ignore[arg-type]
+    sendgrid: SendgridConfig = Field(default_factory=SendgridConfig)  # type: ignore[arg-type]
+
+
+class ArchiveConfig(Section):
+    dir: Path = Field(Path("../var/archive"), description="Folder of the static archive.")
+    base_url: str = Field("http://localhost:8000/archief", description="Canonical archive URL.")
+    per_page: int = Field(20, ge=1, description="Entries per index or region page.")
+
+
+class ScheduleConfig(Section):
+    misfire_grace: Duration = Field("6h", description="A missed slot this recent still runs.")
+    catch_up: Literal["latest", "none"] = Field("latest", description="Missed slots policy.")
+
+
+def _default_sources() -> list[SourceConfig]:
+    return [SourceConfig(name="seeds", path=Path("../seeds"))]
+
+
+def _default_editions() -> list[EditionConfig]:
+    return [EditionConfig(name="ochtend", title="Ochtendeditie")]
+
+
+class Config(Section):
+    site: SiteConfig = Field(default_factory=SiteConfig)  # type: ignore[arg-type]
+    storage: StorageConfig = Field(default_factory=StorageConfig)  # type: ignore[arg-type]
+    sources: list[SourceConfig] = Field(default_factory=_default_sources)
+    editions: list[EditionConfig] = Field(default_factory=_default_editions)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)  # type: ignore[arg-type]
+    archive: ArchiveConfig = Field(default_factory=ArchiveConfig)  # type: ignore[arg-type]
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)  # type: ignore[arg-type]
+    path: Path = Field(DEFAULT_CONFIG, exclude=True, description="The file this came from.")
+
+    @field_validator("editions")
+    @classmethod
+    def _unique_editions(cls, value: list[EditionConfig]) -> list[EditionConfig]:
+        names = [e.name for e in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"edition names must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config file, made absolute against the file's folder."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.site.timezone)
+
+    @property
+    def database_url(self) -> str:
+        url = os.environ.get(DATABASE_ENV) or self.storage.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and url != "sqlite:///:memory:":
+            raw = Path(url[len(prefix) :])
+            return prefix + str(self.resolve(raw))
+        return url
+
+    def edition(self, name: str | None) -> EditionConfig:
+        """The named edition, or the first one; raises ConfigError if unknown."""
+        if name is None:
+            return self.editions[0]
+        for edition in self.editions:
+            if edition.name == name:
+                return edition
+        known = ", ".join(e.name for e in self.editions)
+        raise ConfigError(str(self.path), [f"Config value 'editions': no edition {name!r}; known: {known}"])
+
+
+def _format_error(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key; check the spelling against the README"
+    return f"Config value '{where}': {message}"
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """The config file to use: the argument, then $DIGEST_CONFIG, then the default."""
+    chosen = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    return Path(chosen).resolve()
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    """Read and validate a ``digest.toml``; raise ConfigError naming every problem."""
+    path = config_path(explicit)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(str(path), ["file not found; pass --config or set DIGEST_CONFIG"]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot be read: {exc}"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    return config_from_dict(data, path)
+
+
+def config_from_dict(data: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Config:
+    """Validate an already-read mapping as if it came from ``path``."""
+    try:
+        return Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        raise ConfigError(str(path), [_format_error(e) for e in exc.errors()]) from exc

@@ -1,0 +1,117 @@
+"""Values that flow through the pipeline: parsed items and their JSON form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Kind = Literal["article", "brief"]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One news item as read from a source, before it meets the store.
+
+    ``published_at`` is the capture time minus the stated age (the latest
+    moment the item can have appeared); ``earliest`` is the earliest moment
+    the stated age allows ("1 uur geleden" means 60 to 119 minutes ago).
+    Both are ``None`` for undated items (lead articles, truncated briefs).
+    """
+
+    kind: Kind
+    title: str | None
+    dateline: str | None
+    agencies: tuple[str, ...]
+    text: str
+    published_at: datetime | None
+    section: str | None
+    source: str
+    earliest: datetime | None = None
+    url: str | None = None
+    regions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON shape of ``digest parse --json`` (see DESIGN.md)."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "dateline": self.dateline,
+            "agencies": list(self.agencies),
+            "text": self.text,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "section": self.section,
+            "regions": list(self.regions),
+            "countries": list(self.countries),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    """Something in a source that was kept but not fully understood."""
+
+    source: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """Items in source order plus the warnings raised while reading them."""
+
+    items: tuple[Item, ...]
+    warnings: tuple[ParseWarning, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One news story as the store knows it: the latest revision of an item
+    seen in one or more snapshots, with its reconciled publication time.
+
+    ``id`` is stable across runs and databases (derived from the dateline and
+    the opening words). ``updated_at`` is when a changed wording was last seen
+    (``None`` for a story never revised).
+    """
+
+    id: str
+    kind: Kind
+    title: str | None
+    dateline: str | None
+    agencies: tuple[str, ...]
+    text: str
+    published_at: datetime | None
+    section: str | None
+    source: str
+    first_seen: datetime
+    last_seen: datetime
+    updated_at: datetime | None = None
+    revisions: int = 1
+    regions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``digest briefs --json``: the keys of ``parse`` plus id and seen times."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "dateline": self.dateline,
+            "agencies": list(self.agencies),
+            "text": self.text,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "section": self.section,
+            "regions": list(self.regions),
+            "countries": list(self.countries),
+            "source": self.source,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "revisions": self.revisions,
+        }
