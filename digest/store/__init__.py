@@ -1,0 +1,138 @@
+"""The store: one SQLAlchemy engine over SQLite (default) or PostgreSQL.
+
+``open_store`` creates the database if needed and brings its schema to the
+latest Alembic revision, under a lock so that concurrent runs don't race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from digest.errors import StoreError
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_PG_LOCK_KEY = 0x6469676573  # "diges": one advisory lock for schema upgrades
+
+
+class Store:
+    """A handle on the database; ``begin()`` gives a transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database {self.describe()}: {exc.orig}") from exc
+
+    def describe(self) -> str:
+        """The URL without its password, safe for logs."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the settings digest relies on."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"storage url {url!r} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, ArgumentError) as exc:
+        raise StoreError(f"storage url {parsed!r}: {exc}") from exc
+
+
+def open_store(url: str) -> Store:
+    """Open (and create or migrate) the database at ``url``."""
+    engine = make_engine(url)
+    store = Store(engine)
+    try:
+        upgrade(store)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"database {store.describe()} cannot be opened: {exc}") from exc
+    return store
+
+
+def _alembic_config(conn: Connection) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _is_current(conn: Connection) -> bool:
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return MigrationContext.configure(conn).get_current_revision() == head
+
+
+@contextlib.contextmanager
+def _upgrade_lock(store: Store) -> Iterator[None]:
+    if store.dialect == "sqlite":
+        database = store.engine.url.database or ""
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with store.engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+            conn.commit()
+
+
+def upgrade(store: Store) -> None:
+    """Bring the schema to the newest revision; cheap when it already is."""
+    with store.engine.connect() as conn:
+        if _is_current(conn):
+            return
+    with _upgrade_lock(store), store.engine.begin() as conn:
+        if not _is_current(conn):
+            command.upgrade(_alembic_config(conn), "head")
