@@ -199,7 +199,9 @@ class Config(Section):
             if edition.name == name:
                 return edition
         known = ", ".join(e.name for e in self.editions)
-        raise ConfigError(str(self.path), [f"Config value 'editions': no edition {name!r}; known: {known}"])
+        raise ConfigError(
+            str(self.path), [f"Config value 'editions': no edition {name!r}; known: {known}"]
+        )
 
 
 def _format_error(error: Any) -> str:
@@ -222,7 +224,9 @@ def load_config(explicit: str | Path | None = None) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(str(path), ["file not found; pass --config or set DIGEST_CONFIG"]) from exc
+        raise ConfigError(
+            str(path), ["file not found; pass --config or set DIGEST_CONFIG"]
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), [f"cannot be read: {exc}"]) from exc
     except tomllib.TOMLDecodeError as exc:

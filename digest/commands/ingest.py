@@ -1,0 +1,113 @@
+"""``digest ingest`` and ``digest briefs``: fill the store and look into it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from digest import clock
+from digest.cli import App, pass_app
+from digest.ingest import FileReport, IngestReport, ingest_paths
+from digest.store.stories import list_stories
+
+
+def configured_paths(app: App) -> list[Path]:
+    """The file sources of the configuration (feeds are read by their own edge)."""
+    return [app.config.resolve(s.path) for s in app.config.sources if s.path and s.kind == "wire"]
+
+
+def run_ingest(
+    app: App, paths: list[Path], captured_at: datetime | None, show_progress: bool
+) -> IngestReport:
+    """Ingest ``paths`` into the app's store, classifying with the app's regions."""
+    annotate, fingerprint = app.classification
+    kwargs = {
+        "now": clock.now(),
+        "captured_at": clock.in_zone(captured_at, app.config.zone) if captured_at else None,
+        "annotate": annotate,
+        "classified_with": fingerprint,
+    }
+    if not show_progress:
+        return ingest_paths(app.store, paths, **kwargs)  # type: ignore[arg-type]
+    with click.progressbar(
+        length=0, label="ingest", file=click.get_text_stream("stderr"), show_pos=True
+    ) as bar:
+
+        def tick(_: FileReport) -> None:
+            bar.update(1)
+
+        return ingest_paths(app.store, paths, progress=tick, **kwargs)  # type: ignore[arg-type]
+
+
+def report_ingest(report: IngestReport, *, per_file: bool, strict: bool, quiet: bool) -> int:
+    """Print errors, warnings and the summary; the exit status of the run."""
+    for warning in report.warnings:
+        click.echo(f"digest: warning: {warning}", err=True)
+    for failed in report.failed:
+        click.echo(f"digest: error: {failed.error}", err=True)
+    if per_file:
+        for file_report in report.files:
+            click.echo(f"{file_report.path}: {file_report.status}")
+    if not quiet:
+        click.echo(report.summary())
+    failed = bool(report.failed) or (strict and bool(report.warnings))
+    return 1 if failed else 0
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--captured-at", type=clock.INSTANT, help="Capture time (default: file mtime).")
+@click.option("--per-file", is_flag=True, help="A line per file: new / known / updated / failed.")
+@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary line on success.")
+@pass_app
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    app: App,
+    paths: tuple[Path, ...],
+    captured_at: datetime | None,
+    per_file: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Store the briefs of snapshot files and folders (default: the configured sources).
+
+    Re-ingesting a snapshot changes nothing; a brief seen in several snapshots
+    is one story; a reworded brief is a new revision of its story.
+    """
+    chosen = list(paths) or configured_paths(app)
+    report = run_ingest(app, chosen, captured_at, show_progress=len(chosen) > 1 and not quiet)
+    ctx.exit(report_ingest(report, per_file=per_file, strict=strict, quiet=quiet))
+
+
+@click.command()
+@click.option("--since", type=clock.INSTANT, help="Only stories published since this time.")
+@click.option("--region", help="Only stories of this region id (e.g. groenland).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many stories.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def briefs(
+    app: App, since: datetime | None, region: str | None, limit: int | None, as_json: bool
+) -> None:
+    """List stored stories, newest first, one entry per story."""
+    if region is not None:
+        app.require_region(region)
+    since_at = clock.in_zone(since, app.config.zone) if since else None
+    found = list_stories(app.store, since=since_at, region=region)[:limit]
+    if as_json:
+        click.echo(json.dumps([s.to_json() for s in found], ensure_ascii=False, indent=2))
+        return
+    zone = app.config.zone
+    for story in found:
+        when = (
+            story.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if (story.published_at)
+            else "ongedateerd     "
+        )
+        place = story.dateline or story.title or ""
+        regions = f" [{', '.join(story.regions)}]" if story.regions else ""
+        click.echo(f"{story.id}  {when}  {place[:24]:<24}{regions}  {story.text[:60]}")

@@ -1,0 +1,169 @@
+"""Ingestion: sources → parse → classify → store, one file at a time.
+
+Each file is read, parsed and stored in its own transaction, so one bad file
+is reported by name and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from digest.errors import SourceError
+from digest.model import Item, Story
+from digest.parse import parse_snapshot
+from digest.sources import expand_paths, read_snapshot
+from digest.store import Store
+from digest.store.schema import stories
+from digest.store.stories import (
+    IngestCounts,
+    SnapshotMeta,
+    row_to_story,
+    store_items,
+    update_classification,
+)
+
+log = logging.getLogger(__name__)
+Annotate = Callable[[Item], Item]
+
+
+@dataclass
+class FileReport:
+    """The outcome of ingesting one file."""
+
+    path: Path
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "failed"
+        if self.counts.skipped_snapshot:
+            return "known"
+        return f"{self.counts.new} new, {self.counts.known} known, {self.counts.updated} updated"
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingest run, file by file."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.error]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for f in self.files for w in f.warnings]
+
+    def totals(self) -> IngestCounts:
+        total = IngestCounts()
+        for report in self.files:
+            total.add(report.counts)
+        return total
+
+    def summary(self) -> str:
+        t = self.totals()
+        return (
+            f"{len(self.files)} file(s): {t.new} new, {t.known} already known, "
+            f"{t.updated} updated, {len(self.failed)} failed"
+        )
+
+
+def ingest_file(
+    store: Store,
+    path: Path,
+    *,
+    now: datetime,
+    captured_at: datetime | None = None,
+    annotate: Annotate | None = None,
+    classified_with: str = "",
+) -> FileReport:
+    """Read, parse, classify and store one snapshot file; never raises SourceError."""
+    report = FileReport(path)
+    try:
+        snapshot = read_snapshot(path, captured_at)
+    except SourceError as exc:
+        report.error = str(exc)
+        return report
+    report.warnings.extend(snapshot.warnings)
+    result = parse_snapshot(snapshot.text, snapshot.captured_at, str(path))
+    report.warnings.extend(str(w) for w in result.warnings)
+    items = [annotate(item) for item in result.items] if annotate else list(result.items)
+    meta = SnapshotMeta(str(path), snapshot.checksum, snapshot.captured_at)
+    with store.begin() as conn:
+        report.counts = store_items(conn, meta, items, now)
+        if classified_with and report.counts.story_ids:
+            conn.execute(
+                stories.update()
+                .where(stories.c.id.in_(report.counts.story_ids))
+                .values(classified_with=classified_with)
+            )
+    return report
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    now: datetime,
+    captured_at: datetime | None = None,
+    annotate: Annotate | None = None,
+    classified_with: str = "",
+    progress: Callable[[FileReport], None] | None = None,
+) -> IngestReport:
+    """Ingest every file under ``paths``; bad files are reported, not raised."""
+    report = IngestReport()
+    for path in expand_paths(paths):
+        file_report = ingest_file(
+            store,
+            path,
+            now=now,
+            captured_at=captured_at,
+            annotate=annotate,
+            classified_with=classified_with,
+        )
+        if file_report.error:
+            log.debug("ingest failed: %s", file_report.error)
+        report.files.append(file_report)
+        if progress:
+            progress(file_report)
+    return report
+
+
+def story_as_item(story: Story) -> Item:
+    """A stored story as an item again, for re-classification."""
+    return Item(
+        kind=story.kind,
+        title=story.title,
+        dateline=story.dateline,
+        agencies=story.agencies,
+        text=story.text,
+        published_at=story.published_at,
+        section=story.section,
+        source=story.source,
+    )
+
+
+def reclassify(
+    store: Store, annotate: Annotate, classified_with: str, *, force: bool = False
+) -> int:
+    """Re-classify stories classified under another region config; returns the count."""
+    query = select(stories)
+    if not force:
+        query = query.where(stories.c.classified_with != classified_with)
+    with store.begin() as conn:
+        stale: Sequence[Story] = [row_to_story(r) for r in conn.execute(query)]
+        updates = []
+        for story in stale:
+            item = annotate(story_as_item(story))
+            updates.append((story.id, item.regions, item.countries))
+        return update_classification(conn, updates, classified_with)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from digest.errors import StoreError
+from digest.model import Item
+from digest.store import Store, open_store
+from digest.store.schema import snapshots, stories, story_revisions
+from digest.store.stories import SnapshotMeta, list_stories, store_items, story_revision_texts
+
+T0 = datetime(2026, 1, 21, 10, 0, tzinfo=UTC)
+TEXT = "Iran zegt dat het internet in het land deze week geleidelijk wordt hersteld na de protesten."
+
+
+def brief(text: str = TEXT, *, captured: datetime = T0, age_min: int = 60, span_min: int = 60,
+          dateline: str = "TEHERAN", regions: tuple[str, ...] = ("iran",)) -> Item:
+    latest = captured - timedelta(minutes=age_min)
+    return Item("brief", None, dateline, ("ANP", "AFP"), text, latest, "Buitenland", "s.txt",
+                earliest=latest - timedelta(minutes=span_min), regions=regions,
+                countries=("IR",))
+
+
+def put(store: Store, checksum: str, items: list[Item], captured: datetime = T0):  # type: ignore[no-untyped-def]
+    with store.begin() as conn:
+        return store_items(conn, SnapshotMeta(f"{checksum}.txt", checksum, captured), items, captured)
+
+
+def count(store: Store, table) -> int:  # type: ignore[no-untyped-def]
+    with store.begin() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_open_creates_schema_and_reopens_without_change(sqlite_store: Store, tmp_path: Path) -> None:
+    names = set(inspect(sqlite_store.engine).get_table_names())
+    assert {"stories", "story_revisions", "snapshots", "editions", "deliveries",
+            "subscribers", "edition_runs", "alembic_version"} <= names
+    again = open_store(str(sqlite_store.engine.url))
+    assert set(inspect(again.engine).get_table_names()) == names
+    again.close()
+
+
+def test_sqlite_store_uses_wal(sqlite_store: Store) -> None:
+    with sqlite_store.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    code = f"from digest.store import open_store; open_store({url!r}).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
+    errors = [p.communicate()[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+
+
+def test_bad_url_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="not a database URL"):
+        open_store("not a url")
+
+
+def test_new_items_become_stories_with_first_revision(store: Store) -> None:
+    counts = put(store, "a", [brief(), brief("Iets heel anders over Venezuela en Maduro.", dateline="CARACAS")])
+    assert (counts.new, counts.known, counts.updated) == (2, 0, 0)
+    assert count(store, stories) == 2
+    assert count(store, story_revisions) == 2
+
+
+def test_same_snapshot_twice_changes_nothing(store: Store) -> None:
+    put(store, "a", [brief()])
+    counts = put(store, "a", [brief()])
+    assert counts.skipped_snapshot and counts.known == 1 and counts.new == 0
+    assert count(store, stories) == 1
+    assert count(store, snapshots) == 1
+
+
+def test_same_brief_in_two_captures_is_one_story_with_reconciled_time(store: Store) -> None:
+    put(store, "a", [brief(captured=T0, age_min=60)])  # (08:00, 09:00]
+    later = T0 + timedelta(minutes=30)
+    counts = put(store, "b", [brief(captured=later, age_min=60)], later)  # (08:30, 09:30]
+    assert counts.known == 1 and counts.new == 0
+    [story] = list_stories(store)
+    assert story.published_at == T0 - timedelta(minutes=60)
+    assert story.first_seen == T0 and story.last_seen == later
+    with store.begin() as conn:
+        earliest = conn.execute(select(stories.c.earliest)).scalar_one()
+    assert earliest.replace(tzinfo=UTC) == T0 - timedelta(minutes=90)
+
+
+def test_reworded_brief_is_a_new_revision_and_latest_text_wins(store: Store) -> None:
+    put(store, "a", [brief()])
+    later = T0 + timedelta(hours=1)
+    reworded = TEXT.replace("deze week", "vanaf donderdag") + " Dat meldt staatsmedia."
+    counts = put(store, "b", [brief(reworded, captured=later, age_min=5)], later)
+    assert (counts.new, counts.updated) == (0, 1)
+    [story] = list_stories(store)
+    assert story.text == reworded
+    assert story.revisions == 2
+    assert story.updated_at == later - timedelta(minutes=5)
+    assert story.published_at == T0 - timedelta(minutes=60)
+    assert [t for _, t in story_revision_texts(store, story.id)] == [TEXT, reworded]
+
+
+def test_older_capture_ingested_late_does_not_overwrite_newer_text(store: Store) -> None:
+    reworded = TEXT.replace("deze week", "vanaf donderdag") + " Dat meldt staatsmedia."
+    put(store, "new", [brief(reworded, captured=T0 + timedelta(hours=1))], T0 + timedelta(hours=1))
+    put(store, "old", [brief(TEXT, captured=T0)], T0)
+    [story] = list_stories(store)
+    assert story.text == reworded and story.revisions == 2
+
+
+def test_story_ids_are_stable_across_databases(tmp_path: Path) -> None:
+    ids = []
+    for name in ("one", "two"):
+        store = open_store(f"sqlite:///{tmp_path / name}.db")
+        put(store, "a", [brief()])
+        ids.append([s.id for s in list_stories(store)])
+        store.close()
+    assert ids[0] == ids[1]
+
+
+def test_list_stories_filters_by_time_and_region_newest_first(store: Store) -> None:
+    put(store, "a", [
+        brief(age_min=10),
+        brief("Caracas meldt een stroomstoring in heel Venezuela vandaag.", dateline="CARACAS",
+              age_min=300, regions=("venezuela",)),
+    ])
+    assert [s.dateline for s in list_stories(store)] == ["TEHERAN", "CARACAS"]
+    assert [s.dateline for s in list_stories(store, region="venezuela")] == ["CARACAS"]
+    assert [s.dateline for s in list_stories(store, since=T0 - timedelta(hours=1))] == ["TEHERAN"]
