@@ -1,0 +1,42 @@
+# The two commands of the README, and the developer targets behind them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: install run test test-fast lint format bench i18n clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,bench]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the seeds: ingest, build the due edition, publish, deliver (outbox).
+run: $(STAMP)
+	$(BIN)/digest run
+
+## The whole test suite, with the system packages it needs (Chromium, PostgreSQL).
+test: $(STAMP)
+	bash .ci/system-deps.sh
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow and not browser"
+
+lint: $(STAMP)
+	$(BIN)/ruff check digest tests bench scripts
+	$(BIN)/ruff format --check digest tests bench scripts
+	$(BIN)/mypy digest
+
+format: $(STAMP)
+	$(BIN)/ruff format digest tests bench scripts
+	$(BIN)/ruff check --fix digest tests bench scripts
+
+bench: $(STAMP)
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf var build test-artifacts .pytest_cache .mypy_cache .ruff_cache
