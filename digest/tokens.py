@@ -78,7 +78,7 @@ class TokenSigner:
 
         ``email_of`` maps ids to current addresses: the token must match one.
         """
-        age = max_age or MAX_AGE[purpose]
+        age = max_age if max_age is not None else MAX_AGE[purpose]
         try:
             subscriber_id, hashed = self._serializer(purpose).loads(
                 token, max_age=int(age.total_seconds())
