@@ -1,0 +1,1 @@
+"""Test suite for digest (a package so that ``tests.support`` is importable)."""
