@@ -8,8 +8,9 @@ from digest.model import Item
 T0 = datetime(2026, 1, 21, 9, 0, tzinfo=UTC)
 
 
-def brief(text: str, dateline: str | None = "TEHERAN", at: datetime | None = T0,
-          title: str | None = None) -> Item:
+def brief(
+    text: str, dateline: str | None = "TEHERAN", at: datetime | None = T0, title: str | None = None
+) -> Item:
     return Item("brief", title, dateline, ("ANP",), text, at, "Buitenland", "s.txt")
 
 

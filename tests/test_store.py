@@ -15,20 +15,41 @@ from digest.store.schema import snapshots, stories, story_revisions
 from digest.store.stories import SnapshotMeta, list_stories, store_items, story_revision_texts
 
 T0 = datetime(2026, 1, 21, 10, 0, tzinfo=UTC)
-TEXT = "Iran zegt dat het internet in het land deze week geleidelijk wordt hersteld na de protesten."
+TEXT = (
+    "Iran zegt dat het internet in het land deze week geleidelijk wordt hersteld na de protesten."
+)
 
 
-def brief(text: str = TEXT, *, captured: datetime = T0, age_min: int = 60, span_min: int = 60,
-          dateline: str = "TEHERAN", regions: tuple[str, ...] = ("iran",)) -> Item:
+def brief(
+    text: str = TEXT,
+    *,
+    captured: datetime = T0,
+    age_min: int = 60,
+    span_min: int = 60,
+    dateline: str = "TEHERAN",
+    regions: tuple[str, ...] = ("iran",),
+) -> Item:
     latest = captured - timedelta(minutes=age_min)
-    return Item("brief", None, dateline, ("ANP", "AFP"), text, latest, "Buitenland", "s.txt",
-                earliest=latest - timedelta(minutes=span_min), regions=regions,
-                countries=("IR",))
+    return Item(
+        "brief",
+        None,
+        dateline,
+        ("ANP", "AFP"),
+        text,
+        latest,
+        "Buitenland",
+        "s.txt",
+        earliest=latest - timedelta(minutes=span_min),
+        regions=regions,
+        countries=("IR",),
+    )
 
 
 def put(store: Store, checksum: str, items: list[Item], captured: datetime = T0):  # type: ignore[no-untyped-def]
     with store.begin() as conn:
-        return store_items(conn, SnapshotMeta(f"{checksum}.txt", checksum, captured), items, captured)
+        return store_items(
+            conn, SnapshotMeta(f"{checksum}.txt", checksum, captured), items, captured
+        )
 
 
 def count(store: Store, table) -> int:  # type: ignore[no-untyped-def]
@@ -36,10 +57,20 @@ def count(store: Store, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_open_creates_schema_and_reopens_without_change(sqlite_store: Store, tmp_path: Path) -> None:
+def test_open_creates_schema_and_reopens_without_change(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
     names = set(inspect(sqlite_store.engine).get_table_names())
-    assert {"stories", "story_revisions", "snapshots", "editions", "deliveries",
-            "subscribers", "edition_runs", "alembic_version"} <= names
+    assert {
+        "stories",
+        "story_revisions",
+        "snapshots",
+        "editions",
+        "deliveries",
+        "subscribers",
+        "edition_runs",
+        "alembic_version",
+    } <= names
     again = open_store(str(sqlite_store.engine.url))
     assert set(inspect(again.engine).get_table_names()) == names
     again.close()
@@ -53,7 +84,9 @@ def test_sqlite_store_uses_wal(sqlite_store: Store) -> None:
 def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'race.db'}"
     code = f"from digest.store import open_store; open_store({url!r}).close()"
-    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)
+    ]
     errors = [p.communicate()[1].decode() for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
 
@@ -64,7 +97,11 @@ def test_bad_url_is_a_store_error() -> None:
 
 
 def test_new_items_become_stories_with_first_revision(store: Store) -> None:
-    counts = put(store, "a", [brief(), brief("Iets heel anders over Venezuela en Maduro.", dateline="CARACAS")])
+    counts = put(
+        store,
+        "a",
+        [brief(), brief("Iets heel anders over Venezuela en Maduro.", dateline="CARACAS")],
+    )
     assert (counts.new, counts.known, counts.updated) == (2, 0, 0)
     assert count(store, stories) == 2
     assert count(store, story_revisions) == 2
@@ -124,11 +161,19 @@ def test_story_ids_are_stable_across_databases(tmp_path: Path) -> None:
 
 
 def test_list_stories_filters_by_time_and_region_newest_first(store: Store) -> None:
-    put(store, "a", [
-        brief(age_min=10),
-        brief("Caracas meldt een stroomstoring in heel Venezuela vandaag.", dateline="CARACAS",
-              age_min=300, regions=("venezuela",)),
-    ])
+    put(
+        store,
+        "a",
+        [
+            brief(age_min=10),
+            brief(
+                "Caracas meldt een stroomstoring in heel Venezuela vandaag.",
+                dateline="CARACAS",
+                age_min=300,
+                regions=("venezuela",),
+            ),
+        ],
+    )
     assert [s.dateline for s in list_stories(store)] == ["TEHERAN", "CARACAS"]
     assert [s.dateline for s in list_stories(store, region="venezuela")] == ["CARACAS"]
     assert [s.dateline for s in list_stories(store, since=T0 - timedelta(hours=1))] == ["TEHERAN"]

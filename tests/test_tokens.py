@@ -24,7 +24,9 @@ def test_altered_token_is_refused() -> None:
 
 
 def test_token_from_another_key_is_refused() -> None:
-    forged = TokenSigner("another-secret-of-enough-length").make("unsubscribe", 7, "anna@example.nl")
+    forged = TokenSigner("another-secret-of-enough-length").make(
+        "unsubscribe", 7, "anna@example.nl"
+    )
     with pytest.raises(TokenError):
         SIGNER.read("unsubscribe", forged, EMAILS)
 

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.config import DEFAULT_CONFIG, config_from_dict, load_config, parse_duration
+from digest.errors import ConfigError
+
+
+def test_shipped_config_loads_with_paths_relative_to_it() -> None:
+    config = load_config(DEFAULT_CONFIG)
+    assert [e.name for e in config.editions] == ["ochtend", "avond"]
+    assert config.resolve(Path("../seeds")) == DEFAULT_CONFIG.parent.parent / "seeds"
+    assert config.database_url == f"sqlite:///{DEFAULT_CONFIG.parent.parent / 'var/digest.db'}"
+
+
+def test_environment_overrides_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert load_config(DEFAULT_CONFIG).database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_config_env_var_picks_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "digest.toml"
+    path.write_text('[site]\ntitle = "Elders"\n')
+    monkeypatch.setenv("DIGEST_CONFIG", str(path))
+    assert load_config().site.title == "Elders"
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    data = {
+        "site": {"timezone": "Mars/Olympus", "colour": "blue"},
+        "delivery": {"backend": "pigeon"},
+        "sources": [{"name": "x"}],
+        "editions": [{"name": "Ochtend!", "title": "t", "cron": "7 uur"}],
+    }
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(data, tmp_path / "digest.toml")
+    problems = info.value.problems
+    text = "\n".join(problems)
+    assert "Config value 'site.timezone': unknown time zone 'Mars/Olympus'" in text
+    assert "Config value 'site.colour': unknown key" in text
+    assert "Config value 'delivery.backend'" in text
+    assert "Config value 'sources.0': give exactly one of 'path' or 'url'" in text
+    assert "Config value 'editions.0.name'" in text
+    assert "Config value 'editions.0.cron': '7 uur' is not a five-field cron expression" in text
+    assert len(problems) == 6
+    assert str(tmp_path / "digest.toml") in str(info.value)
+
+
+def test_missing_and_broken_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[site\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_duplicate_edition_names_are_refused(tmp_path: Path) -> None:
+    editions = [{"name": "ochtend", "title": "a"}, {"name": "ochtend", "title": "b"}]
+    with pytest.raises(ConfigError, match="repeated: ochtend"):
+        config_from_dict({"editions": editions}, tmp_path / "d.toml")
+
+
+def test_unknown_edition_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="no edition 'middag'; known: ochtend, avond"):
+        load_config(DEFAULT_CONFIG).edition("middag")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15m", timedelta(minutes=15)),
+        ("24h", timedelta(hours=24)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("30s", timedelta(seconds=30)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+def test_bad_duration_says_how_to_write_one() -> None:
+    with pytest.raises(ValueError, match="write e.g. '15m'"):
+        parse_duration("een kwartier")
