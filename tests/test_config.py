@@ -84,5 +84,5 @@ def test_durations(text: str, expected: timedelta) -> None:
 
 
 def test_bad_duration_says_how_to_write_one() -> None:
-    with pytest.raises(ValueError, match="write e.g. '15m'"):
+    with pytest.raises(ValueError, match=r"write e\.g\. '15m'"):
         parse_duration("een kwartier")

@@ -27,8 +27,8 @@ def test_content_hash_depends_on_dateline() -> None:
 
 
 def test_reworded_brief_with_new_figures_is_a_revision() -> None:
-    old = "In Iran zijn volgens zijn kantoor in 2025 zeker 1500 doodstraffen uitgevoerd door het regime."
-    new = "In Iran zijn volgens zijn kantoor in 2025 zeker 1600 doodstraffen uitgevoerd door het regime, meldt Türk."
+    old = "In Iran zijn in 2025 zeker 1500 doodstraffen uitgevoerd door het regime."
+    new = "In Iran zijn in 2025 zeker 1600 doodstraffen uitgevoerd door het regime, meldt Türk."
     candidate = dedupe.Candidate("s1", "brief", "TEHERAN", None, T0, dedupe.signature(old))
     item = brief(new, at=T0 + timedelta(hours=2))
     assert dedupe.best_match(item, dedupe.signature(new), [candidate]) == candidate
