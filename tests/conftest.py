@@ -27,9 +27,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests by the real parts they use, so ``-m "not browser"`` etc. select them."""
+    """Mark tests by the real parts they use, so ``-m "not browser"`` etc. select them,
+    and run browser tests last: Playwright's sync API leaves its event loop marked as
+    running in the main thread, so ``asyncio.run`` fails in any test after it starts.
+    """
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         for fixture, mark in _MARK_BY_FIXTURE.items():
             if fixture in fixtures:
                 item.add_marker(mark)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
