@@ -1,0 +1,99 @@
+"""Translations and Babel formatting for one locale at a time.
+
+Interface text goes through gettext catalogs in ``digest/locale`` (compiled
+``.mo`` files are committed); dates, times and numbers through Babel with an
+explicit locale and zone on every call, never the process locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from digest.errors import DigestError
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+LOCALES: tuple[str, ...] = ("nl", "en")
+_JUST_NOW = timedelta(minutes=1)
+
+
+class LocaleError(DigestError):
+    """A locale was asked for that digest has no catalog for."""
+
+
+def check_locale(locale: str) -> str:
+    """``locale`` if digest has a catalog for it; else LocaleError naming the choices."""
+    if locale not in LOCALES:
+        raise LocaleError(f"locale {locale!r} is not supported; use one of: {', '.join(LOCALES)}")
+    return locale
+
+
+@cache
+def translations(locale: str) -> Translations:
+    """The compiled catalog for ``locale``; LocaleError if it is missing."""
+    check_locale(locale)
+    mo = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not mo.is_file():
+        raise LocaleError(f"{mo}: compiled catalog missing; run 'make i18n'")
+    with mo.open("rb") as handle:
+        return Translations(handle, domain=DOMAIN)
+
+
+def _local(value: datetime, zone: tzinfo | None) -> datetime:
+    return value.astimezone(zone) if zone is not None else value
+
+
+class Formatter:
+    """Babel formatting bound to one locale; each method takes the zone to show."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = Locale.parse(check_locale(locale))
+        self.gettext = translations(locale).gettext
+        self._cache: dict[tuple[Any, ...], str] = {}
+
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = make()
+        return found
+
+    def date(self, value: datetime, fmt: str = "full", zone: tzinfo | None = None) -> str:
+        """``woensdag 21 januari 2026`` (full), or a Babel pattern/width."""
+        local = _local(value, zone)
+        return self._cached(
+            ("d", local.date(), fmt), lambda: format_date(local, fmt, locale=self.locale)
+        )
+
+    def time(self, value: datetime, fmt: str = "short", zone: tzinfo | None = None) -> str:
+        """``07:00`` (nl) or ``7:00 AM`` (en)."""
+        local = _local(value, zone)
+        key = ("t", local.isoformat(), fmt)
+        return self._cached(key, lambda: format_time(local, fmt, locale=self.locale))
+
+    def date_time(self, value: datetime, fmt: str = "medium", zone: tzinfo | None = None) -> str:
+        local = _local(value, zone)
+        key = ("dt", local.isoformat(), fmt)
+        return self._cached(key, lambda: format_datetime(local, fmt, locale=self.locale))
+
+    def relative(self, value: datetime, reference: datetime) -> str:
+        """``15 minuten geleden`` relative to ``reference`` (the edition slot, not the clock)."""
+        delta = value - reference
+        if abs(delta) < _JUST_NOW:
+            return self.gettext("just now")
+        return self._cached(
+            ("r", delta),
+            lambda: format_timedelta(delta, add_direction=True, locale=self.locale),
+        )
+
+    def number(self, value: float) -> str:
+        """``3.700`` (nl) or ``3,700`` (en)."""
+        return format_decimal(value, locale=self.locale)

@@ -1,0 +1,174 @@
+"""Making untrusted text safe for each output, and the editor's note.
+
+Brief texts come from scraped pages: in HTML they are escaped by Jinja's
+autoescape; in Markdown :func:`md_escape` stops them from becoming markup;
+in plain text they are wrapped. :func:`clean_text` removes control
+characters and the personalisation marker characters from every string that
+reaches a template, so that content can never forge a marker.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import replace
+from urllib.parse import quote, urlsplit
+
+import markdown
+import nh3
+
+from digest.edition import Edition
+from digest.model import Story
+
+# Personalisation markers are MARK_OPEN + name + MARK_CLOSE (Unicode private
+# use characters); clean_text strips both from all content.
+MARK_OPEN = "\ue000"
+MARK_CLOSE = "\ue001"
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001]")
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_MD_INLINE = re.compile(r"([\\`*_\[\]])")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+~-]|\d+(?=[.)]))")
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_NOTE_TAGS = frozenset(
+    {"a", "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code"}
+    | {"pre", "h3", "h4", "hr"}
+)
+
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (CR becomes LF) or marker characters."""
+    return _UNSAFE_CHARS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def one_line(value: str) -> str:
+    """All whitespace (newlines included) collapsed to single spaces, trimmed."""
+    return " ".join(clean_text(value).split())
+
+
+def paragraphs(value: str) -> list[str]:
+    """The text's paragraphs (split at blank lines), each on one line."""
+    return [p for p in (one_line(part) for part in _BLANK_LINES.split(value)) if p]
+
+
+def md_escape(value: str) -> str:
+    """Inline text that both CommonMark and Python-Markdown show literally.
+
+    Backslash-escapes emphasis, code, link and escape characters; writes
+    ``<``, ``>`` and entity-like ``&`` as entities (Python-Markdown cannot
+    backslash-escape ``<``); escapes what would start a block at line start.
+    """
+    text = _MD_ENTITY.sub("&amp;", value)
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    lead, token = match.group(1), match.group(2)
+    if token.isdigit():
+        return lead + token + "\\"  # "2026." -> "2026\." (the next char is . or ))
+    if token == "~":
+        return lead + "&#126;"  # a CommonMark fence; Python-Markdown can't escape "~"
+    return lead + "\\" + token
+
+
+def md_paragraphs(value: str) -> str:
+    """Each paragraph escaped with :func:`md_escape`, blank lines between them."""
+    return "\n\n".join(md_escape(p) for p in paragraphs(value))
+
+
+def md_inline(value: str) -> str:
+    """One line of escaped Markdown (titles, datelines, names)."""
+    return md_escape(one_line(value))
+
+
+def md_url(url: str) -> str:
+    """A URL safe inside a Markdown link destination ``[text](URL)``."""
+    return quote(clean_text(url), safe="/:?&=#%@+,;~!$*'")
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is http(s) or mailto, else ``None`` (no javascript: or data:)."""
+    if not url:
+        return None
+    cleaned = one_line(url)
+    try:
+        scheme = urlsplit(cleaned).scheme.lower()
+    except ValueError:
+        return None
+    return cleaned if scheme in _SAFE_SCHEMES else None
+
+
+def wrap(value: str, width: int = 72, first: str = "", rest: str = "") -> str:
+    """Paragraphs wrapped at ``width``; ``first`` prefixes the first line, ``rest`` the others."""
+    out: list[str] = []
+    for number, para in enumerate(paragraphs(value)):
+        prefix = first if number == 0 else rest
+        out.append(
+            textwrap.fill(
+                para,
+                width=width,
+                initial_indent=prefix,
+                subsequent_indent=rest,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return f"\n{rest.rstrip()}\n".join(out)
+
+
+def html_block(fragment: str) -> str:
+    """Sanitised HTML as one Markdown HTML block (no blank line may end it early)."""
+    body = _BLANK_LINES.sub("\n", fragment.strip())
+    return f'<div class="note">\n{body}\n</div>'
+
+
+def note_to_html(note: str) -> str:
+    """The editor's Markdown note as sanitised HTML: no script, event handler or
+    javascript: link survives; links open as plain https/mailto links."""
+    raw = markdown.markdown(clean_text(note), output_format="html")
+    return nh3.clean(
+        raw,
+        tags=set(_NOTE_TAGS),
+        attributes={"a": {"href", "title"}},
+        url_schemes=set(_SAFE_SCHEMES),
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def clean_edition(edition: Edition) -> Edition:
+    """``edition`` with every string freed of control and marker characters."""
+    cleaned: dict[str, Story] = {}
+
+    def story(value: Story) -> Story:
+        if value.id not in cleaned:
+            cleaned[value.id] = _clean_story(value)
+        return cleaned[value.id]
+
+    sections = tuple(
+        replace(
+            s,
+            title=one_line(s.title),
+            briefs=tuple(replace(b, story=story(b.story)) for b in s.briefs),
+        )
+        for s in edition.sections
+    )
+    note = clean_text(edition.note_markdown) if edition.note_markdown else None
+    return replace(edition, title=one_line(edition.title), sections=sections, note_markdown=note)
+
+
+def _clean_story(story: Story) -> Story:
+    def opt(value: str | None) -> str | None:
+        return one_line(value) if value is not None else None
+
+    return replace(
+        story,
+        title=opt(story.title),
+        dateline=opt(story.dateline),
+        agencies=tuple(one_line(a) for a in story.agencies),
+        text=clean_text(story.text),
+        url=safe_url(story.url),
+    )
