@@ -1,0 +1,70 @@
+"""Datelines of wire items: ``PLACE (AGENCY[/AGENCY...]) - `` opening a paragraph.
+
+PLACE is upper case and may hold spaces, hyphens, dots, apostrophes,
+diacritics and slashes (``MEXICO-STAD``, ``ST. ANTON AM ARLBERG``,
+``'S-HERTOGENBOSCH``, ``TEHERAN/JERUZALEM``, ``GENÈVE``). The separator is a
+hyphen, en dash or em dash. Regional items may have no agency
+(``VLISSINGEN - ...``); to keep headlines such as ``PSV - Ajax`` out, a
+dateline without agency needs a place of at least three letters and a
+sentence of at least 20 characters after the dash.
+
+The place is returned as printed, except that typographic apostrophes and
+hyphens are folded to ASCII (``’S-HERTOGENBOSCH`` → ``'S-HERTOGENBOSCH``) so
+that one place has one spelling. Agencies are upper-cased.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+#: Upper-case letters (Latin, Greek, Cyrillic), for regex character classes.
+UPPER = "".join(
+    char for char in map(chr, [*range(0x41, 0x250), *range(0x370, 0x530)]) if char.isupper()
+)
+_APOSTROPHES = "'’‘`´ʼ"
+_HYPHENS = "-‐‑"
+_DASHES = "-‐‑–—‒―−"
+_WORD = (
+    rf"(?:[{_APOSTROPHES}][sStT](?=[{_HYPHENS} ])"  # 's-, 't (lower case in old names)
+    rf"|[{_APOSTROPHES}]?[{UPPER}][{UPPER}{_APOSTROPHES}.]*)"
+)
+_PLACE = rf"{_WORD}(?:(?: ?/ ?|[{_HYPHENS}]| ){_WORD})*"
+_AGENCY = r"[A-Z][A-Za-z0-9.]*"
+_AGENCIES = rf"{_AGENCY}(?:\s*[/,+&]\s*{_AGENCY})*"
+
+#: A dateline at the start of a (normalised) line; ``body`` is what follows it.
+DATELINE_PATTERN = (
+    rf"(?P<place>{_PLACE})(?:\s*\(\s*(?P<agencies>{_AGENCIES})\s*\)\s*|\s+)"
+    rf"[{_DASHES}](?P<gap>\s*)(?P<body>.*)"
+)
+DATELINE_RE = re.compile(DATELINE_PATTERN, re.DOTALL)
+_FOLD = str.maketrans({char: "'" for char in _APOSTROPHES} | {"‐": "-", "‑": "-"})
+_AGENCY_SPLIT = re.compile(r"\s*[/,+&]\s*")
+_MIN_PLACE_LETTERS = 3
+_MIN_BODY_WITHOUT_AGENCY = 20
+
+
+class Dateline(NamedTuple):
+    """A parsed dateline and the text after it."""
+
+    place: str
+    agencies: tuple[str, ...]
+    body: str
+
+
+def match_dateline(line: str) -> Dateline | None:
+    """The dateline opening ``line`` (already normalised), or None."""
+    match = DATELINE_RE.match(line)
+    if match is None:
+        return None
+    place, agencies, gap, body = match.group("place", "agencies", "gap", "body")
+    if agencies is None and not (gap and _plausible_without_agency(place, body)):
+        return None
+    names = tuple(name.upper() for name in _AGENCY_SPLIT.split(agencies)) if agencies else ()
+    return Dateline(place.translate(_FOLD), names, body)
+
+
+def _plausible_without_agency(place: str, body: str) -> bool:
+    letters = sum(char.isalpha() for char in place)
+    return letters >= _MIN_PLACE_LETTERS and len(body) >= _MIN_BODY_WITHOUT_AGENCY
