@@ -4,4 +4,6 @@ from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from digest.commands.build import build
+
+COMMANDS: list[click.Command] = [build]

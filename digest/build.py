@@ -1,0 +1,151 @@
+"""Building an edition: the edge between the store and the pure core.
+
+Reads the window's stories, groups them into an edition, records it (or
+returns the one already recorded for that slot) and writes the rendered
+files. ``digest build`` and ``digest run`` both come through here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from digest.config import Config, EditionConfig, parse_duration
+from digest.edition import Edition, RegionLike, edition_id, group_edition, skip_reason
+from digest.errors import DigestError
+from digest.render import RenderedEdition, make_environment, personalise, render_edition
+from digest.select import edition_window
+from digest.store import Store
+from digest.store.editions import (
+    load_edition,
+    previous_edition,
+    record_edition,
+    replace_edition,
+    window_stories,
+)
+
+Status = Literal["recorded", "existing", "rebuilt", "skipped"]
+SUFFIXES: tuple[str, ...] = ("html", "txt", "md")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """The edition of a slot and what building it did; ``skipped`` says why
+    an edition with too little news was neither recorded nor written."""
+
+    edition: Edition
+    status: Status
+    skipped: str | None = None
+
+
+def slot_of(at: datetime) -> datetime:
+    """The slot an instant falls in: edition ids have minute precision."""
+    return at.replace(second=0, microsecond=0)
+
+
+def read_note(config: Config, edition_config: EditionConfig, note: Path | None) -> str | None:
+    """The editor's note: ``--note FILE`` wins over ``[[editions]] note``."""
+    path = note or (config.resolve(edition_config.note) if edition_config.note else None)
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DigestError(f"{path}: editor's note cannot be read ({exc}); check the path") from exc
+
+
+def build_edition(
+    store: Store,
+    config: Config,
+    edition_config: EditionConfig,
+    regions: Sequence[RegionLike],
+    *,
+    at: datetime,
+    note_markdown: str | None = None,
+    rebuild: bool = False,
+) -> BuildResult:
+    """The edition of ``edition_config`` at ``at``: the recorded one if the
+    slot was built before (unless ``rebuild``), else a new one, recorded
+    unless :func:`digest.edition.skip_reason` says there is too little news."""
+    zone = config.zone
+    slot = slot_of(at.astimezone(zone))
+    if not rebuild:
+        found = load_edition(store, edition_id(edition_config.name, slot, zone))
+        if found is not None:
+            return BuildResult(found, "existing")
+    previous = previous_edition(store, edition_config.name, before=slot)
+    start, end = edition_window(
+        slot,
+        previous.window_end if previous else None,
+        parse_duration(edition_config.window),
+    )
+    edition = group_edition(
+        window_stories(store, start, end),
+        regions,
+        name=edition_config.name,
+        title=edition_config.title,
+        slot=slot,
+        window_start=start,
+        zone=zone,
+        note_markdown=note_markdown,
+    )
+    reason = skip_reason(edition, edition_config.min_briefs)
+    if reason is not None:
+        return BuildResult(edition, "skipped", reason)
+    if rebuild:
+        return BuildResult(replace_edition(store, edition), "rebuilt")
+    recorded = record_edition(store, edition)
+    return BuildResult(recorded, "recorded" if recorded is edition else "existing")
+
+
+def render_for_config(edition: Edition, config: Config, locale: str) -> RenderedEdition:
+    """``edition`` rendered with the configured templates and site settings."""
+    folders = [config.resolve(config.site.templates)] if config.site.templates else None
+    env = make_environment(folders, locale)
+    return render_edition(
+        edition,
+        locale=locale,
+        site_title=config.site.title,
+        base_url=config.site.base_url,
+        env=env,
+    )
+
+
+def output_stem(edition: Edition) -> str:
+    """``2026-01-21-ochtend``: the local date of the slot and the edition name."""
+    return f"{edition.local_slot:%Y-%m-%d}-{edition.name}"
+
+
+def write_outputs(rendered: RenderedEdition, stem: str, out_dir: Path, base_url: str) -> list[Path]:
+    """Write ``stem.html/.txt/.md`` atomically, links filled in as a preview
+    (no name; unsubscribe and preferences point at the site)."""
+    preview = personalise(rendered, name=None, unsubscribe_url=base_url, preferences_url=base_url)
+    contents = dict(zip(SUFFIXES, (preview.html, preview.text, preview.markdown), strict=True))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return [
+            _write_atomic(out_dir / f"{stem}.{suffix}", body) for suffix, body in contents.items()
+        ]
+    except OSError as exc:
+        raise DigestError(
+            f"{out_dir}: cannot write the edition files ({exc}); check --out"
+        ) from exc
+
+
+def _write_atomic(path: Path, body: str) -> Path:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,100 @@
+"""``digest build``: build (or fetch the recorded) edition and write its files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from digest import clock
+from digest.build import (
+    BuildResult,
+    build_edition,
+    output_stem,
+    read_note,
+    render_for_config,
+    write_outputs,
+)
+from digest.cli import App, pass_app
+from digest.i18n import LOCALES
+from digest.store.editions import edition_to_json
+
+DEFAULT_OUT = Path("../var/editions")
+
+
+@click.command("build")
+@click.argument("edition", required=False)
+@click.option("--at", type=clock.INSTANT, help="Edition time, ISO 8601 (default: now).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for <date>-<edition>.html/.txt/.md (default: var/editions).",
+)
+@click.option("--locale", type=click.Choice(LOCALES), help="Interface language (default: [site]).")
+@click.option(
+    "--note",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Editor's note in Markdown (overrides [[editions]] note).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the edition as JSON.")
+@click.option("--rebuild", is_flag=True, help="Replace the recorded edition if it was never sent.")
+@pass_app
+def build(
+    app: App,
+    edition: str | None,
+    at: datetime | None,
+    out: Path | None,
+    locale: str | None,
+    note: Path | None,
+    as_json: bool,
+    rebuild: bool,
+) -> None:
+    """Build EDITION (default: the first configured) for the slot --at and write it.
+
+    The window runs from the end of the previous recorded edition of that name
+    (or the configured look-back) to the edition time. A built edition is
+    recorded and immutable: building the same slot again gives it back.
+    """
+    config = app.config
+    edition_config = config.edition(edition)
+    instant = clock.in_zone(at, config.zone) if at else clock.now()
+    result = build_edition(
+        app.store,
+        config,
+        edition_config,
+        app.regions,
+        at=instant,
+        note_markdown=read_note(config, edition_config, note),
+        rebuild=rebuild,
+    )
+    files: list[Path] = []
+    if result.skipped is None:
+        rendered = render_for_config(result.edition, config, locale or config.site.locale)
+        target = out or config.resolve(DEFAULT_OUT)
+        files = write_outputs(rendered, output_stem(result.edition), target, config.site.base_url)
+    _report(result, files, as_json)
+
+
+def _report(result: BuildResult, files: list[Path], as_json: bool) -> None:
+    if as_json:
+        payload: dict[str, Any] = {
+            **edition_to_json(result.edition),
+            "status": result.status,
+            "skip_reason": result.skipped,
+            "files": [str(f) for f in files],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    edition = result.edition
+    if result.skipped is not None:
+        click.echo(f"digest: {result.skipped}; nothing written", err=True)
+        return
+    click.echo(
+        f"{edition.id}: {edition.story_count} stories in {len(edition.sections)} sections "
+        f"({result.status})"
+    )
+    for path in files:
+        click.echo(str(path))
