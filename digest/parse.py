@@ -10,7 +10,8 @@ That covers the layouts seen so far:
   glued to the next brief (``...tekst.\\n15 minuten geledenWASHINGTON (ANP) - ...``);
 * titled: a title line before each brief, blank lines between blocks;
 * list pages: a date line, an ``Editie`` line and a rubric line, then entries
-  titled ``ANP <titel>`` (the agency label is taken off the title).
+  titled ``ANP <titel>`` (the label is taken off the title; it gives the
+  agencies of an entry that has no dateline).
 
 A line outside any item is a title if the next thing is a dateline (the last
 such line wins, so repeated headlines collapse); otherwise it is page chrome
@@ -208,8 +209,9 @@ class _Parser:
             self.begin(dateline, line)
         elif self.open is not None:
             self.add_paragraph(self.open, text)
-        elif glued:
-            self.loose.append(_Loose(text, line, glued))
+        elif glued:  # glued to a time: content, unless unmistakably chrome
+            if not _is_chrome(text, inside=True):
+                self.loose.append(_Loose(text, line, glued))
         else:
             self.outside(text, line)
 
@@ -248,9 +250,9 @@ class _Parser:
             self.close(None, line, "dateline")
         else:
             title = self.title_from_loose()
-        title, label = self.split_label(title)
+        title, _label = self.split_label(title)  # the dateline's agencies are the ones printed
         body = [dateline.body] if dateline.body else []
-        self.open = _Draft(line, title, dateline.place, dateline.agencies or label, body)
+        self.open = _Draft(line, title, dateline.place, dateline.agencies, body)
 
     def steal_title(self, draft: _Draft) -> str | None:
         """An untimed item ending in a title-like line: that line titles the next item."""
