@@ -4,9 +4,10 @@ PLACE is upper case and may hold spaces, hyphens, dots, apostrophes,
 diacritics and slashes (``MEXICO-STAD``, ``ST. ANTON AM ARLBERG``,
 ``'S-HERTOGENBOSCH``, ``TEHERAN/JERUZALEM``, ``GENÈVE``). The separator is a
 hyphen, en dash or em dash. Regional items may have no agency
-(``VLISSINGEN - ...``); to keep headlines such as ``PSV - Ajax`` out, a
-dateline without agency needs a place of at least three letters and a
-sentence of at least 20 characters after the dash.
+(``VLISSINGEN - ...``); to keep headlines such as ``PSV - Ajax wint`` out, a
+dateline without agency needs a place of at least three letters and, after
+the dash, a sentence (closing punctuation) of at least 20 characters or any
+text over 120 characters.
 
 The place is returned as printed, except that typographic apostrophes and
 hyphens are folded to ASCII (``’S-HERTOGENBOSCH`` → ``'S-HERTOGENBOSCH``) so
@@ -43,6 +44,7 @@ _FOLD = str.maketrans({char: "'" for char in _APOSTROPHES} | {"‐": "-", "‑":
 _AGENCY_SPLIT = re.compile(r"\s*[/,+&]\s*")
 _MIN_PLACE_LETTERS = 3
 _MIN_BODY_WITHOUT_AGENCY = 20
+_LONG_BODY = 120  # a truncated regional brief has no full stop yet
 
 
 class Dateline(NamedTuple):
@@ -66,5 +68,8 @@ def match_dateline(line: str) -> Dateline | None:
 
 
 def _plausible_without_agency(place: str, body: str) -> bool:
-    letters = sum(char.isalpha() for char in place)
-    return letters >= _MIN_PLACE_LETTERS and len(body) >= _MIN_BODY_WITHOUT_AGENCY
+    """A place of three letters or more, then a sentence rather than the rest of a headline."""
+    if sum(char.isalpha() for char in place) < _MIN_PLACE_LETTERS:
+        return False
+    sentence = body.rstrip("\"'”’)").endswith((".", "!", "?", ":"))
+    return len(body) >= _MIN_BODY_WITHOUT_AGENCY and (sentence or len(body) > _LONG_BODY)
