@@ -91,7 +91,7 @@ class Formatter:
             return self.gettext("just now")
         return self._cached(
             ("r", delta),
-            lambda: format_timedelta(delta, add_direction=True, locale=self.locale),
+            lambda: format_timedelta(delta, threshold=1, add_direction=True, locale=self.locale),
         )
 
     def number(self, value: float) -> str:

@@ -30,6 +30,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 _MD_INLINE = re.compile(r"([\\`*_\[\]])")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+~-]|\d+(?=[.)]))")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 _NOTE_TAGS = frozenset(
     {"a", "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code"}
@@ -123,6 +124,23 @@ def html_block(fragment: str) -> str:
     """Sanitised HTML as one Markdown HTML block (no blank line may end it early)."""
     body = _BLANK_LINES.sub("\n", fragment.strip())
     return f'<div class="note">\n{body}\n</div>'
+
+
+def wrap_lines(value: str, width: int = 72) -> str:
+    """Each line wrapped on its own (for Markdown sources such as the editor's
+    note), list items indented under their marker."""
+    out: list[str] = []
+    for line in clean_text(value).splitlines():
+        marker = _LIST_ITEM.match(line)
+        hang = " " * len(marker.group(0)) if marker else ""
+        out.append(
+            textwrap.fill(
+                line, width, subsequent_indent=hang, break_long_words=False, break_on_hyphens=False
+            )
+            if line.strip()
+            else ""
+        )
+    return "\n".join(out)
 
 
 def note_to_html(note: str) -> str:

@@ -35,6 +35,7 @@ MARKERS: tuple[str, ...] = ("name", "unsubscribe_url", "preferences_url")
 _MARKER = re.compile(f"{markup.MARK_OPEN}({'|'.join(MARKERS)}){markup.MARK_CLOSE}")
 _EXTRA_BLANKS = re.compile(r"\n{3,}")
 _TRAILING = re.compile(r"[ \t]+\n")
+DAY_MONTH = "EEEE d MMMM"  # "dinsdag 20 januari": a date within the last days
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
 
 
@@ -129,6 +130,7 @@ def _filters(fmt: Formatter) -> dict[str, Callable[..., Any]]:
         "md_inline": markup.md_inline,
         "md_url": markup.md_url,
         "wrap_text": markup.wrap,
+        "wrap_lines": markup.wrap_lines,
         "html_block": markup.html_block,
         "safe_url": markup.safe_url,
     }
@@ -173,7 +175,7 @@ def _when(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
         return f"{clock} · {fmt.relative(published, edition.slot)}"
     if brief.band == "yesterday":
         return clock
-    return f"{fmt.date(published, 'EEEE d MMMM', zone)}, {clock}"
+    return f"{fmt.date(published, DAY_MONTH, zone)}, {clock}"
 
 
 def _formatter(env: jinja2.Environment) -> Formatter:
@@ -241,7 +243,8 @@ def _summary(edition: Edition, fmt: Formatter) -> str:
         text += catalog.ngettext(", %(num)s updated", ", %(num)s updated", updated) % {
             "num": fmt.number(updated)
         }
-    since = fmt.date_time(edition.window_start, "EEEE d MMMM, HH:mm", edition.zone)
+    start, zone = edition.window_start, edition.zone
+    since = f"{fmt.date(start, DAY_MONTH, zone)}, {fmt.time(start, 'short', zone)}"
     return text + " " + catalog.gettext("since %(time)s") % {"time": since} + "."
 
 

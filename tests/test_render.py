@@ -1,0 +1,453 @@
+"""Rendering: the environment, Babel filters, the three outputs, escaping and markers.
+
+Golden files live in tests/golden; regenerate them with ``DIGEST_UPDATE_GOLDEN=1``
+and review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from datetime import UTC, timedelta
+from html import unescape
+from pathlib import Path
+from xml.etree import ElementTree
+
+import html5lib
+import jinja2
+import markdown
+import pytest
+from playwright.sync_api import Page
+
+from digest.edition import Edition
+from digest.i18n import LocaleError
+from digest.markup import md_escape
+from digest.render import (
+    RenderedEdition,
+    RenderError,
+    make_environment,
+    personalise,
+    render_edition,
+    render_edition_body,
+)
+from tests.sample_edition import HOSTILE, NOTE, SLOT, sample_edition, story
+from tests.support.browser import save_screenshot
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("DIGEST_UPDATE_GOLDEN") == "1"
+NS = "{http://www.w3.org/1999/xhtml}"
+SITE = {"site_title": "Digest", "base_url": "https://digest.example.org"}
+LINKS = {
+    "unsubscribe_url": "https://digest.example.org/afmelden?t=abc&s=1",
+    "preferences_url": "https://digest.example.org/voorkeuren?t=abc",
+}
+
+
+def render(edition: Edition | None = None, locale: str = "nl") -> RenderedEdition:
+    return render_edition(edition or sample_edition(NOTE), locale=locale, **SITE)
+
+
+def personal(
+    edition: Edition | None = None, locale: str = "nl", name: str | None = "Anna"
+) -> RenderedEdition:
+    return personalise(render(edition, locale), name=name, **LINKS)
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"{path} missing; run with DIGEST_UPDATE_GOLDEN=1 to create it"
+    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+
+
+def parse_html(document: str) -> ElementTree.Element:
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=True)
+    return parser.parse(document)  # type: ignore[no-any-return]
+
+
+def local(tag: object) -> str:
+    """The tag name without namespace; "" for comments."""
+    return tag.removeprefix(NS) if isinstance(tag, str) else ""
+
+
+def text_of(element: ElementTree.Element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+# --- environment and filters -------------------------------------------------
+
+
+def test_environment_escapes_html_but_not_text() -> None:
+    env = make_environment()
+    assert env.from_string("{{ x }}").render(x="<b>") == "<b>"
+    html = env.get_template("partials/edition_body.html")
+    assert html.environment.autoescape is not False
+    assert env.autoescape("email/edition.html") is True  # type: ignore[operator]
+    assert env.autoescape("text/edition.txt") is False  # type: ignore[operator]
+
+
+def test_environment_is_strict_about_undefined_names() -> None:
+    with pytest.raises(jinja2.UndefinedError):
+        make_environment().from_string("{{ missing }}").render()
+
+
+def test_user_templates_override_package_templates(tmp_path: Path) -> None:
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "subject.txt").write_text("Eigen: {{ edition.title }}\n")
+    env = make_environment([tmp_path], "nl")
+    rendered = render_edition(sample_edition(), env=env, **SITE)
+    assert rendered.subject == "Eigen: Ochtendeditie"
+    assert "Groenland" in rendered.html  # the rest still comes from the package
+
+
+def test_broken_user_template_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "subject.txt").write_text("{{ edition.nope }}\n")
+    env = make_environment([tmp_path], "nl")
+    with pytest.raises(RenderError, match=r"email/subject\.txt"):
+        render_edition(sample_edition(), env=env, **SITE)
+
+
+def test_missing_template_folder_and_unknown_locale_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="does not exist"):
+        make_environment([tmp_path / "nope"])
+    with pytest.raises(LocaleError, match="'fr'"):
+        make_environment(locale="fr")
+
+
+def test_babel_filters_in_dutch_and_english() -> None:
+    template = (
+        "{{ t|format_date }} | {{ t|format_time }} | {{ (t - d)|relative_time(t) }} | "
+        "{{ t|relative_time(t) }} | {{ n|format_number }} | "
+        "{{ ngettext('%(num)s new brief', '%(num)s new briefs', 1) }} | "
+        "{{ ngettext('%(num)s new brief', '%(num)s new briefs', n, num=n|format_number) }}"
+    )
+    values = {"t": SLOT, "d": timedelta(minutes=15), "n": 3700}
+    nl = make_environment(locale="nl").from_string(template).render(values)
+    en = make_environment(locale="en").from_string(template).render(values)
+    assert nl == (
+        "woensdag 21 januari 2026 | 07:00 | 15 minuten geleden | zojuist | 3.700 | "
+        "1 nieuw bericht | 3.700 nieuwe berichten"
+    )
+    assert en == (
+        "Wednesday, January 21, 2026 | 7:00\u202fAM | 15 minutes ago | just now | 3,700 | "
+        "1 new brief | 3,700 new briefs"
+    )
+
+
+def test_dates_are_shown_in_the_edition_zone_not_the_values_zone() -> None:
+    env = make_environment()
+    edition = sample_edition()
+    utc = SLOT.astimezone(UTC)
+    assert env.from_string("{{ t|format_time }}").render(t=utc) == "06:00"
+    assert env.from_string("{{ t|format_time }}").render(edition=edition, t=utc) == "07:00"
+
+
+# --- the three outputs ---------------------------------------------------------
+
+
+def test_subject_and_preheader_summarise_the_edition() -> None:
+    rendered = render()
+    assert rendered.subject == "Ochtendeditie – woensdag 21 januari 2026"
+    assert rendered.preheader == "Groenland (4) · Iran (3) · Venezuela (2)"
+
+
+def test_subject_cannot_carry_line_breaks() -> None:
+    edition = replace(sample_edition(), title="Ochtend\r\nBcc: x@example.org\neditie")
+    subject = render(edition).subject
+    assert "\n" not in subject and "\r" not in subject
+    assert subject.startswith("Ochtend Bcc: x@example.org editie")
+
+
+def test_preheader_without_region_sections_counts_briefs() -> None:
+    only_other = sample_edition().for_regions(frozenset())
+    other = replace(only_other, sections=sample_edition().sections[-1:])
+    assert render(other).preheader == "4 berichten"
+
+
+def test_html_is_strict_html5_with_lang_headings_and_hidden_preheader() -> None:
+    rendered = personal()
+    root = parse_html(rendered.html)
+    assert root.get("lang") == "nl"
+    headings = [(local(e.tag), text_of(e)) for e in root.iter() if local(e.tag) in {"h1", "h2"}]
+    assert headings == [
+        ("h1", "Ochtendeditie"),
+        ("h2", "Groenland (4)"),
+        ("h2", "Iran (3)"),
+        ("h2", "Venezuela (2)"),
+        ("h2", "Overig (4)"),
+    ]
+    preheader = next(e for e in root.iter() if e.get("class") == "preheader")
+    assert text_of(preheader).startswith("Groenland (4) · Iran (3) · Venezuela (2)")
+    assert "display: none" in (preheader.get("style") or "")
+
+
+def test_every_element_in_the_body_has_inline_styles() -> None:
+    root = parse_html(personal().html)
+    body = next(e for e in root.iter() if local(e.tag) == "body")
+    unstyled = [
+        local(e.tag) + "." + (e.get("class") or "")
+        for e in body.iter()
+        if local(e.tag) not in {"", "tbody", "tr", "br"} and not e.get("style")
+    ]
+    assert unstyled == []
+
+
+def test_html_needs_no_external_resources_and_keeps_dark_and_mobile_rules() -> None:
+    html = personal().html
+    assert not re.search(r"\bsrc=|<link\b|@import|url\(", html)
+    assert '<meta name="color-scheme" content="light dark">' in html
+    style = re.search(r"<style>(.*?)</style>", html, re.S)
+    assert style is not None
+    assert "prefers-color-scheme: dark" in style.group(1)
+    assert "max-width: 620px" in style.group(1)
+    assert html.index('<meta charset="utf-8">') < 100
+
+
+def test_text_is_wrapped_at_72_and_separates_sections_and_briefs() -> None:
+    text = personal().text
+    assert max(len(line) for line in text.splitlines()) <= 72
+    assert "GROENLAND (4)" in text
+    assert text.count("=" * 72) == 2 * 4
+    assert "--- Afgelopen uur ---" in text
+    assert "* WASHINGTON (ANP) – Trump wil niets zeggen" in text
+    assert "  [06:45 · 15 minuten geleden]" in text
+
+
+def test_markdown_renders_to_the_same_headings_and_briefs_as_the_html() -> None:
+    rendered = personal()
+    from_md = parse_html(f"<!DOCTYPE html><title>t</title>{markdown.markdown(rendered.markdown)}")
+    mail = parse_html(rendered.html)
+
+    def outline(root: ElementTree.Element, brief_tag: set[str]) -> list[str]:
+        keep = {"h1", "h2", "h3", *brief_tag}
+        return [text_of(e) for e in root.iter() if local(e.tag) in keep and text_of(e)]
+
+    md_lines = outline(from_md, {"p"})
+    html_lines = outline(mail, {"p"})
+    briefs_md = [line for line in md_lines if " – " in line]
+    briefs_html = [line for line in html_lines if " – " in line]
+    assert briefs_md == briefs_html
+    headings = [e for e in html_lines if e in md_lines]
+    assert "Groenland (4)" in headings and "Afgelopen uur" in headings
+
+
+def test_lead_article_is_shown_with_its_title_and_paragraphs() -> None:
+    rendered = personal()
+    assert '<h3 class="brief-title"' in rendered.html
+    assert "### Rusland: 71 militairen gedood door Oekraïens offensief" in rendered.markdown
+    assert "Aan de Oekraïense kant zouden zeker 3700 doden" in rendered.text
+
+
+def test_updated_stories_are_marked() -> None:
+    rendered = personal()
+    assert "bijgewerkt</span>" in rendered.html
+    assert "[18:00 · bijgewerkt]" in rendered.text or "· bijgewerkt]" in rendered.text
+    assert "· bijgewerkt*" in rendered.markdown
+    assert "bijgewerkt" in render(locale="nl").html
+
+
+def test_english_locale_translates_the_interface_not_the_news() -> None:
+    rendered = personal(locale="en")
+    assert rendered.subject == "Ochtendeditie – Wednesday, January 21, 2026"
+    assert 'lang="en"' in rendered.html
+    for part in (rendered.html, rendered.text, rendered.markdown):
+        assert "Good morning Anna," in part
+        assert "Iran zegt dat het internet geleidelijk wordt hersteld." in part
+        assert "Goedemorgen" not in part and "Afmelden" not in part
+    assert "Past hour" in rendered.html and "Other (4)" in rendered.text.title() + rendered.markdown
+    assert "15 minutes ago" in rendered.text
+
+
+# --- untrusted text and markers -------------------------------------------------
+
+
+def hostile_edition() -> Edition:
+    bad = story("bad001", "<b>PLAATS</b>", HOSTILE, 5, ("iran",), url="javascript:alert(3)")
+    return sample_edition(extra=[bad])
+
+
+def assert_inert(root: ElementTree.Element) -> None:
+    tags = {local(e.tag) for e in root.iter()}
+    assert not tags & {"script", "img", "iframe", "object"}
+    for element in root.iter():
+        for attribute, value in element.attrib.items():
+            assert not attribute.startswith("on"), (element.tag, attribute)
+            assert "javascript:" not in value.lower(), (element.tag, attribute, value)
+
+
+def test_hostile_brief_is_inert_and_visible_in_html() -> None:
+    rendered = personal(hostile_edition())
+    root = parse_html(rendered.html)
+    assert_inert(root)
+    visible = text_of(root)
+    assert '<script>alert("x")</script> <img src=x onerror=alert(1)>' in visible
+    assert "{{ 7*7 }} {% if 1 %}ja{% endif %}" in visible
+    assert "<b>PLAATS</b>" in visible
+
+
+def test_hostile_brief_is_inert_and_visible_in_markdown() -> None:
+    source = personal(hostile_edition()).markdown
+    html = markdown.markdown(source)
+    root = parse_html(f"<!DOCTYPE html><title>t</title>{html}")
+    assert_inert(root)
+    visible = text_of(root)
+    assert '<script>alert("x")</script> <img src=x onerror=alert(1)>' in visible
+    assert "[klik](javascript:alert(1)) <javascript:alert(2)> {{ 7*7 }}" in visible
+    assert "*nadruk* _lijn_ `code` # kop & &amp;" in visible
+
+
+def test_hostile_markdown_is_inert_for_a_commonmark_parser_too() -> None:
+    markdown_it = pytest.importorskip(
+        "markdown_it", reason="markdown-it-py, the CommonMark reference used here, is absent"
+    )
+    html = markdown_it.MarkdownIt("commonmark").render(personal(hostile_edition()).markdown)
+    root = parse_html(f"<!DOCTYPE html><title>t</title>{html}")
+    assert_inert(root)
+    assert "*nadruk* _lijn_ `code` # kop & &amp;" in text_of(root)
+
+
+def test_hostile_brief_is_plain_in_text() -> None:
+    text = personal(hostile_edition()).text
+    flat = " ".join(text.split())
+    assert '<script>alert("x")</script> <img src=x onerror=alert(1)>' in flat
+    assert "javascript:alert(3)" not in text  # the unsafe source link is dropped
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- lijst",
+        "+ lijst",
+        "1. lijst",
+        "2026) jaar",
+        "# kop",
+        "> citaat",
+        "--- regel",
+        "~~~ fence",
+        "    code",
+    ],
+)
+def test_markdown_escape_blocks_line_start_constructs(line: str) -> None:
+    html = markdown.markdown(md_escape(line.strip()))
+    assert html.startswith("<p>") and html.endswith("</p>")
+    assert unescape(html[3:-4]) == line.strip()
+
+
+def test_content_cannot_forge_personalisation_markers() -> None:
+    rendered = personal(hostile_edition(), name="Anna")
+    for part in (rendered.html, rendered.text, rendered.markdown):
+        assert part.count("Anna") == 1
+        assert "\ue000" not in part and "\ue001" not in part
+    assert rendered.html.count("afmelden?t=abc") == 1
+
+
+def test_personalise_escapes_each_part_its_own_way() -> None:
+    rendered = personalise(
+        render(),
+        name='<b>"Jan" & Co</b>',
+        unsubscribe_url='https://x.example/u?a=1&b="2"',
+        preferences_url="mailto:redactie@example.org",
+    )
+    assert "Goedemorgen &lt;b&gt;&quot;Jan&quot; &amp; Co&lt;/b&gt;," in rendered.html
+    assert 'href="https://x.example/u?a=1&amp;b=&quot;2&quot;"' in rendered.html
+    assert 'Goedemorgen <b>"Jan" & Co</b>,' in rendered.text
+    assert 'Afmelden: https://x.example/u?a=1&b="2"' in rendered.text
+    md_html = markdown.markdown(rendered.markdown)
+    assert "&lt;b&gt;" in md_html and "<b>" not in md_html
+    assert 'href="https://x.example/u?a=1&amp;b=%222%22"' in md_html
+
+
+def test_personalise_without_a_name_greets_everyone() -> None:
+    rendered = personal(name=None)
+    assert "Goedemorgen," in rendered.html and "Goedemorgen," in rendered.text
+
+
+def test_personalise_refuses_script_urls() -> None:
+    with pytest.raises(RenderError, match="unsubscribe_url"):
+        personalise(
+            render(), name=None, unsubscribe_url="javascript:alert(1)", preferences_url="https://x"
+        )
+
+
+def test_editors_note_is_markdown_sanitised_everywhere() -> None:
+    note = (
+        "Hallo *lezers*. <script>alert(1)</script> <img src=x onerror=alert(2)>\n\n"
+        "[gevaar](javascript:alert(3)) [veilig](https://example.org/a) "
+        '<a href="java&#115;cript:alert(4)">x</a>'
+    )
+    rendered = personal(sample_edition(note))
+    root = parse_html(rendered.html)
+    assert_inert(root)
+    note_div = next(e for e in root.iter() if e.get("class") == "note")
+    assert local(next(iter(note_div)).tag) == "p"
+    assert any(e.get("href") == "https://example.org/a" for e in note_div.iter())
+    md_root = parse_html(f"<!DOCTYPE html><title>t</title>{markdown.markdown(rendered.markdown)}")
+    assert_inert(md_root)
+    assert "<em>lezers</em>" in markdown.markdown(rendered.markdown)
+
+
+def test_render_is_deterministic_and_uses_the_slot_not_the_clock() -> None:
+    assert render() == render()
+    later = replace(sample_edition(), slot=SLOT + timedelta(hours=1))
+    assert "1 uur geleden" in render(later).text
+
+
+# --- archive body -------------------------------------------------------------
+
+
+def test_archive_body_is_the_same_sections_without_inline_css_or_markers() -> None:
+    edition = sample_edition(NOTE)
+    body = render_edition_body(edition, locale="nl")
+    assert "style=" not in body and "\ue000" not in body
+    fragment = parse_html(f"<!DOCTYPE html><title>t</title>{body}")
+    mail = parse_html(personal(edition).html)
+
+    def briefs(root: ElementTree.Element) -> list[str]:
+        return [
+            text_of(e) for e in root.iter() if e.get("class") in {"brief-text", "section-title"}
+        ]
+
+    assert briefs(fragment) == briefs(mail)
+
+
+# --- golden files -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_golden_outputs(locale: str) -> None:
+    rendered = personal(locale=locale)
+    check_golden(f"sample-{locale}.html", rendered.html)
+    check_golden(f"sample-{locale}.txt", rendered.text)
+    check_golden(f"sample-{locale}.md", rendered.markdown)
+    check_golden(
+        f"sample-{locale}.body.html", render_edition_body(sample_edition(NOTE), locale=locale)
+    )
+
+
+# --- in a browser ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "width", "scheme"),
+    [("desktop", 1280, "light"), ("phone", 375, "light"), ("phone-dark", 375, "dark")],
+)
+def test_mail_in_chromium_fits_and_is_screenshotted(
+    page: Page, label: str, width: int, scheme: str
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    page.set_content(personal().html, wait_until="load")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{label}: {overflow}px wider than the viewport"
+    heading = page.locator("h2").first
+    assert heading.inner_text().startswith("Groenland")
+    font_size = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.brief-text')).fontSize)"
+    )
+    assert font_size >= 15
+    shot = save_screenshot(page, f"edition-mail-{label}")
+    assert shot.stat().st_size > 10_000
