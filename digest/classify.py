@@ -1,0 +1,319 @@
+"""Which countries an item is about, and which configured regions it belongs to.
+
+Pure: values in, values out. Every decision carries its evidence, so an
+editor can see why a brief landed where it did (``digest explain``).
+
+Scoring
+-------
+Each form the gazetteer finds (see ``digest.gazetteer``) and each region
+keyword is a piece of *evidence* with a weight:
+
+==========================  =====  ======  ========
+evidence                    body   title   dateline
+==========================  =====  ======  ========
+country name, city, place   2      3       1
+adjective, inhabitant       1      1.5     --
+region keyword              2      3       1
+==========================  =====  ======  ========
+
+- Seats of international bodies (Brussel, Genève, Straatsburg, Davos) weigh
+  half, wherever they appear, and never make a country on their own: a
+  GENÈVE dateline is where the UN sits, not what the brief is about.
+- The dateline says where a brief was filed, the text what it is about. A
+  dateline country that the title and body never mention counts only when
+  they name no other country or region (by name, city, place or keyword).
+  So a NUUK dateline alone makes a brief about Groenland, even with "de
+  Deense premier" in it, but ISTANBUL over a brief about Iran does not make
+  it Turkish.
+- A country's score is the sum of its evidence. The item is *about* every
+  country scoring at least 1 and at least a quarter of the strongest
+  country: in a long article about Russia one passing "Groenland" is not
+  enough, in a three-line brief a single "Groenlandse minister" is.
+- A region applies when nothing in its ``exclude`` list occurs, and the
+  evidence for its countries plus its keywords passes the same bar.
+
+``countries`` is ordered by score, strongest first, then by code; regions
+keep the order of the regions file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from digest.gazetteer import VENUE, Gazetteer, Hit, fold, load_gazetteer, trie_pattern
+from digest.model import Item
+from digest.regions import Region
+
+WEIGHTS = {"name": 2.0, "city": 2.0, "place": 2.0, "adjective": 1.0, "inhabitant": 1.0}
+KEYWORD_WEIGHT = 2.0
+TITLE_FACTOR = 1.5
+DATELINE_WEIGHT = 1.0
+VENUE_FACTOR = 0.5
+MIN_SCORE = 1.0
+PASSING_SHARE = 0.25
+_STRONG = frozenset({"name", "city", "place"})
+_WORD = re.compile(r"[^\W_]+")
+_GAP = re.compile(r"[ \-]{1,2}")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One piece of evidence: ``text`` as written, what it maps to, where, how much."""
+
+    text: str
+    kind: str  # name | adjective | inhabitant | city | place | blocker | keyword | exclude
+    target: str | None  # a country code, or a region id for keyword and exclude
+    where: str  # title | body | dateline
+    weight: float
+    note: str = ""
+    venue: bool = False  # a seat of international bodies: never enough on its own
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a region was chosen, its score and the reason in words."""
+
+    region: str
+    chosen: bool
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    countries: tuple[str, ...]
+    regions: tuple[str, ...]
+    scores: tuple[tuple[str, float], ...]  # every country with evidence, strongest first
+    matches: tuple[Match, ...]
+    verdicts: tuple[Verdict, ...]
+
+    def explain(self) -> str:
+        """The evidence and the verdicts as indented lines for a terminal."""
+        lines = ["  matches:"] if self.matches else ["  matches: none"]
+        for m in self.matches:
+            target = m.target or "-"
+            note = f"  ({m.note})" if m.note else ""
+            lines.append(
+                f"    {m.where:<8} {m.text!r:<24} → {target:<10} {m.kind:<10} {m.weight:g}{note}"
+            )
+        shown = ", ".join(f"{c} {s:g}" for c, s in self.scores if c in self.countries)
+        dropped = ", ".join(f"{c} {s:g}" for c, s in self.scores if c not in self.countries)
+        lines.append(
+            f"  countries: {shown or 'none'}" + (f"  (too weak: {dropped})" if dropped else "")
+        )
+        lines.append("  regions:")
+        for v in self.verdicts:
+            lines.append(
+                f"    {v.region:<12} {'chosen' if v.chosen else 'not chosen':<10} {v.reason}"
+            )
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "countries": list(self.countries),
+            "regions": list(self.regions),
+            "scores": dict(self.scores),
+            "matches": [dataclasses.asdict(m) for m in self.matches],
+            "verdicts": [dataclasses.asdict(v) for v in self.verdicts],
+        }
+
+
+class Classifier:
+    """Built once per region configuration; ``classify`` is then cheap and pure."""
+
+    def __init__(self, regions: Sequence[Region], gazetteer: Gazetteer | None = None) -> None:
+        self.regions = tuple(regions)
+        self.gazetteer = gazetteer or load_gazetteer()
+        self._members = {r.id: frozenset(r.countries) for r in self.regions}
+        self._keywords = PhraseMatcher((t, r.id) for r in self.regions for t in r.keywords)
+        self._excludes = PhraseMatcher((t, r.id) for r in self.regions for t in r.exclude)
+
+    def classify(self, item: Item) -> Classification:
+        matches = self._discount_dateline(self._evidence(item))
+        totals: dict[str, float] = {}
+        for m in matches:
+            if m.kind in WEIGHTS and m.target:
+                totals[m.target] = totals.get(m.target, 0.0) + m.weight
+        solid = {m.target for m in matches if m.kind in WEIGHTS and m.weight > 0 and not m.venue}
+        totals = {c: s for c, s in totals.items() if c in solid}
+        scores = tuple(
+            sorted(((c, s) for c, s in totals.items() if s > 0), key=lambda cs: (-cs[1], cs[0]))
+        )
+        top = scores[0] if scores else ("", 0.0)
+        floor = max(MIN_SCORE, PASSING_SHARE * top[1])
+        verdicts = tuple(self._verdict(r, matches, totals, floor, top) for r in self.regions)
+        return Classification(
+            countries=tuple(c for c, s in scores if s >= floor),
+            regions=tuple(v.region for v in verdicts if v.chosen),
+            scores=scores,
+            matches=tuple(matches),
+            verdicts=verdicts,
+        )
+
+    def annotate(self, item: Item) -> Item:
+        """The item with ``countries`` and ``regions`` filled in."""
+        result = self.classify(item)
+        return dataclasses.replace(item, countries=result.countries, regions=result.regions)
+
+    def explain(self, item: Item) -> str:
+        """A short heading for the item followed by ``Classification.explain``."""
+        head = " ".join(item.text.split()[:10])
+        place = f"{item.dateline} - " if item.dateline else ""
+        title = f"{item.title}\n  " if item.title else ""
+        return f"{title}{place}{head} ...\n{self.classify(item).explain()}"
+
+    def _evidence(self, item: Item) -> list[Match]:
+        found = self._dateline_evidence(item.dateline) if item.dateline else []
+        for where, text, factor in (("title", item.title, TITLE_FACTOR), ("body", item.text, 1.0)):
+            if text:
+                hits = self.gazetteer.find(text)
+                found.extend(_gazetteer_match(text, hit, where, factor) for hit in hits)
+                found.extend(self._phrases(text, where, KEYWORD_WEIGHT * factor))
+        return found
+
+    def _dateline_evidence(self, dateline: str) -> list[Match]:
+        found = []
+        for surface, term in self.gazetteer.place(dateline):
+            venue = bool(term.flags & VENUE)
+            weight = DATELINE_WEIGHT * (VENUE_FACTOR if venue else 1.0)
+            note = _note(venue)
+            found.append(Match(surface, term.kind, term.code, "dateline", weight, note, venue))
+        return found + self._phrases(dateline, "dateline", DATELINE_WEIGHT)
+
+    def _phrases(self, text: str, where: str, weight: float) -> list[Match]:
+        keywords = [Match(s, "keyword", r, where, weight) for s, r in self._keywords.find(text)]
+        excludes = [Match(s, "exclude", r, where, 0.0) for s, r in self._excludes.find(text)]
+        return keywords + excludes
+
+    def _discount_dateline(self, matches: list[Match]) -> list[Match]:
+        told = [m for m in matches if m.where != "dateline" and m.weight > 0]
+        mentioned = {m.target for m in told if m.kind in WEIGHTS}
+        out = []
+        for m in matches:
+            if m.where == "dateline" and m.kind in WEIGHTS and m.target not in mentioned:
+                elsewhere = [o for o in told if self._points_away(o, m.target)]
+                if elsewhere:
+                    note = f"dateline only; the text is about {elsewhere[0].text!r}"
+                    m = dataclasses.replace(m, weight=0.0, note=note)
+            out.append(m)
+        return out
+
+    def _points_away(self, match: Match, code: str | None) -> bool:
+        if match.kind == "keyword":
+            return code not in self._members.get(match.target or "", frozenset())
+        strong = match.kind in _STRONG and match.weight >= WEIGHTS[match.kind]
+        return strong and match.target != code
+
+    def _verdict(
+        self,
+        region: Region,
+        matches: list[Match],
+        totals: dict[str, float],
+        floor: float,
+        top: tuple[str, float],
+    ) -> Verdict:
+        excluded = [m for m in matches if m.kind == "exclude" and m.target == region.id]
+        if excluded:
+            return Verdict(
+                region.id, False, 0.0, f"excluded by {excluded[0].text!r} ({excluded[0].where})"
+            )
+        evidence = [m for m in matches if m.weight > 0 and _supports(m, region, totals)]
+        score = sum(m.weight for m in evidence)
+        if not evidence:
+            return Verdict(region.id, False, 0.0, "no evidence")
+        listed = "; ".join(
+            f"{m.text!r} → {m.target} {m.kind}, {m.where} {m.weight:g}" for m in evidence
+        )
+        if score < MIN_SCORE:
+            return Verdict(
+                region.id, False, score, f"score {score:g} below {MIN_SCORE:g}: {listed}"
+            )
+        if score < floor:
+            why = f"score {score:g} under a quarter of {top[0]} {top[1]:g}, mentioned in passing"
+            return Verdict(region.id, False, score, f"{why}: {listed}")
+        return Verdict(region.id, True, score, f"score {score:g}: {listed}")
+
+
+def _supports(match: Match, region: Region, totals: dict[str, float]) -> bool:
+    if match.kind == "keyword":
+        return match.target == region.id
+    return match.kind in WEIGHTS and match.target in region.countries and match.target in totals
+
+
+def _note(venue: bool, how: str = "exact") -> str:
+    notes = [how] if how != "exact" else []
+    if venue:
+        notes.append("seat of international bodies, half weight")
+    return ", ".join(notes)
+
+
+def _gazetteer_match(text: str, hit: Hit, where: str, factor: float) -> Match:
+    term = hit.term
+    venue = bool(term.flags & VENUE)
+    weight = WEIGHTS.get(term.kind, 0.0) * factor * (VENUE_FACTOR if venue else 1.0)
+    note = "not a country" if term.code is None else _note(venue, hit.how)
+    return Match(text[hit.start : hit.end], term.kind, term.code, where, weight, note, venue)
+
+
+class PhraseMatcher:
+    """Finds configured phrases (keywords, exclude terms) in text.
+
+    A phrase matches whole words, case and accents folded, words joined by
+    spaces or hyphens, with an optional possessive ``s``; ``Chavist*`` matches
+    every word starting with ``chavist``.
+    """
+
+    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
+        self._entries: dict[str, list[tuple[tuple[str, ...], bool, str, str]]] = {}
+        for phrase, payload in phrases:
+            star = phrase.endswith("*")
+            words = tuple(_WORD.findall(fold(phrase.rstrip("*"))))
+            if words:
+                self._entries.setdefault(words[0], []).append((words[1:], star, phrase, payload))
+        for entries in self._entries.values():
+            entries.sort(key=lambda e: -len(e[0]))
+        self._pattern = (
+            re.compile(r"(?<![^\W_])(?:" + trie_pattern(set(self._entries)) + r")[^\W_]*")
+            if self._entries
+            else None
+        )
+
+    def find(self, text: str) -> list[tuple[str, str]]:
+        """(surface, payload) for every phrase in ``text``."""
+        if self._pattern is None:
+            return []
+        folded = fold(text)
+        found = []
+        for match in self._pattern.finditer(folded):
+            end = self._match_at(folded, match)
+            if end is not None:
+                found.append((text[match.start() : end[0]], end[1]))
+        return found
+
+    def _match_at(self, folded: str, match: re.Match[str]) -> tuple[int, str] | None:
+        word = match.group()
+        for n in range(len(word), 0, -1):
+            for rest, star, _phrase, payload in self._entries.get(word[:n], ()):
+                if not rest and (star or word in (word[:n], word[:n] + "s")):
+                    return match.end(), payload
+                end = _follow(folded, match.end(), rest, star) if rest and n == len(word) else None
+                if end is not None:
+                    return end, payload
+        return None
+
+
+def _follow(folded: str, pos: int, rest: tuple[str, ...], star: bool) -> int | None:
+    """End of the words ``rest`` after ``pos``; with ``star`` the last may run on."""
+    for word in rest:
+        gap = _GAP.match(folded, pos)
+        if gap is None or not folded.startswith(word, gap.end()):
+            return None
+        pos = gap.end() + len(word)
+    tail = _WORD.match(folded, pos)
+    if tail is None:
+        return pos
+    return tail.end() if star or tail.group() == "s" else None

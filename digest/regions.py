@@ -1,0 +1,153 @@
+"""The regions an editor configures in ``regions.toml``.
+
+A region groups briefs in an edition: one section per region, in the order
+of the file, then "Overig". Each ``[[regions]]`` table has:
+
+- ``id``: slug used in JSON and URLs (``groenland``), lower case, digits, hyphens;
+- ``name``: the heading readers see (``Groenland``);
+- ``countries``: ISO 3166-1 alpha-2 codes; an item about one of them belongs;
+- ``keywords``: people, institutions or places that imply the region
+  (``Maduro``); a trailing ``*`` matches any word that starts with the rest;
+- ``exclude``: terms that keep an item out of the region whatever else matched.
+
+A region needs countries or keywords. Loading reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digest.errors import ConfigError
+
+FIELDS = ("id", "name", "countries", "keywords", "exclude")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_WORDLIKE = re.compile(r"[^\W_]")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One configured region; ``countries`` upper-case ISO codes."""
+
+    id: str
+    name: str
+    countries: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def load_regions(path: Path, known_countries: Iterable[str] | None = None) -> tuple[Region, ...]:
+    """Read and validate a regions file; raise ConfigError listing every problem.
+
+    ``known_countries`` defaults to the codes of the shipped gazetteer.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            str(path), ["file not found; create it or point [site] regions at another file"]
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot be read: {exc}"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    return regions_from_dict(data, path, known_countries)
+
+
+def regions_from_dict(
+    data: Mapping[str, Any], path: Path, known_countries: Iterable[str] | None = None
+) -> tuple[Region, ...]:
+    """Validate an already-read mapping as if it came from ``path``."""
+    if known_countries is None:
+        from digest.gazetteer import load_gazetteer
+
+        known_countries = load_gazetteer().countries
+    known = frozenset(known_countries)
+    problems = [f"Config value '{k}': unknown key; the file holds only [[regions]]" for k in data]
+    problems = [p for p, k in zip(problems, data, strict=True) if k != "regions"]
+    tables = data.get("regions", [])
+    if not isinstance(tables, list):
+        problems.append("Config value 'regions': must be a list of [[regions]] tables")
+        tables = []
+    regions: list[Region] = []
+    seen: dict[str, int] = {}
+    for index, table in enumerate(tables):
+        region, found = _region(index, table, known)
+        problems.extend(found)
+        if region is not None and region.id in seen:
+            problems.append(
+                f"Config value 'regions[{index}].id': duplicate id {region.id!r} "
+                f"(also regions[{seen[region.id]}]); give each region its own id"
+            )
+        elif region is not None:
+            seen[region.id] = index
+            regions.append(region)
+    if problems:
+        raise ConfigError(str(path), problems)
+    return tuple(regions)
+
+
+def _region(index: int, table: Any, known: frozenset[str]) -> tuple[Region | None, list[str]]:
+    where = f"regions[{index}]"
+    if not isinstance(table, dict):
+        return None, [f"Config value '{where}': must be a table with id, name and countries"]
+    label = f" (region {table['id']!r})" if isinstance(table.get("id"), str) else ""
+    problems = [
+        f"Config value '{where}.{k}': unknown key{label}; use one of {', '.join(FIELDS)}"
+        for k in table
+        if k not in FIELDS
+    ]
+    region_id = _text(table, "id", where, label, problems)
+    if region_id is not None and not _ID.match(region_id):
+        problems.append(
+            f"Config value '{where}.id': {region_id!r} is not a valid id; "
+            "use lower-case letters, digits and hyphens, e.g. 'groenland'"
+        )
+    name = _text(table, "name", where, label, problems)
+    countries = tuple(c.upper() for c in _texts(table, "countries", where, label, problems))
+    for code in countries:
+        if code not in known:
+            problems.append(
+                f"Config value '{where}.countries': unknown country code {code!r}{label}; "
+                "use an ISO 3166-1 alpha-2 code such as 'GL'"
+            )
+    keywords = _texts(table, "keywords", where, label, problems)
+    exclude = _texts(table, "exclude", where, label, problems)
+    for field, terms in (("keywords", keywords), ("exclude", exclude)):
+        problems.extend(
+            f"Config value '{where}.{field}': {term!r} has no letters or digits{label}"
+            for term in terms
+            if not _WORDLIKE.search(term)
+        )
+    if not countries and not keywords:
+        problems.append(f"Config value '{where}': empty region{label}; give countries or keywords")
+    if problems or region_id is None or name is None:
+        return None, problems
+    return Region(region_id, name, countries, keywords, exclude), problems
+
+
+def _text(
+    table: dict[str, Any], field: str, where: str, label: str, problems: list[str]
+) -> str | None:
+    value = table.get(field)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    reason = "is required" if value is None else "must be a non-empty string"
+    problems.append(f"Config value '{where}.{field}': {reason}{label}")
+    return None
+
+
+def _texts(
+    table: dict[str, Any], field: str, where: str, label: str, problems: list[str]
+) -> tuple[str, ...]:
+    value = table.get(field, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(
+            f"Config value '{where}.{field}': must be a list of non-empty strings{label}"
+        )
+        return ()
+    return tuple(v.strip() for v in value)
