@@ -5,5 +5,7 @@ from __future__ import annotations
 import click
 
 from digest.commands.build import build
+from digest.commands.explain import explain
+from digest.commands.parse import parse
 
-COMMANDS: list[click.Command] = [build]
+COMMANDS: list[click.Command] = [build, explain, parse]
