@@ -6,6 +6,5 @@ import click
 
 from digest.commands.build import build
 from digest.commands.explain import explain
-from digest.commands.parse import parse
 
-COMMANDS: list[click.Command] = [build, explain, parse]
+COMMANDS: list[click.Command] = [build, explain]
