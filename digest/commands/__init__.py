@@ -6,5 +6,6 @@ import click
 
 from digest.commands.build import build
 from digest.commands.explain import explain
+from digest.commands.parse import parse
 
-COMMANDS: list[click.Command] = [build, explain]
+COMMANDS: list[click.Command] = [build, explain, parse]
