@@ -30,7 +30,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from digest.errors import DigestError
+from digest.errors import DigestError, StoreError
 from digest.slots import Slot
 from digest.store import Store
 from digest.store.schema import as_utc, edition_runs
@@ -114,8 +114,9 @@ def list_claims(store: Store, edition: str | None = None) -> list[Claim]:
         return [_to_claim(row) for row in conn.execute(query)]
 
 
-def _insert_ignoring_conflict(store: Store, values: dict[str, Any]) -> bool:
+def _insert_ignoring_conflict(store: Store, claim: Claim) -> bool:
     dialect = postgresql if store.dialect == "postgresql" else sqlite
+    values = {c.name: getattr(claim, c.name) for c in edition_runs.columns}
     insert = dialect.insert(edition_runs).values(**values).on_conflict_do_nothing()
     # RETURNING rather than rowcount, which some drivers leave at -1 here.
     with store.begin() as conn:
@@ -134,20 +135,12 @@ def claim_slot(
     """Claim ``slot`` for ``owner``; take over a failed or stale claim (or, with
     ``force``, a finished one). A live claim of another run is never taken."""
     now = now.astimezone(UTC)
-    values = {
-        "slot_key": slot.key,
-        "edition_name": slot.edition,
-        "slot": slot.at.astimezone(UTC),
-        "status": "running",
-        "owner": owner,
-        "claimed_at": now,
-        "heartbeat_at": now,
-    }
-    if _insert_ignoring_conflict(store, values):
-        return ClaimOutcome(True, Claim(**values))
+    mine = Claim(slot.key, slot.edition, slot.at.astimezone(UTC), "running", owner, now, now)
+    if _insert_ignoring_conflict(store, mine):
+        return ClaimOutcome(True, mine)
     existing = get_claim(store, slot.key)
-    if existing is None:  # deleted between our insert and read: try once more
-        return claim_slot(store, slot, owner, now=now, lease=lease, force=force)
+    if existing is None:  # rows are never deleted; a vanished one is a store fault
+        raise StoreError(f"slot {slot.key}: claim neither inserted nor found; check the database")
     takeable = existing.status == "failed" or existing.is_stale(now, lease)
     if not (takeable or (force and existing.status in FINISHED)):
         return ClaimOutcome(False, existing)
@@ -168,9 +161,7 @@ def _take_over(store: Store, old: Claim, owner: str, now: datetime) -> ClaimOutc
     )
     with store.begin() as conn:
         took = conn.execute(swap).first() is not None
-    current = get_claim(store, old.slot_key)
-    assert current is not None  # rows are never deleted while a run looks at them
-    return ClaimOutcome(took, current, old if took else None)
+    return ClaimOutcome(took, _require(store, old.slot_key), old if took else None)
 
 
 def _update_own(store: Store, claim: Claim, **values: Any) -> Claim:
@@ -187,9 +178,14 @@ def _update_own(store: Store, claim: Claim, **values: Any) -> Claim:
                 f"slot {claim.slot_key}: another run took it over from {claim.owner} "
                 "(its heartbeat was older than the lease); this run stops"
             )
-    current = get_claim(store, claim.slot_key)
-    assert current is not None
-    return current
+    return _require(store, claim.slot_key)
+
+
+def _require(store: Store, slot_key: str) -> Claim:
+    found = get_claim(store, slot_key)
+    if found is None:
+        raise StoreError(f"slot {slot_key}: its claim vanished; check the database")
+    return found
 
 
 def heartbeat(
