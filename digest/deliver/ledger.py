@@ -1,0 +1,387 @@
+"""The delivery ledger: one ``deliveries`` row per (edition, subscriber).
+
+Life of a row::
+
+    pending ──claim──▶ claimed ──hand over──▶ sending ──answer──▶ sent
+       ▲                  │                     │          ├──▶ failed     (next run: pending)
+       │                  └─ stale ─────────────┤          ├──▶ sandbox    (next run: pending)
+       └──────── stale claimed / idempotent ────┘          └──▶ uncertain  (--retry-uncertain)
+    skipped: nothing new in the subscriber's regions, or no longer active.
+
+A row is *claimed* (owner and time written, committed) before anything is
+sent, marked *sending* (committed) just before it is handed to the provider,
+and *sent* after the provider accepted it. A run that dies leaves its rows
+claimed or sending. Such rows are stale when their claim is older than the
+lease, or at once when their owner was a process on this host that no longer
+exists. Stale *claimed* rows were never handed over and go back to pending.
+Stale *sending* rows may or may not have reached the provider: they become
+*uncertain* and are not resent automatically, except for idempotent backends
+(the outbox), where a resend cannot make a second mail, so they go back to
+pending.
+
+Claims take ``limit`` pending rows in one statement; on PostgreSQL with
+``FOR UPDATE SKIP LOCKED``, so several runners split one delivery and none
+takes a row another holds. On SQLite :func:`runner_lock` lets one runner at
+a time work on a database file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+import uuid
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from digest.deliver import Outcome, Result
+from digest.errors import DeliveryError
+from digest.store import Store
+from digest.store.schema import deliveries, subscribers
+from digest.subscribers import read_regions
+
+PENDING, CLAIMED, SENDING, SENT = "pending", "claimed", "sending", "sent"
+FAILED, UNCERTAIN, SKIPPED, SANDBOX = "failed", "uncertain", "skipped", "sandbox"
+STATUSES = (PENDING, CLAIMED, SENDING, SENT, FAILED, UNCERTAIN, SKIPPED, SANDBOX)
+DEFAULT_LEASE = timedelta(minutes=15)
+INTERRUPTED = "interrupted after it was handed to the provider; it may or may not have been sent"
+_STATUS_OF = {
+    Outcome.SENT: SENT,
+    Outcome.FAILED: FAILED,
+    Outcome.UNCERTAIN: UNCERTAIN,
+    Outcome.SANDBOX: SANDBOX,
+    Outcome.RETRY: CLAIMED,  # still ours: the sender retries it after a pause
+}
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+PLAN_CHUNK = 2000
+
+
+def runner_id() -> str:
+    """``host:pid:random``: who holds a claim, so a dead owner is recognised."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_alive(owner: str) -> bool:
+    """False only when ``owner`` was a process on this host that has ended."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # another machine: only the lease can tell
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A ledger row to create: a subscriber, their segment label, and pending or skipped."""
+
+    subscriber_id: int
+    segment: str
+    status: str = PENDING
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed row with what sending needs of its subscriber (as it is now)."""
+
+    subscriber_id: int
+    email: str
+    name: str | None
+    locale: str
+    regions: frozenset[str] | None
+    status: str
+
+
+def _insert_ignoring_existing(store: Store) -> Any:
+    try:
+        return _INSERTS[store.dialect]
+    except KeyError:
+        raise DeliveryError(f"database {store.describe()}: no ledger support") from None
+
+
+def plan(store: Store, edition_id: str, rows: Iterable[PlanRow]) -> int:
+    """Create the rows that do not exist yet (existing rows keep their state);
+    the number of rows offered."""
+    insert = _insert_ignoring_existing(store)
+    offered = 0
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(
+            {
+                "edition_id": edition_id,
+                "subscriber_id": row.subscriber_id,
+                "segment": row.segment,
+                "status": row.status,
+                "error": row.error,
+                "attempts": 0,
+            }
+        )
+        if len(chunk) == PLAN_CHUNK:
+            offered += _insert_chunk(store, insert, chunk)
+            chunk = []
+    if chunk:
+        offered += _insert_chunk(store, insert, chunk)
+    return offered
+
+
+def _insert_chunk(store: Store, insert: Any, chunk: list[dict[str, Any]]) -> int:
+    with store.begin() as conn:
+        conn.execute(insert(deliveries).on_conflict_do_nothing(), chunk)
+    return len(chunk)
+
+
+def _in_edition(edition_id: str) -> Any:
+    return deliveries.c.edition_id == edition_id
+
+
+def reopen(store: Store, edition_id: str, *, retry_uncertain: bool = False) -> int:
+    """Start of a run: failed and sandboxed rows (and uncertain ones, if asked)
+    become pending again; how many."""
+    statuses = [FAILED, SANDBOX, *([UNCERTAIN] if retry_uncertain else [])]
+    query = (
+        update(deliveries)
+        .where(_in_edition(edition_id), deliveries.c.status.in_(statuses))
+        .values(status=PENDING, claimed_by=None)
+    )
+    with store.begin() as conn:
+        return int(conn.execute(query).rowcount)
+
+
+def _stale_owners(conn: Connection, edition_id: str, alive: Callable[[str], bool]) -> list[str]:
+    query = (
+        select(deliveries.c.claimed_by)
+        .where(_in_edition(edition_id), deliveries.c.status.in_([CLAIMED, SENDING]))
+        .distinct()
+    )
+    owners = [owner for owner in conn.execute(query).scalars() if owner]
+    return [owner for owner in owners if not alive(owner)]
+
+
+def recover(
+    store: Store,
+    edition_id: str,
+    *,
+    now: datetime,
+    idempotent: bool,
+    lease: timedelta = DEFAULT_LEASE,
+    alive: Callable[[str], bool] = owner_alive,
+) -> tuple[int, int]:
+    """Release stale claims (see the module doc): (rows made pending, rows made uncertain)."""
+    cutoff = now.astimezone(UTC) - lease
+    with store.begin() as conn:
+        dead = _stale_owners(conn, edition_id, alive)
+        stale = or_(deliveries.c.claimed_at < cutoff, deliveries.c.claimed_by.in_(dead))
+        claimed = and_(_in_edition(edition_id), deliveries.c.status == CLAIMED, stale)
+        reclaimed = conn.execute(update(deliveries).where(claimed).values(status=PENDING)).rowcount
+        sending = and_(_in_edition(edition_id), deliveries.c.status == SENDING, stale)
+        values = {"status": PENDING} if idempotent else {"status": UNCERTAIN, "error": INTERRUPTED}
+        moved = conn.execute(update(deliveries).where(sending).values(**values)).rowcount
+    return (reclaimed + moved, 0) if idempotent else (reclaimed, moved)
+
+
+def segments_with_work(store: Store, edition_id: str, only: int | None = None) -> list[str]:
+    """Segment labels that still have pending rows."""
+    query = (
+        select(deliveries.c.segment)
+        .where(_in_edition(edition_id), deliveries.c.status == PENDING)
+        .distinct()
+        .order_by(deliveries.c.segment)
+    )
+    if only is not None:
+        query = query.where(deliveries.c.subscriber_id == only)
+    with store.begin() as conn:
+        return list(conn.execute(query).scalars())
+
+
+def claim(
+    store: Store,
+    edition_id: str,
+    segment: str,
+    *,
+    owner: str,
+    limit: int,
+    now: datetime,
+    only: int | None = None,
+) -> list[Claimed]:
+    """Claim up to ``limit`` pending rows of ``segment`` for ``owner`` (a token
+    unique to this claim) and return them with their subscribers."""
+    candidates = (
+        select(deliveries.c.subscriber_id)
+        .where(
+            _in_edition(edition_id),
+            deliveries.c.segment == segment,
+            deliveries.c.status == PENDING,
+        )
+        .limit(limit)
+    )
+    if only is not None:
+        candidates = candidates.where(deliveries.c.subscriber_id == only)
+    if store.dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    take = (
+        update(deliveries)
+        .where(
+            _in_edition(edition_id), deliveries.c.subscriber_id.in_(candidates.scalar_subquery())
+        )
+        .values(status=CLAIMED, claimed_by=owner, claimed_at=now.astimezone(UTC))
+    )
+    with store.begin() as conn:
+        conn.execute(take)
+        return _claimed_rows(conn, edition_id, owner)
+
+
+def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed]:
+    query = (
+        select(
+            deliveries.c.subscriber_id,
+            subscribers.c.email,
+            subscribers.c.name,
+            subscribers.c.locale,
+            subscribers.c.regions,
+            subscribers.c.status,
+        )
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .where(
+            _in_edition(edition_id),
+            deliveries.c.status == CLAIMED,
+            deliveries.c.claimed_by == owner,
+        )
+        .order_by(deliveries.c.subscriber_id)
+    )
+    return [
+        Claimed(row[0], row[1], row[2], row[3], read_regions(row[4]), row[5])
+        for row in conn.execute(query).tuples()
+    ]
+
+
+def mark_sending(store: Store, edition_id: str, ids: Collection[int], owner: str) -> bool:
+    """Commit that these rows are being handed over. False (and nothing changed)
+    when any of them is no longer claimed by ``owner``."""
+    query = (
+        update(deliveries)
+        .where(
+            _in_edition(edition_id),
+            deliveries.c.subscriber_id.in_(list(ids)),
+            deliveries.c.status == CLAIMED,
+            deliveries.c.claimed_by == owner,
+        )
+        .values(status=SENDING)
+    )
+    with contextlib.suppress(_LostClaim), store.begin() as conn:
+        if conn.execute(query).rowcount != len(ids):
+            raise _LostClaim
+        return True
+    return False
+
+
+class _LostClaim(Exception):
+    """Rolls back a partial mark_sending."""
+
+
+def record(store: Store, edition_id: str, results: Mapping[int, Result], *, now: datetime) -> None:
+    """Write what became of each row (one statement per distinct outcome)."""
+    groups: dict[tuple[str, str | None, str | None], list[int]] = {}
+    for subscriber_id, result in results.items():
+        key = (_STATUS_OF[result.outcome], result.reason, result.provider_id)
+        groups.setdefault(key, []).append(subscriber_id)
+    with store.begin() as conn:
+        for (status, reason, provider_id), ids in groups.items():
+            conn.execute(_record_query(edition_id, status, reason, provider_id, ids, now))
+
+
+def _record_query(
+    edition_id: str,
+    status: str,
+    reason: str | None,
+    provider_id: str | None,
+    ids: list[int],
+    now: datetime,
+) -> Any:
+    values: dict[str, Any] = {
+        "status": status,
+        "error": reason[:2000] if reason else None,
+        "attempts": deliveries.c.attempts + 1,
+    }
+    if status == SENT:
+        values.update(sent_at=now.astimezone(UTC), message_id=provider_id)
+    where = [_in_edition(edition_id), deliveries.c.subscriber_id.in_(ids)]
+    return update(deliveries).where(*where).values(**values)
+
+
+def skip(store: Store, edition_id: str, reasons: Mapping[int, str]) -> None:
+    """Mark rows skipped with a reason each."""
+    if not reasons:
+        return
+    query = (
+        update(deliveries)
+        .where(_in_edition(edition_id), deliveries.c.subscriber_id == bindparam("sid"))
+        .values(status=SKIPPED, error=bindparam("reason"))
+    )
+    with store.begin() as conn:
+        conn.execute(query, [{"sid": sid, "reason": r} for sid, r in reasons.items()])
+
+
+def counts(store: Store, edition_id: str) -> dict[str, int]:
+    """How many rows of the edition have each status."""
+    query = (
+        select(deliveries.c.status, func.count())
+        .where(_in_edition(edition_id))
+        .group_by(deliveries.c.status)
+    )
+    with store.begin() as conn:
+        return {status: int(n) for status, n in conn.execute(query).tuples()}
+
+
+def statuses(store: Store, edition_id: str) -> dict[int, str]:
+    """Each subscriber's row status for the edition (for dry runs)."""
+    query = select(deliveries.c.subscriber_id, deliveries.c.status).where(_in_edition(edition_id))
+    with store.begin() as conn:
+        return {sid: status for sid, status in conn.execute(query).tuples()}
+
+
+def problems(store: Store, edition_id: str, limit: int = 20) -> list[tuple[str, str, str]]:
+    """(address, status, reason) of failed and uncertain rows, for the report."""
+    query = (
+        select(subscribers.c.email, deliveries.c.status, deliveries.c.error)
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .where(_in_edition(edition_id), deliveries.c.status.in_([FAILED, UNCERTAIN]))
+        .order_by(deliveries.c.subscriber_id)
+        .limit(limit)
+    )
+    with store.begin() as conn:
+        return [(e, s, r or "") for e, s, r in conn.execute(query).tuples()]
+
+
+@contextlib.contextmanager
+def runner_lock(store: Store) -> Iterator[None]:
+    """On a SQLite file: hold ``<db>.send.lock`` so one runner at a time sends
+    (DeliveryError if another holds it). PostgreSQL runners share the work instead."""
+    database = store.engine.url.database or ""
+    if store.dialect != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    path = f"{database}.send.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeliveryError(
+                f"another `digest send` is running on {database} (it holds {path}); "
+                "let it finish, or run again when it has stopped"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,195 @@
+"""The SendGrid backend: one ``POST /v3/mail/send`` per batch of up to
+``[delivery.sendgrid] batch_size`` (at most 1000) personalizations.
+
+The segment's edition is sent once per request with substitution tags where
+the personalisation markers were; each personalization carries the
+recipient's values for them (escaped for HTML and for text, exactly as
+:func:`digest.render.personalise` escapes them), its own ``List-Unsubscribe``
+and ``Message-ID`` headers, and ``custom_args`` naming the edition and the
+subscriber (event webhooks report them back). The key comes from
+``SENDGRID_API_KEY`` only, and the HTTP client's debug log, which would
+print it, is kept quiet.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+from email.headerregistry import Address
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Self
+from urllib.error import URLError
+
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+
+from digest import clock, markup
+from digest.deliver import Addressee, Backend, Batch, Outcome, Result, register
+from digest.deliver.message import ONE_CLICK, subject_line
+from digest.errors import DeliveryError
+from digest.render import MARKERS, RenderedEdition, personalise
+
+if TYPE_CHECKING:
+    from digest.config import Config, SendgridConfig
+
+API_KEY_ENV = "SENDGRID_API_KEY"
+CATEGORY = "digest"
+_PROBE_SEPARATOR = "\n"  # personalised values are one line each
+_PROBE_TEXT = _PROBE_SEPARATOR.join(f"{markup.MARK_OPEN}{m}{markup.MARK_CLOSE}" for m in MARKERS)
+_PROBE = RenderedEdition("", "", "", "", _PROBE_TEXT, _PROBE_TEXT, "")
+
+
+def tag(marker: str, part: str) -> str:
+    """The substitution tag standing for ``marker`` in the ``part`` ("html"/"text")."""
+    return f"%digest-{marker}-{part}%"
+
+
+def tagged(content: str, part: str) -> str:
+    """Rendered content with every personalisation marker replaced by its tag."""
+    for marker in MARKERS:
+        content = content.replace(
+            f"{markup.MARK_OPEN}{marker}{markup.MARK_CLOSE}", tag(marker, part)
+        )
+    return content
+
+
+def substitutions(to: Addressee) -> dict[str, str]:
+    """The recipient's values for every tag, escaped by ``personalise`` itself."""
+    filled = personalise(
+        _PROBE, name=to.name, unsubscribe_url=to.unsubscribe_url, preferences_url=to.preferences_url
+    )
+    values: dict[str, str] = {}
+    for part, text in (("html", filled.html), ("text", filled.text)):
+        for marker, value in zip(MARKERS, text.split(_PROBE_SEPARATOR), strict=True):
+            values[tag(marker, part)] = value
+    return values
+
+
+def _address(address: Address) -> dict[str, str]:
+    entry = {"email": address.addr_spec}
+    if address.display_name:
+        entry["name"] = address.display_name
+    return entry
+
+
+def personalization(batch: Batch, to: Addressee) -> dict[str, Any]:
+    recipient = {"email": to.email, **({"name": to.name} if to.name else {})}
+    return {
+        "to": [recipient],
+        "substitutions": substitutions(to),
+        "headers": {
+            "List-Unsubscribe": to.list_unsubscribe,
+            "List-Unsubscribe-Post": ONE_CLICK,
+            "Message-ID": to.message_id,
+        },
+        "custom_args": {"edition_id": batch.edition_id, "subscriber_id": str(to.subscriber_id)},
+    }
+
+
+def request_body(batch: Batch, settings: SendgridConfig) -> dict[str, Any]:
+    """The mail-send request for ``batch``."""
+    rendered = batch.rendered
+    body: dict[str, Any] = {
+        "personalizations": [personalization(batch, to) for to in batch.recipients],
+        "from": _address(batch.sender.from_),
+        "subject": subject_line(rendered.subject),
+        "content": [
+            {"type": "text/plain", "value": tagged(rendered.text, "text")},
+            {"type": "text/html", "value": tagged(rendered.html, "html")},
+        ],
+        "headers": {"List-Id": batch.sender.list_id},
+        "categories": [CATEGORY, batch.edition_name],
+        "custom_args": {"edition_id": batch.edition_id},
+        "mail_settings": {"sandbox_mode": {"enable": settings.sandbox}},
+    }
+    if batch.sender.reply_to is not None:
+        body["reply_to"] = _address(batch.sender.reply_to)
+    if settings.asm_group_id is not None:
+        body["asm"] = {"group_id": settings.asm_group_id}
+    return body
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - clock.now()).total_seconds())
+
+
+def provider_message(error: HTTPError) -> str:
+    """SendGrid's own error text: ``message (field)`` for each error it listed."""
+    try:
+        listed = error.to_dict.get("errors", [])
+        texts = [
+            f"{e.get('message')} ({e.get('field')})" if e.get("field") else str(e.get("message"))
+            for e in listed
+        ]
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        texts = []
+    return "; ".join(texts) or str(getattr(error, "reason", "")) or "no details"
+
+
+@register
+class SendGridBackend(Backend):
+    """Posts one request per batch through the ``sendgrid`` package."""
+
+    name = "sendgrid"
+
+    def __init__(self, settings: SendgridConfig, api_key: str) -> None:
+        self.settings = settings
+        self.claim_size = self.batch_size = settings.batch_size
+        self.client = SendGridAPIClient(api_key=api_key, host=settings.host)
+        self.client.client.timeout = settings.timeout
+        # python_http_client logs request headers (the API key) at DEBUG.
+        logging.getLogger("python_http_client").setLevel(logging.WARNING)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Self:
+        key = os.environ.get(API_KEY_ENV, "").strip()
+        if not key:
+            raise DeliveryError(
+                f"Config value 'delivery.backend' is 'sendgrid' but {API_KEY_ENV} is not set: "
+                "export your SendGrid API key"
+            )
+        return cls(config.delivery.sendgrid, key)
+
+    def send(self, batch: Batch) -> dict[int, Result]:
+        result = self._post(request_body(batch, self.settings))
+        return {to.subscriber_id: result for to in batch.recipients}
+
+    def _post(self, body: dict[str, Any]) -> Result:
+        where = f"SendGrid at {self.settings.host}"
+        try:
+            response = self.client.client.mail.send.post(
+                request_body=body, timeout=self.settings.timeout
+            )
+        except HTTPError as exc:
+            return self._refused(exc, where)
+        except URLError as exc:  # raised before the request was complete: nothing sent
+            return Result(Outcome.RETRY, f"{where} cannot be reached: {exc.reason}")
+        except (OSError, http.client.HTTPException) as exc:  # sent, but no answer
+            reason = f"no answer from {where} within {self.settings.timeout:g} s: {exc!r}"
+            return Result(Outcome.UNCERTAIN, reason)
+        provider_id = response.headers.get("X-Message-Id")
+        if response.status_code == 200 and self.settings.sandbox:
+            return Result(Outcome.SANDBOX, "sandbox mode: validated by SendGrid, not delivered")
+        return Result(Outcome.SENT, provider_id=provider_id)
+
+    def _refused(self, exc: HTTPError, where: str) -> Result:
+        status = int(exc.status_code)
+        message = provider_message(exc)
+        if status in (401, 403):
+            raise DeliveryError(
+                f"{where} refused the API key ({status}: {message}); check {API_KEY_ENV}"
+            ) from exc
+        if status == 429 or status >= 500:
+            wait = retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+            return Result(Outcome.RETRY, f"{where} answered {status}: {message}", wait)
+        return Result(Outcome.FAILED, f"{where} refused the batch ({status}): {message}")

@@ -1,0 +1,239 @@
+"""Subscribers as values: addresses, region choices, statuses, CSV import rows.
+
+Pure: no store, no clock. Addresses are validated and normalised with
+email-validator (syntax only, no DNS) and stored lower-cased in their ASCII
+form (an internationalised domain becomes punycode), so one person is one row
+whatever case they typed. A subscriber who chose no regions reads everything
+(``regions is None``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from digest.errors import DigestError
+from digest.i18n import LOCALES
+
+STATUSES: tuple[str, ...] = ("pending", "active", "unsubscribed", "bounced", "complained")
+IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "regions")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("locale",)
+IGNORED_COLUMNS: tuple[str, ...] = ("status", "created_at")  # what export adds
+REGION_SEPARATOR = ";"
+MAX_NAME_LENGTH = 200
+
+
+class SubscriberError(DigestError):
+    """An address, region choice, status or import file is not usable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One subscriber as the store knows it."""
+
+    id: int
+    email: str
+    name: str | None
+    locale: str
+    regions: frozenset[str] | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of ``digest subscribers list --json``."""
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "locale": self.locale,
+            "regions": sorted(self.regions) if self.regions is not None else None,
+            "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "confirmed_at": self.confirmed_at.isoformat() if self.confirmed_at else None,
+            "unsubscribed_at": self.unsubscribed_at.isoformat() if self.unsubscribed_at else None,
+        }
+
+
+def normalise_address(text: str) -> str:
+    """``text`` as a valid, lower-cased ASCII address; SubscriberError saying why not."""
+    try:
+        valid = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise SubscriberError(f"address {text.strip()!r} is not valid: {exc}") from exc
+    return str(valid.ascii_email or valid.normalized).lower()
+
+
+def clean_name(text: str | None) -> str | None:
+    """A display name on one line, or None when blank; too long names are refused."""
+    if text is None:
+        return None
+    name = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise SubscriberError(f"name {name[:40]!r}... is longer than {MAX_NAME_LENGTH} characters")
+    return name or None
+
+
+def check_status(status: str) -> str:
+    if status not in STATUSES:
+        raise SubscriberError(f"status {status!r} is not one of: {', '.join(STATUSES)}")
+    return status
+
+
+def check_locale(locale: str) -> str:
+    if locale not in LOCALES:
+        raise SubscriberError(f"locale {locale!r} is not one of: {', '.join(LOCALES)}")
+    return locale
+
+
+def parse_regions(
+    text: str | None, known: Collection[str], separator: str = ","
+) -> frozenset[str] | None:
+    """Region ids from ``"groenland,zeeland"``; blank means all regions (None).
+
+    Every id must be one of ``known``; SubscriberError names the unknown ones.
+    """
+    ids = [part.strip().lower() for part in (text or "").split(separator) if part.strip()]
+    if not ids:
+        return None
+    unknown = sorted({i for i in ids if i not in known})
+    if unknown:
+        raise SubscriberError(
+            f"unknown region(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
+        )
+    return frozenset(ids)
+
+
+def format_regions(regions: frozenset[str] | None, separator: str = ",") -> str | None:
+    """The stored (or exported) form of a region choice; None for all regions."""
+    return separator.join(sorted(regions)) if regions else None
+
+
+def read_regions(stored: str | None) -> frozenset[str] | None:
+    """The region choice a stored ``"a,b"`` stands for."""
+    ids = frozenset(part for part in (stored or "").split(",") if part)
+    return ids or None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    """One good row of an import file."""
+
+    line: int
+    email: str
+    name: str | None
+    regions: frozenset[str] | None
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A row that was not imported, with its line number and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """What an import file holds: the rows to import and the bad ones."""
+
+    rows: tuple[ImportRow, ...]
+    bad: tuple[BadRow, ...]
+
+
+def _header(fields: Sequence[str], source: str) -> list[str]:
+    columns = [f.strip().lstrip("\ufeff").lower() for f in fields]
+    if "email" not in columns or len(set(columns)) != len(columns):
+        raise SubscriberError(
+            f"{source}: line 1 must be the header {','.join(IMPORT_COLUMNS)} "
+            f"(each column once); found {','.join(fields)!r}"
+        )
+    unknown = [c for c in columns if c not in IMPORT_COLUMNS + OPTIONAL_COLUMNS + IGNORED_COLUMNS]
+    if unknown:
+        allowed = ", ".join(IMPORT_COLUMNS + OPTIONAL_COLUMNS)
+        raise SubscriberError(f"{source}: unknown column(s) {', '.join(unknown)}; use {allowed}")
+    return columns
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (quoted fields may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    for record in reader:
+        yield start, record
+        start = reader.line_num + 1
+
+
+def _row(line: int, values: dict[str, str], known: Collection[str]) -> ImportRow:
+    locale = values.get("locale", "").strip() or None
+    return ImportRow(
+        line=line,
+        email=normalise_address(values.get("email", "")),
+        name=clean_name(values.get("name")),
+        regions=parse_regions(values.get("regions"), known, REGION_SEPARATOR),
+        locale=check_locale(locale) if locale else None,
+    )
+
+
+def parse_import(text: str, known_regions: Collection[str], source: str = "-") -> ImportPlan:
+    """Rows of a CSV with header ``email,name,regions`` (optionally ``locale``);
+    ``regions`` holds ``;``-separated region ids; the extra columns of
+    :func:`export_csv` are ignored (statuses are never imported). Every bad row is reported
+    with its line number and reason; a repeated address is a bad row too."""
+    records = _records(text)
+    first = next(records, None)
+    if first is None:
+        raise SubscriberError(f"{source}: the file is empty; expected a header line")
+    columns = _header(first[1], source)
+    rows: list[ImportRow] = []
+    bad: list[BadRow] = []
+    seen: dict[str, int] = {}
+    for line, record in records:
+        if not any(field.strip() for field in record):
+            continue
+        if len(record) != len(columns):
+            bad.append(BadRow(line, f"has {len(record)} field(s), the header {len(columns)}"))
+            continue
+        try:
+            row = _row(line, dict(zip(columns, record, strict=True)), known_regions)
+        except DigestError as exc:
+            bad.append(BadRow(line, str(exc)))
+            continue
+        if row.email in seen:
+            bad.append(BadRow(line, f"{row.email} repeats line {seen[row.email]}"))
+            continue
+        seen[row.email] = line
+        rows.append(row)
+    return ImportPlan(tuple(rows), tuple(bad))
+
+
+def export_csv(subscribers: Iterator[Subscriber] | Sequence[Subscriber]) -> Iterator[str]:
+    """CSV text, chunk by chunk: ``email,name,regions,locale,status,created_at``.
+
+    It reads back with ``digest subscribers import`` (status and date are ignored).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*IMPORT_COLUMNS, "locale", "status", "created_at"])
+    for sub in subscribers:
+        regions = format_regions(sub.regions, REGION_SEPARATOR) or ""
+        created = sub.created_at.isoformat()
+        writer.writerow([sub.email, sub.name or "", regions, sub.locale, sub.status, created])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
