@@ -197,7 +197,8 @@ class Classifier:
             if m.where == "dateline" and m.kind in WEIGHTS and m.target not in mentioned:
                 elsewhere = [o for o in told if self._points_away(o, m.target)]
                 if elsewhere:
-                    note = f"dateline only; the text is about {elsewhere[0].text!r}"
+                    away = f"dateline only; the text is about {elsewhere[0].text!r}"
+                    note = f"{m.note}; {away}" if m.note else away
                     m = dataclasses.replace(m, weight=0.0, note=note)
             out.append(m)
         return out

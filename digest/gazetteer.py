@@ -44,6 +44,7 @@ _SHORT_HEADS = frozenset({"top", "zee", "wet", "bod", "gas", "rel"})
 _DETERMINERS = frozenset(
     "de het een die deze dat elke iedere geen twee drie vier jonge oude".split()
 )
+_PARTICLES = frozenset("de den der van ter ten te in 't".split())
 _WORD = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"[ \-]{1,2}")
 
@@ -202,12 +203,12 @@ def _compound_ok(text: str, start: int, head: str, rest: str, term: Term) -> boo
 
     Dutch writes a compound on a proper name with its capital (Groenlandcrisis)
     and a hyphen where two vowels meet (Cuba-akkoord), so "Indiaan" and
-    "krimpen" are not compounds on India and the Krim. Very short heads (Gent,
-    Rome) and short tails (Malibu) are too often other words.
+    "krimpen" are not compounds on India and the Krim. Short heads of places
+    (Gent, Rome) and short tails (Malibu) are too often other words.
     """
     if term.flags & NO_COMPOUND or term.kind not in ("name", "place", "city"):
         return False
-    if not text[start].isupper() or len(head) < (5 if term.kind == "city" else 4):
+    if not text[start].isupper() or len(head) < (4 if term.kind == "name" else 5):
         return False
     if len(rest) < 4 and rest not in _SHORT_HEADS:
         return False
@@ -237,12 +238,14 @@ def _accents_ok(surface: str, form: str) -> bool:
 
 
 def _reads_as_name(text: str, folded: str, start: int, end: int) -> bool:
-    """``Frans Timmermans``: a capitalised word follows and no determiner precedes."""
-    following = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
-    if following is None or not following.group()[0].isupper():
-        return False
+    """``Frans Timmermans``, ``Noor de Vries``: a surname follows, no determiner precedes."""
     before = _WORD.findall(folded[max(0, start - 20) : start])
-    return not (before and before[-1] in _DETERMINERS)
+    if (before and before[-1] in _DETERMINERS) or text[end : end + 1] != " ":
+        return False
+    for word in _WORD.finditer(text, end, min(len(text), end + 40)):
+        if word.group() not in _PARTICLES:
+            return word.group()[0].isupper()
+    return False
 
 
 def trie_pattern(words: set[str]) -> str:
