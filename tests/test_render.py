@@ -10,7 +10,6 @@ import os
 import re
 from dataclasses import replace
 from datetime import UTC, timedelta
-from html import unescape
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -22,7 +21,6 @@ from playwright.sync_api import Page
 
 from digest.edition import Edition
 from digest.i18n import LocaleError
-from digest.markup import md_escape
 from digest.render import (
     RenderedEdition,
     RenderError,
@@ -315,26 +313,6 @@ def test_hostile_brief_is_plain_in_text() -> None:
     flat = " ".join(text.split())
     assert '<script>alert("x")</script> <img src=x onerror=alert(1)>' in flat
     assert "javascript:alert(3)" not in text  # the unsafe source link is dropped
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "- lijst",
-        "+ lijst",
-        "1. lijst",
-        "2026) jaar",
-        "# kop",
-        "> citaat",
-        "--- regel",
-        "~~~ fence",
-        "    code",
-    ],
-)
-def test_markdown_escape_blocks_line_start_constructs(line: str) -> None:
-    html = markdown.markdown(md_escape(line.strip()))
-    assert html.startswith("<p>") and html.endswith("</p>")
-    assert unescape(html[3:-4]) == line.strip()
 
 
 def test_content_cannot_forge_personalisation_markers() -> None:
