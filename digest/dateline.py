@@ -17,6 +17,7 @@ that one place has one spelling. Agencies are upper-cased.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 #: Upper-case letters (Latin, Greek, Cyrillic), for regex character classes.
@@ -60,11 +61,20 @@ def match_dateline(line: str) -> Dateline | None:
     match = DATELINE_RE.match(line)
     if match is None:
         return None
-    place, agencies, gap, body = match.group("place", "agencies", "gap", "body")
-    if agencies is None and not (gap and _plausible_without_agency(place, body)):
-        return None
-    names = tuple(name.upper() for name in _AGENCY_SPLIT.split(agencies)) if agencies else ()
-    return Dateline(place.translate(_FOLD), names, body)
+    place, agencies, gap, body = match.groups()
+    if agencies is None:
+        if not (gap and _plausible_without_agency(place, body)):
+            return None
+        names: tuple[str, ...] = ()
+    else:
+        names = _agency_names(agencies)
+    return Dateline(place if place.isascii() else place.translate(_FOLD), names, body)
+
+
+@lru_cache(maxsize=512)
+def _agency_names(printed: str) -> tuple[str, ...]:
+    """``"ANP/afp"`` → ``("ANP", "AFP")``; pages repeat a handful of combinations."""
+    return tuple(_AGENCY_SPLIT.split(printed.upper()))
 
 
 def _plausible_without_agency(place: str, body: str) -> bool:

@@ -41,11 +41,10 @@ _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff" + "".join(
     for code in range(0xA0)
     if (code < 0x20 or code >= 0x7F) and chr(code) not in _BREAKS + "\t\n\r"
 )
-_TRANSLATION = str.maketrans(
-    {char: " " for char in _SPACES}
-    | {char: None for char in _INVISIBLE}
-    | {char: "\n" for char in _BREAKS}
-)
+_REPLACEMENT = {char: " " for char in _SPACES} | {char: "" for char in _INVISIBLE}
+_REPLACEMENT |= {char: "\n" for char in _BREAKS}
+# str.translate looks up every character; a regex finds the rare odd ones far faster.
+_ODD_CHARS = re.compile("[" + re.escape("".join(_REPLACEMENT)) + "]")
 _GLUE_START = frozenset(UPPER + "0123456789\"'“”„‘’«(")
 _INNER_TIME = re.compile(
     rf"(?<=[.!?\"”’)])\s*(?P<time>(?i:{RELATIVE_PATTERN}))(?=$|[{UPPER}0-9\"'“„‘«(])"
@@ -108,7 +107,9 @@ def normalise_lines(text: str) -> list[str]:
     """Lines with CR/CRLF, odd spaces, zero-width and control characters cleaned up."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    text = text.translate(_TRANSLATION).replace("\r\n", "\n").replace("\r", "\n")
+    if _ODD_CHARS.search(text):
+        text = _ODD_CHARS.sub(lambda odd: _REPLACEMENT[odd.group()], text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = []
     for raw in text.split("\n"):
         line = raw.strip()
@@ -145,7 +146,9 @@ def _segments(line: str) -> list[tuple[bool, str, bool]]:
 
 
 def _looks_like_title(text: str) -> bool:
-    return len(text) <= _TITLE_MAX and not text.rstrip("\"'”’»)").endswith(_SENTENCE_END)
+    """Short and without a closing full stop (an ellipsis may end a headline)."""
+    bare = text.rstrip("\"'”’»)")
+    return len(text) <= _TITLE_MAX and (not bare.endswith(_SENTENCE_END) or bare.endswith("..."))
 
 
 def _looks_like_rubric(text: str) -> bool:
@@ -198,7 +201,7 @@ class _Parser:
         self.warnings.append(ParseWarning(self.source, message, line))
 
     def feed(self, text: str, line: int, glued: bool) -> None:
-        marker = _MARKER.fullmatch(text)
+        marker = _MARKER.fullmatch(text) if text[0] in "Mm" else None
         if marker:
             self.close(None, line, "marker")
             self.section = marker["rubric"].strip()
@@ -249,8 +252,9 @@ class _Parser:
             title = self.steal_title(self.open)
             self.close(None, line, "dateline")
         else:
-            title = self.title_from_loose()
-        title, _label = self.split_label(title)  # the dateline's agencies are the ones printed
+            title = self.title_from_loose() if self.loose else None
+        if title is not None:
+            title, _label = self.split_label(title)  # the dateline's agencies are the printed ones
         body = [dateline.body] if dateline.body else []
         self.open = _Draft(line, title, dateline.place, dateline.agencies, body)
 

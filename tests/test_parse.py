@@ -637,3 +637,11 @@ def test_captured_zone_decides_clock_times_and_output_offset() -> None:
     (utc,), _ = parse_text(text, utc_capture)
     assert amsterdam.published_at.isoformat() == "2026-01-19T21:05:00+01:00"
     assert utc.published_at.isoformat() == "2026-01-19T21:05:00+00:00"
+
+
+def test_headline_with_an_ellipsis_is_still_a_title() -> None:
+    text = "Meer uit Sport\nEn toen ging het licht uit...\n" + brief(
+        "ARNHEM", "ANP", "Stroomstoring legt wedstrijd stil."
+    )
+    items, _ = parse_text(text + "\n2 uur geleden")
+    assert [(i.title, i.section) for i in items] == [("En toen ging het licht uit...", "Sport")]
