@@ -1,0 +1,82 @@
+"""The message catalogs: complete, compiled, and used per call (never the process locale)."""
+
+from __future__ import annotations
+
+import locale as process_locale
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from digest.config import PROJECT_ROOT
+from digest.i18n import LOCALE_DIR, LOCALES, Formatter, LocaleError, translations
+
+SLOT = datetime(2026, 1, 21, 7, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+def extracted_ids() -> set[str]:
+    with (LOCALE_DIR / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    found: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(PROJECT_ROOT), method_map, options_map
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalog_translates_every_interface_string(locale: str) -> None:
+    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalog
+        if m.id and all(m.string if isinstance(m.string, tuple) else (m.string,))
+    }
+    missing = extracted_ids() - translated
+    assert not missing, f"untranslated in {locale}; run the i18n make target: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_committed_mo_matches_its_po(locale: str) -> None:
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as po, (folder / "messages.mo").open("rb") as mo:
+        source, compiled = read_po(po), read_mo(mo)
+
+    def pairs(catalog: Catalog) -> dict[object, object]:
+        return {_key(m.id): _key(m.string) for m in catalog if m.id}
+
+    assert pairs(compiled) == pairs(source), "recompile the catalogs (make i18n)"
+
+
+def _key(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def test_formatting_ignores_the_process_locale() -> None:
+    before = process_locale.setlocale(process_locale.LC_ALL)
+    try:
+        try:
+            process_locale.setlocale(process_locale.LC_ALL, "C.UTF-8")
+        except process_locale.Error:
+            process_locale.setlocale(process_locale.LC_ALL, "C")
+        nl = Formatter("nl")
+        assert nl.date(SLOT) == "woensdag 21 januari 2026"
+        assert nl.number(3700) == "3.700"
+        assert Formatter("en").number(3700) == "3,700"
+    finally:
+        process_locale.setlocale(process_locale.LC_ALL, before)
+
+
+def test_translations_are_real_catalogs() -> None:
+    assert translations("nl").gettext("Past hour") == "Afgelopen uur"
+    assert translations("nl").ngettext("%(num)s brief", "%(num)s briefs", 2) == "%(num)s berichten"
+    assert translations("en").gettext("Past hour") == "Past hour"
+    with pytest.raises(LocaleError, match="'de'"):
+        translations("de")
