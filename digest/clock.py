@@ -31,7 +31,7 @@ def in_zone(value: datetime, zone: tzinfo) -> datetime:
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
 
-class InstantParam(click.ParamType):
+class InstantParam(click.ParamType):  # type: ignore[type-arg]
     """A click option type for ISO 8601 instants; zone-less ones stay naive so
     the command can place them in the site's zone with ``in_zone``."""
 

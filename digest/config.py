@@ -127,9 +127,9 @@ class DeliveryConfig(Section):
     unsubscribe_mailto: str | None = Field(None, description="mailto for List-Unsubscribe.")
     send_empty: bool = Field(False, description="Mail subscribers whose regions have nothing new.")
     max_retries: int = Field(5, ge=0, description="Retries of a 429/5xx before giving up.")
-    outbox: OutboxConfig = Field(default_factory=OutboxConfig)  # type: ignore[arg-type]
-    smtp: SmtpConfig = Field(default_factory=SmtpConfig)  # type: ignore[arg-type]
-    sendgrid: SendgridConfig = Field(default_factory=SendgridConfig)  # type: ignore[arg-type]
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    sendgrid: SendgridConfig = Field(default_factory=SendgridConfig)
 
 
 class ArchiveConfig(Section):
@@ -152,13 +152,13 @@ def _default_editions() -> list[EditionConfig]:
 
 
 class Config(Section):
-    site: SiteConfig = Field(default_factory=SiteConfig)  # type: ignore[arg-type]
-    storage: StorageConfig = Field(default_factory=StorageConfig)  # type: ignore[arg-type]
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
     sources: list[SourceConfig] = Field(default_factory=_default_sources)
     editions: list[EditionConfig] = Field(default_factory=_default_editions)
-    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)  # type: ignore[arg-type]
-    archive: ArchiveConfig = Field(default_factory=ArchiveConfig)  # type: ignore[arg-type]
-    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)  # type: ignore[arg-type]
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     path: Path = Field(DEFAULT_CONFIG, exclude=True, description="The file this came from.")
 
     @field_validator("editions")

@@ -6,6 +6,13 @@ import click
 
 from digest.commands.build import build
 from digest.commands.explain import explain
+from digest.commands.ingest import briefs, ingest
 from digest.commands.parse import parse
+from digest.commands.run import run
+from digest.commands.schedule import schedule
+from digest.commands.send import send
+from digest.commands.subscribers import subscribers
 
-COMMANDS: list[click.Command] = [build, explain, parse]
+COMMANDS: list[click.Command] = [build, explain, parse, ingest, briefs]
+COMMANDS += [send, subscribers]
+COMMANDS += [run, schedule]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import click
@@ -11,7 +13,10 @@ import click
 from digest import clock
 from digest.cli import App, pass_app
 from digest.ingest import FileReport, IngestReport, ingest_paths
+from digest.sources import expand_paths
 from digest.store.stories import list_stories
+
+PROGRESS_FROM = 20  # files; fewer finish before a bar would help
 
 
 def configured_paths(app: App) -> list[Path]:
@@ -24,30 +29,32 @@ def run_ingest(
 ) -> IngestReport:
     """Ingest ``paths`` into the app's store, classifying with the app's regions."""
     annotate, fingerprint = app.classification
-    kwargs = {
-        "now": clock.now(),
-        "captured_at": clock.in_zone(captured_at, app.config.zone) if captured_at else None,
-        "annotate": annotate,
-        "classified_with": fingerprint,
-    }
-    if not show_progress:
-        return ingest_paths(app.store, paths, **kwargs)  # type: ignore[arg-type]
-    with click.progressbar(
-        length=0, label="ingest", file=click.get_text_stream("stderr"), show_pos=True
-    ) as bar:
+    files = list(expand_paths(paths))
+    ingest = partial(
+        ingest_paths,
+        app.store,
+        files,
+        now=clock.now(),
+        captured_at=clock.in_zone(captured_at, app.config.zone) if captured_at else None,
+        annotate=annotate,
+        classified_with=fingerprint,
+    )
+    if not show_progress or len(files) < PROGRESS_FROM:
+        return ingest()
+    with click.progressbar(length=len(files), label="ingest", file=sys.stderr) as bar:
 
         def tick(_: FileReport) -> None:
             bar.update(1)
 
-        return ingest_paths(app.store, paths, progress=tick, **kwargs)  # type: ignore[arg-type]
+        return ingest(progress=tick)
 
 
 def report_ingest(report: IngestReport, *, per_file: bool, strict: bool, quiet: bool) -> int:
     """Print errors, warnings and the summary; the exit status of the run."""
     for warning in report.warnings:
         click.echo(f"digest: warning: {warning}", err=True)
-    for failed in report.failed:
-        click.echo(f"digest: error: {failed.error}", err=True)
+    for bad in report.failed:
+        click.echo(f"digest: error: {bad.error}", err=True)
     if per_file:
         for file_report in report.files:
             click.echo(f"{file_report.path}: {file_report.status}")
@@ -80,7 +87,7 @@ def ingest(
     is one story; a reworded brief is a new revision of its story.
     """
     chosen = list(paths) or configured_paths(app)
-    report = run_ingest(app, chosen, captured_at, show_progress=len(chosen) > 1 and not quiet)
+    report = run_ingest(app, chosen, captured_at, show_progress=not quiet)
     ctx.exit(report_ingest(report, per_file=per_file, strict=strict, quiet=quiet))
 
 

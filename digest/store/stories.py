@@ -191,7 +191,7 @@ def store_items(
         counts.skipped_snapshot = True
         counts.known = len(items)
         return counts
-    snapshot_id = conn.execute(
+    inserted = conn.execute(
         snapshots.insert().values(
             source=meta.source,
             checksum=meta.checksum,
@@ -199,7 +199,8 @@ def store_items(
             ingested_at=now,
             item_count=len(items),
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    snapshot_id = int(inserted[0]) if inserted else 0
     hashes = [dedupe.content_hash(item) for item in items]
     known = _known_revisions(conn, hashes)
     unknown = [item for item, h in zip(items, hashes, strict=True) if h not in known]

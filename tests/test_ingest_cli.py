@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digest.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+CAPTURED = "2026-01-21T10:00:00+01:00"
+GOOD = "TEHERAN (ANP/AFP) - Iran zegt dat het internet wordt hersteld.\n15 minuten geleden\n"
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DIGEST_DATABASE_URL", f"sqlite:///{tmp_path / 'digest.db'}")
+    return CliRunner()
+
+
+def test_ingest_seeds_then_again_changes_nothing(runner: CliRunner) -> None:
+    first = runner.invoke(cli, ["ingest", str(SEEDS), "--captured-at", CAPTURED, "--per-file"])
+    assert first.exit_code == 0, first.output
+    assert "000_3642c77eb3872996.txt: 8 new, 0 known, 0 updated" in first.output
+    assert first.output.splitlines()[-1] == (
+        "2 file(s): 16 new, 0 already known, 0 updated, 0 failed"
+    )
+    again = runner.invoke(cli, ["ingest", str(SEEDS), "--captured-at", CAPTURED])
+    assert again.output.strip() == "2 file(s): 0 new, 16 already known, 0 updated, 0 failed"
+
+
+def test_default_sources_are_the_seeds(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ingest", "--captured-at", CAPTURED])
+    assert result.exit_code == 0, result.output
+    assert "16 new" in result.output
+
+
+def test_briefs_json_has_parse_keys_plus_story_fields(runner: CliRunner) -> None:
+    runner.invoke(cli, ["ingest", str(SEEDS), "--captured-at", CAPTURED])
+    result = runner.invoke(cli, ["briefs", "--json"])
+    stories = json.loads(result.output)
+    assert len(stories) == 16
+    keys = {
+        "id",
+        "kind",
+        "title",
+        "dateline",
+        "agencies",
+        "text",
+        "published_at",
+        "section",
+        "regions",
+        "countries",
+        "source",
+        "first_seen",
+        "last_seen",
+    }
+    assert all(keys <= set(s) for s in stories)
+    dated = [s["published_at"] for s in stories if s["published_at"]]
+    assert dated == sorted(dated, reverse=True)
+    groenland = runner.invoke(cli, ["briefs", "--json", "--region", "groenland"])
+    assert len(json.loads(groenland.output)) == 4
+
+
+def test_briefs_since_filters(runner: CliRunner) -> None:
+    runner.invoke(cli, ["ingest", str(SEEDS), "--captured-at", CAPTURED])
+    result = runner.invoke(cli, ["briefs", "--json", "--since", "2026-01-21T09:30:00+01:00"])
+    datelines = [s["dateline"] for s in json.loads(result.output) if s["kind"] == "brief"]
+    assert datelines == ["BRUSSEL", "WASHINGTON", "JERUZALEM"]  # 15, 21, 23 minutes old
+
+
+def test_unknown_region_is_one_clear_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["briefs", "--region", "atlantis"])
+    assert result.exit_code != 0
+    assert "no region 'atlantis'; known: groenland, iran, venezuela" in str(result.exception)
+
+
+def test_mixed_folder_names_each_bad_file_and_ingests_the_good(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEEDS / "000_3642c77eb3872996.txt", folder / "a_good.txt")
+    (folder / "b_empty.txt").write_bytes(b"")
+    (folder / "c_binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    (folder / "d_latin1.txt").write_bytes(GOOD.replace("Iran", "Irán").encode("cp1252"))
+    other = "NUUK (ANP) - Groenland kiest op dinsdag een nieuw parlement.\n2 uur geleden\n"
+    (folder / "e_page.html").write_text(f"<!doctype html><html><body><p>{other}</p></body></html>")
+    missing = tmp_path / "missing.txt"
+    result = runner.invoke(
+        cli, ["ingest", str(folder), str(missing), "--captured-at", CAPTURED, "--per-file"]
+    )
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("digest: error:")]
+    assert [e.split(": ")[2].rsplit("/", 1)[-1] for e in errors] == [
+        "b_empty.txt",
+        "c_binary.txt",
+        "missing.txt",
+    ]
+    assert "d_latin1.txt: not UTF-8; decoded as Windows-1252" in result.stderr
+    assert "e_page.html: HTML page; using its visible text" in result.stderr
+    assert "Traceback" not in result.output
+    assert (
+        result.stdout.splitlines()[-1] == "6 file(s): 10 new, 0 already known, 0 updated, 3 failed"
+    )
+
+
+def test_strict_turns_warnings_into_failure(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "old.txt"
+    path.write_bytes(GOOD.replace("Iran", "Irán").encode("cp1252"))
+    assert runner.invoke(cli, ["ingest", str(path)]).exit_code == 0
+    path2 = tmp_path / "old2.txt"
+    path2.write_bytes(GOOD.replace("Iran", "Iraan").encode("cp1252") + b"\xe9")
+    result = runner.invoke(cli, ["ingest", "--strict", str(path2)])
+    assert result.exit_code == 1
+    assert "warning" in result.stderr
+
+
+def test_every_command_has_help(runner: CliRunner) -> None:
+    for name, command in cli.commands.items():
+        assert command.help, f"digest {name} has no help text"
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
