@@ -281,7 +281,11 @@ class _Parser:
         self.list_page = True
         return title[label.end() :], tuple(label["label"].split("/"))
 
-    def skip(self, loose: list[_Loose]) -> None:
+    def skip(self, loose: list[_Loose], at_end: bool = False) -> None:
+        """Drop loose lines; a sentence between two items may be lost news, so say so.
+        (Above the first item and below the last one it is page header and footer.)"""
+        if not self.items or at_end:
+            return
         for dropped in loose:
             if not _looks_like_title(dropped.text):
                 self.warn(dropped.line, f"skipped text outside any item: {dropped.text[:60]!r}")
@@ -305,7 +309,7 @@ class _Parser:
         if start is None and by != "time" and not loose[0].glued:
             return None  # only headline-like lines and nothing that dates them: chrome
         if by == "end" and not loose[0].glued:
-            self.skip(loose)
+            self.skip(loose, at_end=True)
             return None
         start = len(loose) - 1 if start is None else start
         title, label = self.split_label(loose[start - 1].text if start else None)

@@ -603,12 +603,22 @@ def test_time_problems_are_warned_and_kept() -> None:
     ]
 
 
-def test_stray_sentences_outside_items_are_warned() -> None:
-    text = "Deze tekst hoort nergens bij.\n" + brief("BONN", "ANP", "Bericht.") + "\n1 uur geleden"
+def test_stray_sentences_between_items_are_warned_header_and_footer_not() -> None:
+    text = "\n".join(
+        [
+            "Deze website is onderdeel van een groter netwerk.",
+            brief("BONN", "ANP", "Eerste bericht."),
+            "1 uur geleden",
+            "Deze tekst hoort nergens bij.",
+            brief("KEULEN", "ANP", "Tweede bericht."),
+            "2 uur geleden",
+            "Alle inhoud is met zorg samengesteld.",
+        ]
+    )
     items, warnings = parse_text(text)
-    assert [i.dateline for i in items] == ["BONN"]
+    assert [i.dateline for i in items] == ["BONN", "KEULEN"]
     assert warnings == [
-        "page.txt:1: skipped text outside any item: 'Deze tekst hoort nergens bij.'"
+        "page.txt:4: skipped text outside any item: 'Deze tekst hoort nergens bij.'"
     ]
 
 
