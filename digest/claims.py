@@ -22,7 +22,7 @@ import fcntl
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -131,9 +131,14 @@ def claim_slot(
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
     force: bool = False,
+    alive: Callable[[str], bool] = lambda owner: True,
 ) -> ClaimOutcome:
     """Claim ``slot`` for ``owner``; take over a failed or stale claim (or, with
-    ``force``, a finished one). A live claim of another run is never taken."""
+    ``force``, a finished one). A live claim of another run is never taken.
+
+    A claim is stale when its heartbeat is older than ``lease``, or at once
+    when ``alive(owner)`` says its owner is gone (a dead process on this host).
+    """
     now = now.astimezone(UTC)
     mine = Claim(slot.key, slot.edition, slot.at.astimezone(UTC), "running", owner, now, now)
     if _insert_ignoring_conflict(store, mine):
@@ -141,7 +146,8 @@ def claim_slot(
     existing = get_claim(store, slot.key)
     if existing is None:  # rows are never deleted; a vanished one is a store fault
         raise StoreError(f"slot {slot.key}: claim neither inserted nor found; check the database")
-    takeable = existing.status == "failed" or existing.is_stale(now, lease)
+    gone = existing.status in ACTIVE and not alive(existing.owner)
+    takeable = existing.status == "failed" or gone or existing.is_stale(now, lease)
     if not (takeable or (force and existing.status in FINISHED)):
         return ClaimOutcome(False, existing)
     return _take_over(store, existing, owner, now)

@@ -54,6 +54,15 @@ def test_a_claim_whose_heartbeat_stopped_is_taken_over_after_the_lease(store: St
     assert late.previous is not None and late.previous.owner == "killed"
 
 
+def test_a_claim_of_a_dead_process_is_taken_over_at_once(store: Store) -> None:
+    claim_slot(store, SLOT, "here:4242:dead", now=NOW, lease=LEASE)
+    soon = NOW + timedelta(seconds=5)
+    live = claim_slot(store, SLOT, "b", now=soon, lease=LEASE, alive=lambda owner: True)
+    assert not live.won
+    dead = claim_slot(store, SLOT, "b", now=soon, lease=LEASE, alive=lambda owner: False)
+    assert dead.won and dead.previous is not None and dead.previous.owner == "here:4242:dead"
+
+
 def test_a_live_claim_is_never_taken_even_when_forced(store: Store) -> None:
     claim = claim_slot(store, SLOT, "a", now=NOW, lease=LEASE).claim
     heartbeat(store, claim, NOW + timedelta(minutes=9), status="delivering")

@@ -1,0 +1,316 @@
+"""The whole job: ingest the sources, then for each due edition claim its slot,
+build and record the edition, publish the archive and deliver it.
+
+The claim in the edition ledger (:mod:`digest.claims`) comes first: of any
+number of runs for one slot (cron and a service, several hosts, a scheduler
+firing twice in the DST fall-back hour) one does the work and the others say
+who has it. Every step after the claim is idempotent (a recorded edition is
+returned as recorded, the archive is rewritten atomically, the delivery ledger
+never sends a mail twice), so a run that takes over a dead run's claim simply
+does all steps again and completes what was left.
+
+``at`` decides which slots are due and is the capture time of feeds; ``now``
+(the real clock unless a test passes a fake one) stamps claims and sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import httpx
+
+from digest import clock
+from digest.claims import (
+    DEFAULT_LEASE,
+    FINISHED,
+    Claim,
+    ClaimOutcome,
+    Status,
+    claim_slot,
+    finish_claim,
+    get_claim,
+    heartbeat,
+    ingest_lock,
+    new_owner,
+)
+from digest.config import Config, EditionConfig, SourceConfig, parse_duration
+from digest.errors import DigestError
+from digest.slots import Slot, catch_up_grace, due_slot, latest_slot
+from digest.store import Store
+
+if TYPE_CHECKING:
+    from digest.deliver.report import SendReport
+    from digest.edition import Edition, RegionLike
+    from digest.model import Item
+
+log = logging.getLogger(__name__)
+Now = Callable[[], datetime]
+HELP_POLL = 1.0  # seconds between looks at a slot another runner is still building
+HELP_WAIT = timedelta(minutes=5)  # how long a runner waits to help with a delivery
+
+
+class Context(Protocol):
+    """What a run needs (``digest.cli.App`` is one)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def regions(self) -> Sequence[RegionLike]: ...
+
+    @property
+    def classification(self) -> tuple[Callable[[Item], Item], str]: ...
+
+
+@dataclass
+class EditionRun:
+    """What this run did about one slot. ``status``: done, skipped, failed (this
+    run did the work); busy (another run holds the slot); finished (done or
+    skipped before); helped (sent a share of another runner's delivery)."""
+
+    slot: Slot
+    status: str
+    message: str
+    edition_id: str | None = None
+    resumed_from: str | None = None
+
+
+@dataclass
+class RunReport:
+    """The outcome of one ``run_job``."""
+
+    at: datetime
+    sources: list[SourceOutcome] = field(default_factory=list)
+    editions: list[EditionRun] = field(default_factory=list)
+    due: int = 0
+
+    @property
+    def failures(self) -> list[str]:
+        sources = [e for s in self.sources for e in s.errors]
+        return sources + [f"{r.slot}: {r.message}" for r in self.editions if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class SourceOutcome:
+    """What ingesting one configured source did."""
+
+    name: str
+    summary: str
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def ingest_source(
+    app: Context, source: SourceConfig, *, at: datetime, now: datetime, client: httpx.Client
+) -> SourceOutcome:
+    """One configured source into the store; its errors are reported, never raised."""
+    from digest.feeds import ingest_feed
+    from digest.ingest import ingest_paths
+    from digest.sources import expand_paths
+
+    annotate, rules = app.classification
+    config, store = app.config, app.store
+    if source.kind == "wire" and source.path is not None:
+        files = ingest_paths(
+            store, [config.resolve(source.path)], now=now, annotate=annotate, classified_with=rules
+        )
+        errors = [f"source {source.name!r}: {f.error}" for f in files.failed]
+        return SourceOutcome(source.name, files.summary(), errors, files.warnings)
+    where: list[Path | str] = (
+        list(expand_paths([config.resolve(source.path)])) if source.path else [source.url or ""]
+    )
+    feeds = [
+        ingest_feed(
+            store, source.name, w, now=at, annotate=annotate, classified_with=rules, client=client
+        )
+        for w in where
+    ]
+    summary = "; ".join(f"{f.location}: {f.status}" for f in feeds) or "no feed files"
+    errors = [f.error for f in feeds if f.error]
+    return SourceOutcome(source.name, summary, errors, [w for f in feeds for w in f.warnings])
+
+
+def ingest_sources(
+    app: Context, *, at: datetime, now: datetime, only: str | None = None
+) -> list[SourceOutcome]:
+    """Every configured source (or the one named ``only``), under the ingest lock,
+    so that concurrent runs and scheduler jobs never store a snapshot twice."""
+    chosen = [s for s in app.config.sources if only is None or s.name == only]
+    with ingest_lock(app.store), httpx.Client() as client:
+        return [ingest_source(app, s, at=at, now=now, client=client) for s in chosen]
+
+
+def due_slots(
+    config: Config, edition: str | None, at: datetime, *, force: bool = False
+) -> list[tuple[EditionConfig, Slot]]:
+    """The slots to run at ``at``, of the named edition or of all. ``force``
+    takes each latest slot however old, instead of the catch-up window."""
+    chosen = [config.edition(edition)] if edition else list(config.editions)
+    grace = catch_up_grace(config.schedule.catch_up, parse_duration(config.schedule.misfire_grace))
+    found: list[tuple[EditionConfig, Slot]] = []
+    for ec in chosen:
+        if force:
+            slot = latest_slot(ec.name, ec.cron, config.zone, at)
+        else:
+            slot = due_slot(ec.name, ec.cron, config.zone, at, grace=grace)
+        if slot is not None:
+            found.append((ec, slot))
+    return found
+
+
+def run_job(
+    app: Context,
+    edition: str | None,
+    at: datetime,
+    *,
+    force: bool = False,
+    now: Now = clock.now,
+    lease: timedelta = DEFAULT_LEASE,
+    help_poll: float = HELP_POLL,
+    help_wait: timedelta = HELP_WAIT,
+) -> RunReport:
+    """Claim each due slot, ingest, then build, publish and deliver what we claimed.
+
+    Feed items count as first seen at ``at``: read after a slot's time, they
+    go into the next edition (never into none, as a back-dated capture could
+    when the slot's edition is already recorded).
+    """
+    report = RunReport(at)
+    slots = due_slots(app.config, edition, at, force=force)
+    report.due = len(slots)
+    owner = new_owner()
+    won: list[tuple[EditionConfig, ClaimOutcome]] = []
+    for ec, slot in slots:
+        outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=force)
+        if outcome.won:
+            won.append((ec, outcome))
+        else:
+            held = outcome.claim
+            report.editions.append(_stand_down(app, slot, held, now, help_wait, help_poll))
+    if won or not slots:  # runs that stood down leave ingestion to the winner
+        report.sources = ingest_sources(app, at=at, now=now())
+    for ec, outcome in won:
+        report.editions.append(_complete(app, ec, outcome, now))
+    return report
+
+
+def _claim(
+    store: Store, slot: Slot, owner: str, *, now: Now, lease: timedelta, force: bool
+) -> ClaimOutcome:
+    from digest.deliver.ledger import owner_alive
+
+    return claim_slot(store, slot, owner, now=now(), lease=lease, force=force, alive=owner_alive)
+
+
+def _complete(app: Context, ec: EditionConfig, outcome: ClaimOutcome, now: Now) -> EditionRun:
+    """Do (or finish) the slot's work under our claim; close the claim either way."""
+    claim = outcome.claim
+    slot = Slot(ec.name, _local_of(claim), claim.slot)
+    resumed = outcome.previous.owner if outcome.previous else None
+    if resumed:
+        log.info("%s: resuming the run of %s", slot, resumed)
+    try:
+        run = _build_publish_deliver(app, ec, slot, claim, now)
+    except DigestError as exc:
+        log.error("%s: %s", slot, exc)
+        _close_failed(app.store, claim, now, str(exc))
+        return EditionRun(slot, "failed", str(exc), claim.edition_id, resumed)
+    run.resumed_from = resumed
+    return run
+
+
+def _local_of(claim: Claim) -> datetime:
+    return datetime.fromisoformat(claim.slot_key.partition("@")[2])
+
+
+def _close_failed(store: Store, claim: Claim, now: Now, message: str) -> None:
+    try:
+        finish_claim(store, claim, "failed", now(), message=message)
+    except DigestError as exc:  # we lost the claim meanwhile: its new owner closes it
+        log.warning("%s: %s", claim.slot_key, exc)
+
+
+def _build_publish_deliver(
+    app: Context, ec: EditionConfig, slot: Slot, claim: Claim, now: Now
+) -> EditionRun:
+    from digest.build import build_edition, read_note
+    from digest.publish import publish_archive
+
+    store, config = app.store, app.config
+    claim = heartbeat(store, claim, now())
+    note = read_note(config, ec, None)
+    result = build_edition(store, config, ec, app.regions, at=slot.at, note_markdown=note)
+    if result.skipped is not None:
+        finish_claim(store, claim, "skipped", now(), message=result.skipped)
+        return EditionRun(slot, "skipped", result.skipped)
+    edition = result.edition
+    claim = heartbeat(store, claim, now(), status="delivering", edition_id=edition.id)
+    publish_archive(store, config, now=now())
+    claim = heartbeat(store, claim, now())
+    sent = _deliver(app, edition, claim, now)
+    status: Status = "done" if sent.ok else "failed"
+    message = f"{edition.story_count} stories ({result.status}); {sent.summary()}"
+    finish_claim(store, claim, status, now(), edition_id=edition.id, message=message)
+    return EditionRun(slot, status, message, edition.id)
+
+
+def _deliver(app: Context, edition: Edition, claim: Claim | None, now: Now) -> SendReport:
+    """Send ``edition``; holding ``claim``, beat its heart after every batch."""
+    from digest.deliver.send import send_edition
+    from digest.tokens import TokenSigner, secret_key
+
+    held = [claim] if claim is not None else []
+
+    def beat(_: object) -> None:
+        if held:
+            held[0] = heartbeat(app.store, held[0], now())
+
+    signer = TokenSigner(secret_key())
+    return send_edition(app.store, app.config, edition, now=now(), signer=signer, progress=beat)
+
+
+def _stand_down(
+    app: Context, slot: Slot, held: Claim, now: Now, wait: timedelta, poll: float
+) -> EditionRun:
+    """Another run has the slot. On PostgreSQL, where runners split a delivery,
+    wait for it to start delivering and send a share; else say who has it."""
+    if held.status in FINISHED:
+        when = f" at {held.finished_at:%Y-%m-%d %H:%M} UTC" if held.finished_at else ""
+        return EditionRun(slot, "finished", f"already {held.status}{when}", held.edition_id)
+    since = f"{held.claimed_at:%Y-%m-%d %H:%M} UTC"
+    busy = EditionRun(slot, "busy", f"{held.status} by {held.owner} since {since}")
+    if app.store.dialect != "postgresql":
+        return busy
+    return _help(app, slot, held, now, wait, poll) or busy
+
+
+def _help(
+    app: Context, slot: Slot, held: Claim, now: Now, wait: timedelta, poll: float
+) -> EditionRun | None:
+    from digest.store.editions import load_edition
+
+    deadline = now() + wait
+    current: Claim | None = held
+    while current is not None and current.status == "running" and now() < deadline:
+        time.sleep(poll)
+        current = get_claim(app.store, slot.key)
+    if current is None or current.status != "delivering" or not current.edition_id:
+        return None
+    edition = load_edition(app.store, current.edition_id)
+    if edition is None:
+        return None
+    sent = _deliver(app, edition, None, now)
+    return EditionRun(slot, "helped", f"helped {current.owner}: {sent.summary()}", edition.id)

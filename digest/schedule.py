@@ -1,0 +1,183 @@
+"""``digest schedule``: the editions and sources on APScheduler 3.
+
+One job per edition (its cron expression in the site zone) runs
+:func:`digest.run.run_job` for that edition; one job per source (every
+``every``) ingests it. Jobs live in the same database as everything else
+(APScheduler's ``SQLAlchemyJobStore`` makes its own ``apscheduler_jobs``
+table), so a restarted service knows what it missed.
+
+APScheduler's traps, and what guards against each:
+
+- a run due while the service was down: the stored next run time is kept on
+  restart (re-adding a job would otherwise move it to the future), and
+  ``misfire_grace_time`` (``[schedule] misfire_grace``; ``catch_up = "none"``
+  makes it a minute) with ``coalesce`` runs it once, late, for the latest
+  missed slot only;
+- the fall-back hour firing a 02:30 job twice, and several schedulers on one
+  job store each firing a job: :mod:`digest.claims` lets one run per slot do
+  the work; the others log that the slot was taken.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from digest import clock
+from digest.config import Config, parse_duration
+from digest.errors import DigestError
+from digest.run import Context, RunReport, SourceOutcome, ingest_sources, run_job
+from digest.slots import catch_up_grace, cron_trigger
+
+log = logging.getLogger(__name__)
+JOBSTORE = "default"
+WORKERS = 4
+
+
+@dataclass
+class _Service:
+    """The context of the jobs in this process: job store rows name functions,
+    not objects, so the functions find the app (and the clock) here."""
+
+    app: Context | None = None
+    now: Callable[[], datetime] = clock.now
+
+
+_SERVICE = _Service()
+
+
+def edition_job(edition: str) -> RunReport:
+    """What the scheduler runs for an edition: the whole job at this instant."""
+    app = _app()
+    report = run_job(app, edition, _SERVICE.now(), now=_SERVICE.now)
+    for done in report.editions:
+        level = logging.ERROR if done.status == "failed" else logging.INFO
+        log.log(level, "edition %s: %s: %s", done.slot, done.status, done.message)
+    if not report.due:
+        log.info("edition %s: no slot due at %s (missed for good)", edition, report.at.isoformat())
+    for failure in [f for s in report.sources for f in s.errors]:
+        log.error("%s", failure)
+    return report
+
+
+def source_job(source: str) -> list[SourceOutcome]:
+    """What the scheduler runs for a source: ingest it."""
+    now = _SERVICE.now()
+    outcomes = ingest_sources(_app(), at=now, now=now, only=source)
+    for outcome in outcomes:
+        log.info("source %s: %s", outcome.name, outcome.summary)
+        for error in outcome.errors:
+            log.error("%s", error)
+    return outcomes
+
+
+def _app() -> Context:
+    if _SERVICE.app is None:
+        raise DigestError("no digest service in this process; start it with `digest schedule`")
+    return _SERVICE.app
+
+
+def grace_seconds(config: Config) -> int:
+    grace = catch_up_grace(config.schedule.catch_up, parse_duration(config.schedule.misfire_grace))
+    return int(grace.total_seconds())
+
+
+def configure_scheduler(
+    scheduler: BaseScheduler,
+    app: Context,
+    *,
+    now: Callable[[], datetime] = clock.now,
+    executor: BaseExecutor | None = None,
+) -> list[Job]:
+    """Give ``scheduler`` the job store, executor and jobs of ``app``'s config;
+    jobs no longer configured are removed. Call before ``scheduler.start()``.
+    ``now`` and ``executor`` are for tests that drive the scheduler themselves."""
+    _SERVICE.app, _SERVICE.now = app, now
+    config = app.config
+    store = SQLAlchemyJobStore(engine=app.store.engine)
+    scheduler.configure(
+        jobstores={JOBSTORE: store},
+        executors={"default": executor or ThreadPoolExecutor(WORKERS)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=config.zone,
+    )
+    store.start(scheduler, JOBSTORE)  # early, to read what the last service left
+    wanted = _edition_jobs(config) + _source_jobs(config)
+    for job_id in {job.id for job in store.get_all_jobs()} - {w["id"] for w in wanted}:
+        store.remove_job(job_id)
+        log.info("job %s is no longer configured; removed", job_id)
+    return [_add(scheduler, store, spec, now()) for spec in wanted]
+
+
+def _edition_jobs(config: Config) -> list[dict[str, Any]]:
+    grace = grace_seconds(config)
+    return [
+        {
+            "id": f"edition:{ec.name}",
+            "name": f"edition {ec.name} ({ec.cron})",
+            "func": edition_job,
+            "args": [ec.name],
+            "trigger": cron_trigger(ec.cron, config.zone, edition=ec.name),
+            "misfire_grace_time": grace,
+        }
+        for ec in config.editions
+    ]
+
+
+def _source_jobs(config: Config) -> list[dict[str, Any]]:
+    jobs = []
+    for source in config.sources:
+        every = parse_duration(source.every)
+        trigger = IntervalTrigger(seconds=int(every.total_seconds()), timezone=config.zone)
+        jobs.append(
+            {
+                "id": f"source:{source.name}",
+                "name": f"source {source.name} (every {source.every})",
+                "func": source_job,
+                "args": [source.name],
+                "trigger": trigger,
+                "misfire_grace_time": max(int(every.total_seconds()), 60),
+            }
+        )
+    return jobs
+
+
+def _add(
+    scheduler: BaseScheduler, store: SQLAlchemyJobStore, spec: dict[str, Any], now: datetime
+) -> Job:
+    """Add (or replace) a job, keeping a stored run time that is already past:
+    that is a run missed while no service was up, which must still happen."""
+    next_run = spec["trigger"].get_next_fire_time(None, now)
+    stored = _stored_next_run(store, spec["id"])
+    if stored is not None and next_run is not None and stored < next_run:
+        log.info("job %s: the run due at %s was missed", spec["id"], stored.isoformat())
+        next_run = stored
+    return scheduler.add_job(replace_existing=True, next_run_time=next_run, **spec)
+
+
+def _stored_next_run(store: SQLAlchemyJobStore, job_id: str) -> datetime | None:
+    try:
+        job = store.lookup_job(job_id)
+    except Exception as exc:  # a row pickled by another release: start afresh
+        log.warning("job %s in the job store cannot be read (%s); replacing it", job_id, exc)
+        return None
+    return job.next_run_time if job is not None else None
+
+
+def describe_jobs(jobs: list[Job], zone: Any) -> list[str]:
+    """One line per job: what it is and when it runs next."""
+    lines = []
+    for job in jobs:
+        when = job.next_run_time.astimezone(zone) if job.next_run_time else None
+        lines.append(f"{job.name}: next run {when:%Y-%m-%d %H:%M %Z}" if when else job.name)
+    return lines
