@@ -30,7 +30,7 @@ from digest.render import (
     render_edition_body,
 )
 from tests.sample_edition import HOSTILE, NOTE, SLOT, sample_edition, story
-from tests.support.browser import save_screenshot
+from tests.support.browser import axe_violations, save_screenshot
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DIGEST_UPDATE_GOLDEN") == "1"
@@ -429,3 +429,16 @@ def test_mail_in_chromium_fits_and_is_screenshotted(
     assert font_size >= 15
     shot = save_screenshot(page, f"edition-mail-{label}")
     assert shot.stat().st_size > 10_000
+
+
+# axe's page rules ask for a <main> landmark; a mail is one article inside the
+# reader's mail client, marked role="article" as e-mail accessibility guides advise.
+PAGE_ONLY_RULES = {"landmark-one-main", "region"}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_mail_has_no_accessibility_violations(page: Page, scheme: str) -> None:
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    page.set_content(personal().html, wait_until="load")
+    found = [(v["id"], v["help"]) for v in axe_violations(page) if v["id"] not in PAGE_ONLY_RULES]
+    assert found == []
