@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from digest.config import Config, config_from_dict
+from digest.config import Config, load_config
 from digest.edition import Edition, EditionBrief, EditionSection
 from digest.model import Story
 from digest.store import Store
@@ -120,12 +120,66 @@ def add_readers(store: Store, n: int, *, locales: Sequence[str] = ("nl", "en")) 
     return rows
 
 
+REGIONS_TOML = """
+[[regions]]
+id = "groenland"
+name = "Groenland"
+countries = ["GL"]
+
+[[regions]]
+id = "zeeland"
+name = "Zeeland"
+keywords = ["Zeeland"]
+
+[[regions]]
+id = "friesland"
+name = "Friesland"
+keywords = ["Friesland"]
+
+[[regions]]
+id = "limburg"
+name = "Limburg"
+keywords = ["Limburg"]
+"""
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+def write_config(tmp: Path, **delivery: Any) -> Path:
+    """``digest.toml`` and ``regions.toml`` in ``tmp`` (database and outbox there too)."""
+    database = f"sqlite:///{tmp / 'digest.db'}"
+    lines = [
+        "[site]",
+        'title = "Digest"',
+        'base_url = "https://news.example.org"',
+        "[storage]",
+        f"url = {_toml(database)}",
+        "[[editions]]",
+        'name = "ochtend"',
+        'title = "Ochtendeditie"',
+        "[delivery]",
+    ]
+    tables = {"outbox": {"dir": str(tmp / "outbox")}}
+    for key, value in delivery.items():
+        if isinstance(value, dict):
+            tables[key] = {**tables.get(key, {}), **value}
+        else:
+            lines.append(f"{key} = {_toml(value)}")
+    for table, values in tables.items():
+        lines.append(f"[delivery.{table}]")
+        lines += [f"{key} = {_toml(value)}" for key, value in values.items()]
+    (tmp / "regions.toml").write_text(REGIONS_TOML, encoding="utf-8")
+    path = tmp / "digest.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def make_config(tmp: Path, **delivery: Any) -> Config:
-    """A config rooted in ``tmp`` with an outbox there unless told otherwise."""
-    settings: dict[str, Any] = {"outbox": {"dir": str(tmp / "outbox")}, **delivery}
-    data = {
-        "site": {"title": "Digest", "base_url": "https://news.example.org"},
-        "storage": {"url": f"sqlite:///{tmp / 'digest.db'}"},
-        "delivery": settings,
-    }
-    return config_from_dict(data, tmp / "digest.toml")
+    """The config :func:`write_config` writes, loaded."""
+    return load_config(write_config(tmp, **delivery))

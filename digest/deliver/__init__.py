@@ -75,7 +75,7 @@ class Batch:
     date: datetime
 
 
-def personal_message(batch: Batch, to: Addressee) -> EmailMessage:
+def personal_message(batch: Batch, to: Addressee, *, seven_bit: bool = False) -> EmailMessage:
     """The full message for one recipient (for backends that send MIME)."""
     part = personalise(
         batch.rendered,
@@ -91,6 +91,7 @@ def personal_message(batch: Batch, to: Addressee) -> EmailMessage:
         message_id=to.message_id,
         list_unsubscribe=to.list_unsubscribe,
         date=batch.date,
+        seven_bit=seven_bit,
     )
 
 

@@ -230,10 +230,13 @@ def claim(
         candidates = candidates.where(deliveries.c.subscriber_id == only)
     if store.dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once; a plain IN (subquery) may be rescanned by the
+    # planner, and each rescan would skip the rows just taken and take more.
+    picked = candidates.cte("picked")
     take = (
         update(deliveries)
         .where(
-            _in_edition(edition_id), deliveries.c.subscriber_id.in_(candidates.scalar_subquery())
+            _in_edition(edition_id), deliveries.c.subscriber_id.in_(select(picked.c.subscriber_id))
         )
         .values(status=CLAIMED, claimed_by=owner, claimed_at=now.astimezone(UTC))
     )
@@ -262,7 +265,7 @@ def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed
     )
     return [
         Claimed(row[0], row[1], row[2], row[3], read_regions(row[4]), row[5])
-        for row in conn.execute(query).tuples()
+        for row in conn.execute(query).all()
     ]
 
 
@@ -341,14 +344,14 @@ def counts(store: Store, edition_id: str) -> dict[str, int]:
         .group_by(deliveries.c.status)
     )
     with store.begin() as conn:
-        return {status: int(n) for status, n in conn.execute(query).tuples()}
+        return {status: int(n) for status, n in conn.execute(query).all()}
 
 
 def statuses(store: Store, edition_id: str) -> dict[int, str]:
     """Each subscriber's row status for the edition (for dry runs)."""
     query = select(deliveries.c.subscriber_id, deliveries.c.status).where(_in_edition(edition_id))
     with store.begin() as conn:
-        return {sid: status for sid, status in conn.execute(query).tuples()}
+        return {sid: status for sid, status in conn.execute(query).all()}
 
 
 def problems(store: Store, edition_id: str, limit: int = 20) -> list[tuple[str, str, str]]:
@@ -361,7 +364,7 @@ def problems(store: Store, edition_id: str, limit: int = 20) -> list[tuple[str, 
         .limit(limit)
     )
     with store.begin() as conn:
-        return [(e, s, r or "") for e, s, r in conn.execute(query).tuples()]
+        return [(e, s, r or "") for e, s, r in conn.execute(query).all()]
 
 
 @contextlib.contextmanager

@@ -101,11 +101,14 @@ def build_message(
     message_id: str,
     list_unsubscribe: str,
     date: datetime,
+    seven_bit: bool = False,
 ) -> EmailMessage:
     """One personalised edition as a ``multipart/alternative`` message.
 
     ``part`` must already be personalised (:func:`digest.render.personalise`);
-    its HTML carries the preheader as its first, hidden, text.
+    its HTML carries the preheader as its first, hidden, text. Parts are 8-bit
+    where their lines allow (readable as files), else quoted-printable;
+    ``seven_bit`` forces quoted-printable (for relays without 8BITMIME).
     """
     msg = EmailMessage(policy=POLICY)
     msg["From"] = sender.from_
@@ -120,9 +123,9 @@ def build_message(
     msg["List-Unsubscribe-Post"] = ONE_CLICK
     msg["Precedence"] = "bulk"
     msg["Auto-Submitted"] = "auto-generated"
-    # quoted-printable: 7-bit clean for any relay, still readable as a file
-    msg.set_content(part.text, cte="quoted-printable")
-    msg.add_alternative(part.html, subtype="html", cte="quoted-printable")
+    cte = "quoted-printable" if seven_bit else None
+    msg.set_content(part.text, cte=cte)
+    msg.add_alternative(part.html, subtype="html", cte=cte)
     return msg
 
 

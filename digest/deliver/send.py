@@ -203,6 +203,8 @@ class _Run:
         self.links = Links(config, signer, edition.id, self.sender)
         self.owner = ledger.runner_id()
         self.claims = 0
+        self.send_empty = config.delivery.send_empty
+        self.news: dict[SegmentKey, bool] = {}
 
     def deliver(self) -> None:
         self.report.total = ledger.counts(self.store, self.edition.id).get(ledger.PENDING, 0)
@@ -234,13 +236,27 @@ class _Run:
         for row in rows:
             if row.subscriber_id not in gone:
                 groups.setdefault(segment_of(row), []).append(row)
+        empty = {
+            r.subscriber_id: NOTHING_NEW for k, m in groups.items() if not self._news(k) for r in m
+        }
+        ledger.skip(self.store, self.edition.id, empty)
+        self.report.count_skipped(len(empty))
         size = self.backend.batch_size
         for key, members in groups.items():
+            if not self._news(key):
+                continue
             rendered = self.renderer(key)
             for start in range(0, len(members), size):
                 chunk = members[start : start + size]
                 self._send(owner, rendered, {r.subscriber_id: self._addressee(r) for r in chunk})
         self._tick()
+
+    def _news(self, key: SegmentKey) -> bool:
+        """Whether this segment gets mail (planned rows are checked again: a
+        subscriber may have changed their regions since)."""
+        if key not in self.news:
+            self.news[key] = self.send_empty or has_news(self.edition, key)
+        return self.news[key]
 
     def _addressee(self, row: ledger.Claimed) -> Addressee:
         return self.links.addressee(row.subscriber_id, row.email, row.name)

@@ -66,6 +66,7 @@ class SmtpBackend(Backend):
         self.password = password
         self.context = context
         self._conn: smtplib.SMTP | None = None
+        self._eight_bit = False  # until a server offers 8BITMIME, parts are quoted-printable
 
     @classmethod
     def from_config(cls, config: Config) -> Self:
@@ -105,6 +106,7 @@ class SmtpBackend(Backend):
                 conn.ehlo()
             if s.username:
                 conn.login(s.username, self.password or "")
+            self._eight_bit = conn.has_extn("8bitmime")
         except BaseException:
             conn.close()
             raise
@@ -139,10 +141,11 @@ class SmtpBackend(Backend):
 
     def send(self, batch: Batch) -> dict[int, Result]:
         sender = batch.sender.from_.addr_spec
-        return {
-            to.subscriber_id: self._send_one(sender, to, message_bytes(personal_message(batch, to)))
-            for to in batch.recipients
-        }
+        results: dict[int, Result] = {}
+        for to in batch.recipients:
+            message = personal_message(batch, to, seven_bit=not self._eight_bit)
+            results[to.subscriber_id] = self._send_one(sender, to, message_bytes(message))
+        return results
 
     def _send_one(self, sender: str, to: Addressee, data: bytes) -> Result:
         problem = ""
@@ -159,7 +162,7 @@ class SmtpBackend(Backend):
 
     def _transact(self, conn: smtplib.SMTP, sender: str, rcpt: str, data: bytes) -> Result:
         try:
-            code, reply = conn.mail(sender)
+            code, reply = conn.mail(sender, ["BODY=8BITMIME"] if self._eight_bit else [])
             what = f"the sender {sender}"
             if code == 250:
                 code, reply = conn.rcpt(rcpt)

@@ -124,7 +124,7 @@ def count_subscribers(store: Store) -> dict[str, int]:
     """How many subscribers have each status."""
     query = select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
     with store.begin() as conn:
-        return {status: int(n) for status, n in conn.execute(query).tuples()}
+        return {status: int(n) for status, n in conn.execute(query).all()}
 
 
 def set_status(store: Store, email: str, status: str, *, now: datetime) -> Subscriber:

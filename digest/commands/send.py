@@ -1,0 +1,125 @@
+"""``digest send``: deliver a recorded edition to its subscribers, once each."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+from typing import TextIO
+
+import click
+
+from digest import clock
+from digest.cli import App, pass_app
+from digest.deliver.report import Progress, SendReport
+from digest.deliver.send import send_edition
+from digest.edition import Edition, edition_id
+from digest.errors import DeliveryError
+from digest.store.editions import load_edition, previous_edition
+from digest.tokens import TokenSigner, secret_key
+
+END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class ProgressLine:
+    """Recipients done, rate and failures on stderr: one line redrawn on a
+    terminal, a line every ``every`` seconds otherwise."""
+
+    def __init__(self, stream: TextIO, every: float = 10.0) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.every = 0.25 if self.tty else every
+        self.start = self.last = time.monotonic()
+        self.shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        moment = time.monotonic()
+        if progress.total == 0 or moment - self.last < self.every:
+            return
+        self.last = moment
+        rate = progress.done / max(moment - self.start, 1e-6)
+        line = (
+            f"{progress.done}/{progress.total} recipients · {rate:,.0f}/s · "
+            f"{progress.failed} failed · {progress.uncertain} uncertain"
+        )
+        self.stream.write(f"\r{line}\x1b[K" if self.tty else f"{line}\n")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.tty and self.shown:
+            self.stream.write("\n")
+
+
+def find_edition(app: App, name: str, at: datetime | None) -> Edition:
+    """The recorded edition of ``name`` at ``at``, or the latest one of that name."""
+    zone = app.config.zone
+    if at is not None:
+        wanted = edition_id(name, clock.in_zone(at, zone), zone)
+        found = load_edition(app.store, wanted)
+        hint = f"no recorded edition {wanted}; build it first with `digest build {name} --at`"
+    else:
+        found = previous_edition(app.store, name, END_OF_TIME)
+        hint = f"no recorded edition of {name!r}; build one first with `digest build {name}`"
+    if found is None:
+        raise DeliveryError(hint)
+    return found
+
+
+def _print(report: SendReport) -> None:
+    for segment in report.segments:
+        click.echo(segment.describe())
+    for email, status, reason in report.problems:
+        click.echo(f"digest: {status}: {email}: {reason}", err=True)
+    click.echo(report.summary())
+
+
+@click.command("send")
+@click.argument("edition", required=False)
+@click.option("--at", type=clock.INSTANT, help="Slot of the edition (default: the latest one).")
+@click.option("--dry-run", is_flag=True, help="Show per segment who would get what; send nothing.")
+@click.option("--to", "only", metavar="ADDRESS", help="Send only to this (active) subscriber.")
+@click.option(
+    "--retry-uncertain",
+    is_flag=True,
+    help="Also resend mails whose earlier hand-over got no answer (may duplicate).",
+)
+@pass_app
+def send(
+    app: App,
+    edition: str | None,
+    at: datetime | None,
+    dry_run: bool,
+    only: str | None,
+    retry_uncertain: bool,
+) -> None:
+    """Send the recorded EDITION (default: the first configured) to its subscribers.
+
+    Safe to repeat: every subscriber gets each edition once; a rerun resumes
+    where an interrupted run stopped and retries failed mails. Exits 1 when
+    mails are left failed or uncertain.
+    """
+    signer = TokenSigner(secret_key())
+    found = find_edition(app, app.config.edition(edition).name, at)
+    progress = ProgressLine(sys.stderr)
+    try:
+        report = send_edition(
+            app.store,
+            app.config,
+            found,
+            now=clock.now(),
+            signer=signer,
+            dry_run=dry_run,
+            only=only,
+            progress=progress,
+            retry_uncertain=retry_uncertain,
+        )
+    finally:
+        progress.close()
+    _print(report)
+    if not report.dry_run and not report.ok:
+        left = report.after
+        raise DeliveryError(
+            f"{left.get('failed', 0)} mail(s) failed and {left.get('uncertain', 0)} uncertain "
+            "(listed above); run `digest send` again to retry the failed ones"
+        )

@@ -1,0 +1,152 @@
+"""``digest subscribers add|import|list|remove|export``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from digest import clock
+from digest.cli import App, pass_app
+from digest.i18n import LOCALES
+from digest.store.subscribers import (
+    add_subscriber,
+    import_subscribers,
+    list_subscribers,
+    remove_subscriber,
+    stream_subscribers,
+)
+from digest.subscribers import (
+    STATUSES,
+    SubscriberError,
+    clean_name,
+    export_csv,
+    normalise_address,
+    parse_import,
+    parse_regions,
+)
+
+
+def _known_regions(app: App) -> list[str]:
+    return [region.id for region in app.regions]
+
+
+def _regions_text(regions: frozenset[str] | None) -> str:
+    return ",".join(sorted(regions)) if regions is not None else "all regions"
+
+
+@click.group("subscribers")
+def subscribers() -> None:
+    """Manage who gets the editions: add, import, list, remove, export."""
+
+
+@subscribers.command("add")
+@click.argument("address")
+@click.option("--name", help="Name used in the greeting.")
+@click.option("--regions", help="Comma-separated region ids (default: all regions).")
+@click.option("--locale", type=click.Choice(LOCALES), help="Language (default: [site] locale).")
+@click.option(
+    "--active/--pending",
+    default=False,
+    help="Confirmed and receiving mail, or waiting for confirmation (default).",
+)
+@pass_app
+def add(
+    app: App, address: str, name: str | None, regions: str | None, locale: str | None, active: bool
+) -> None:
+    """Add ADDRESS as a subscriber."""
+    chosen = parse_regions(regions, _known_regions(app))
+    added = add_subscriber(
+        app.store,
+        normalise_address(address),
+        name=clean_name(name),
+        locale=locale or app.config.site.locale,
+        regions=chosen,
+        status="active" if active else "pending",
+        now=clock.now(),
+    )
+    click.echo(f"added {added.email} ({added.status}, {_regions_text(added.regions)})")
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--locale", type=click.Choice(LOCALES), help="Language of rows without one.")
+@click.option(
+    "--active/--pending",
+    default=True,
+    help="Import as confirmed (default: the list has consent) or as pending.",
+)
+@pass_app
+def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
+    """Import FILE.csv with the header email,name,regions (regions ;-separated).
+
+    Bad rows are reported by line number and reason and the others imported;
+    the exit status is 1 when any row was bad. Known addresses are left as they are.
+    """
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SubscriberError(f"{file}: cannot be read as UTF-8 text: {exc}") from exc
+    plan = parse_import(text, _known_regions(app), source=str(file))
+    counts = import_subscribers(
+        app.store,
+        plan.rows,
+        locale=locale or app.config.site.locale,
+        status="active" if active else "pending",
+        now=clock.now(),
+    )
+    for bad in plan.bad:
+        click.echo(f"digest: error: {file}:{bad.line}: {bad.reason}", err=True)
+    click.echo(
+        f"{file}: {counts.added} imported, {counts.existing} already subscribed, "
+        f"{len(plan.bad)} bad row(s)"
+    )
+    if plan.bad:
+        raise SubscriberError(f"{file}: {len(plan.bad)} bad row(s) not imported (listed above)")
+
+
+@subscribers.command("list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only subscribers with this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def list_(app: App, status: str | None, as_json: bool) -> None:
+    """List subscribers, oldest first."""
+    found = list_subscribers(app.store, status=status)
+    if as_json:
+        click.echo(json.dumps([s.to_json() for s in found], ensure_ascii=False, indent=2))
+        return
+    for sub in found:
+        name = f"  {sub.name}" if sub.name else ""
+        click.echo(f"{sub.email}  {sub.status}  {sub.locale}  {_regions_text(sub.regions)}{name}")
+    click.echo(f"{len(found)} subscriber(s)", err=True)
+
+
+@subscribers.command("remove")
+@click.argument("address")
+@pass_app
+def remove(app: App, address: str) -> None:
+    """Delete ADDRESS and its delivery records."""
+    email = address.strip().lower()
+    if not remove_subscriber(app.store, email):
+        raise SubscriberError(f"{email} is not a subscriber; see `digest subscribers list`")
+    click.echo(f"removed {email}")
+
+
+@subscribers.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def export(app: App, file: Path | None) -> None:
+    """Write every subscriber as CSV to FILE (default: standard output)."""
+    chunks = export_csv(stream_subscribers(app.store))
+    if file is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    try:
+        with file.open("w", encoding="utf-8", newline="") as handle:
+            handle.writelines(chunks)
+    except OSError as exc:
+        raise SubscriberError(f"{file}: cannot be written: {exc}") from exc
+    click.echo(f"wrote {file}", err=True)

@@ -1,0 +1,248 @@
+"""The delivery ledger on SQLite and PostgreSQL: plan, claim, record, recover."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.deliver import Outcome, Result
+from digest.deliver import ledger
+from digest.deliver.outbox import OutboxBackend
+from digest.deliver.send import RetryPolicy, send_edition
+from digest.errors import DeliveryError
+from digest.store import Store, open_store
+from digest.store.subscribers import list_subscribers, set_status
+from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record
+from tests.support.sendgrid_server import SendGridServer
+
+EDITION = "ochtend-2026-01-21T0700"
+
+
+def planned(store: Store, n: int = 10, segment: str = "nl:*") -> list[int]:
+    record(store, make_edition())
+    add_readers(store, n)
+    ids = [s.id for s in list_subscribers(store)]
+    ledger.plan(store, EDITION, [ledger.PlanRow(i, segment) for i in ids])
+    return ids
+
+
+def test_planning_twice_keeps_what_happened(store: Store) -> None:
+    ids = planned(store)
+    ledger.record(store, EDITION, {ids[0]: Result(Outcome.SENT, provider_id="sg-1")}, now=SLOT)
+    rows = [ledger.PlanRow(i, "nl:*") for i in ids] + [ledger.PlanRow(ids[1], "x", "skipped")]
+    ledger.plan(store, EDITION, rows)
+    assert ledger.counts(store, EDITION) == {"sent": 1, "pending": 9}
+
+
+def test_claims_are_disjoint_and_limited(store: Store) -> None:
+    ids = planned(store, 10)
+    first = ledger.claim(store, EDITION, "nl:*", owner="a#1", limit=4, now=SLOT)
+    second = ledger.claim(store, EDITION, "nl:*", owner="b#1", limit=4, now=SLOT)
+    third = ledger.claim(store, EDITION, "nl:*", owner="a#2", limit=4, now=SLOT)
+    got = [[c.subscriber_id for c in claim] for claim in (first, second, third)]
+    assert [len(g) for g in got] == [4, 4, 2]
+    assert sorted(sum(got, [])) == ids
+    assert first[0].email.endswith("@example.org") and first[0].status == "active"
+    assert ledger.claim(store, EDITION, "nl:*", owner="c#1", limit=4, now=SLOT) == []
+
+
+def test_claims_keep_to_their_segment_and_subscriber(store: Store) -> None:
+    ids = planned(store, 6)
+    assert ledger.segments_with_work(store, EDITION) == ["nl:*"]
+    assert ledger.claim(store, EDITION, "en:*", owner="a#1", limit=10, now=SLOT) == []
+    only = ledger.claim(store, EDITION, "nl:*", owner="a#2", limit=10, now=SLOT, only=ids[3])
+    assert [c.subscriber_id for c in only] == [ids[3]]
+    assert ledger.segments_with_work(store, EDITION, only=ids[3]) == []
+
+
+def test_handing_over_needs_the_claim(store: Store) -> None:
+    planned(store, 4)
+    mine = [
+        c.subscriber_id
+        for c in ledger.claim(store, EDITION, "nl:*", owner="a#1", limit=2, now=SLOT)
+    ]
+    assert not ledger.mark_sending(store, EDITION, mine, "b#1")
+    assert ledger.counts(store, EDITION) == {"claimed": 2, "pending": 2}
+    assert ledger.mark_sending(store, EDITION, mine, "a#1")
+    assert ledger.counts(store, EDITION) == {"sending": 2, "pending": 2}
+
+
+def test_results_are_recorded_with_their_reasons(store: Store) -> None:
+    ids = planned(store, 5)
+    results = {
+        ids[0]: Result(Outcome.SENT, provider_id="sg-1"),
+        ids[1]: Result(Outcome.FAILED, "SendGrid refused the batch (400): bad"),
+        ids[2]: Result(Outcome.UNCERTAIN, "no answer"),
+        ids[3]: Result(Outcome.SANDBOX, "sandbox"),
+        ids[4]: Result(Outcome.RETRY, "429"),
+    }
+    ledger.record(store, EDITION, results, now=SLOT)
+    assert ledger.counts(store, EDITION) == {
+        "sent": 1,
+        "failed": 1,
+        "uncertain": 1,
+        "sandbox": 1,
+        "claimed": 1,
+    }
+    assert ledger.problems(store, EDITION) == [
+        ("reader000001@example.org", "failed", "SendGrid refused the batch (400): bad"),
+        ("reader000002@example.org", "uncertain", "no answer"),
+    ]
+
+
+def test_a_new_run_reopens_failed_and_sandboxed_but_not_uncertain(store: Store) -> None:
+    ids = planned(store, 3)
+    ledger.record(
+        store,
+        EDITION,
+        {
+            ids[0]: Result(Outcome.FAILED, "x"),
+            ids[1]: Result(Outcome.SANDBOX, "y"),
+            ids[2]: Result(Outcome.UNCERTAIN, "z"),
+        },
+        now=SLOT,
+    )
+    assert ledger.reopen(store, EDITION) == 2
+    assert ledger.counts(store, EDITION) == {"pending": 2, "uncertain": 1}
+    assert ledger.reopen(store, EDITION, retry_uncertain=True) == 1
+    assert ledger.counts(store, EDITION) == {"pending": 3}
+
+
+def _interrupted(store: Store, owner: str) -> None:
+    """Four rows claimed by ``owner``: two of them handed over, then the owner vanished."""
+    planned(store, 4)
+    claimed = ledger.claim(store, EDITION, "nl:*", owner=owner, limit=4, now=SLOT)
+    ledger.mark_sending(store, EDITION, [c.subscriber_id for c in claimed[:2]], owner)
+
+
+def test_stale_claims_go_back_and_stale_hand_overs_become_uncertain(store: Store) -> None:
+    _interrupted(store, "elsewhere:1:abc#1")
+    assert ledger.recover(store, EDITION, now=SLOT + timedelta(minutes=5), idempotent=False) == (
+        0,
+        0,
+    )
+    later = SLOT + ledger.DEFAULT_LEASE + timedelta(seconds=1)
+    assert ledger.recover(store, EDITION, now=later, idempotent=False) == (2, 2)
+    assert ledger.counts(store, EDITION) == {"pending": 2, "uncertain": 2}
+    assert {p[2] for p in ledger.problems(store, EDITION)} == {ledger.INTERRUPTED}
+
+
+def test_an_idempotent_backend_simply_repeats_interrupted_hand_overs(store: Store) -> None:
+    _interrupted(store, "elsewhere:1:abc#1")
+    later = SLOT + ledger.DEFAULT_LEASE + timedelta(seconds=1)
+    assert ledger.recover(store, EDITION, now=later, idempotent=True) == (4, 0)
+    assert ledger.counts(store, EDITION) == {"pending": 4}
+
+
+def test_claims_of_a_dead_local_process_are_stale_at_once(store: Store) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    pid = ended.pid
+    dead = ledger.runner_id().replace(f":{os.getpid()}:", f":{pid}:")
+    _interrupted(store, f"{dead}#1")
+    assert not ledger.owner_alive(dead) and ledger.owner_alive(ledger.runner_id())
+    assert ledger.recover(store, EDITION, now=SLOT, idempotent=False) == (2, 2)
+
+
+def test_claims_of_a_live_process_are_left_alone(store: Store) -> None:
+    _interrupted(store, f"{ledger.runner_id()}#1")
+    assert ledger.recover(store, EDITION, now=SLOT, idempotent=False) == (0, 0)
+
+
+def test_rows_planned_earlier_are_checked_again_at_send_time(store: Store, tmp_path: Path) -> None:
+    edition = record(store, make_edition())  # news in groenland, zeeland, friesland
+    add_readers(store, 6, locales=("nl",))  # the fifth chose limburg only
+    ledger.plan(store, EDITION, [ledger.PlanRow(s.id, "nl:*") for s in list_subscribers(store)])
+    set_status(store, "reader000002@example.org", "unsubscribed", now=SLOT)
+    report = send_edition(store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER)
+    assert report.after == {"sent": 4, "skipped": 2}
+    outbox = sorted(p.name for p in (tmp_path / "outbox").iterdir())
+    assert outbox == [f"{EDITION}.{i}.eml" for i in (1, 2, 4, 6)]
+
+
+def test_one_sqlite_runner_at_a_time(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
+    edition = record(store, make_edition())
+    add_readers(store, 3)
+    config = make_config(tmp_path)
+    with ledger.runner_lock(store), pytest.raises(DeliveryError, match="another `digest send`"):
+        send_edition(store, config, edition, now=SLOT, signer=SIGNER)
+    assert send_edition(store, config, edition, now=SLOT, signer=SIGNER).sent == 3
+    store.close()
+
+
+@pytest.mark.slow
+def test_two_runners_on_postgresql_send_each_mail_once(
+    fresh_postgres_url: str,
+    sendgrid_server: SendGridServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
+    setup = open_store(fresh_postgres_url)
+    edition = record(setup, make_edition())
+    add_readers(setup, 1200)
+    setup.close()
+    config = make_config(
+        tmp_path, backend="sendgrid", sendgrid={"host": sendgrid_server.url, "batch_size": 20}
+    )
+    sendgrid_server.delay = 0.005  # long enough that the runners overlap
+    reports = []
+    errors: list[BaseException] = []
+
+    def runner() -> None:
+        store = open_store(fresh_postgres_url)
+        try:
+            reports.append(
+                send_edition(
+                    store, config, edition, now=SLOT, signer=SIGNER, retry=RetryPolicy(base=0.001)
+                )
+            )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    recipients = sendgrid_server.recipients()
+    wanted = len(recipients)
+    assert len(set(recipients)) == wanted
+    assert all(r.sent > 0 for r in reports), "both runners must have taken a share"
+    assert sum(r.sent for r in reports) == wanted
+    assert sendgrid_server.invalid == []
+    final = reports[-1].after
+    assert final.get("sent") == wanted and set(final) <= {"sent", "skipped"}
+
+
+def test_claims_by_many_threads_never_overlap(fresh_postgres_url: str) -> None:
+    setup = open_store(fresh_postgres_url)
+    ids = planned(setup, 300)
+    setup.close()
+    taken: list[list[int]] = []
+
+    def claimer(n: int) -> None:
+        store = open_store(fresh_postgres_url)
+        for round_ in range(100):
+            got = ledger.claim(store, EDITION, "nl:*", owner=f"t{n}#{round_}", limit=7, now=SLOT)
+            if not got:
+                break
+            taken.append([c.subscriber_id for c in got])
+        store.close()
+
+    threads = [threading.Thread(target=claimer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    flat = sorted(i for batch in taken for i in batch)
+    assert flat == ids
