@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.deliver import Outcome, Result
-from digest.deliver import ledger
-from digest.deliver.outbox import OutboxBackend
+from digest.deliver import Outcome, Result, ledger
 from digest.deliver.send import RetryPolicy, send_edition
 from digest.errors import DeliveryError
 from digest.store import Store, open_store
@@ -46,7 +44,7 @@ def test_claims_are_disjoint_and_limited(store: Store) -> None:
     third = ledger.claim(store, EDITION, "nl:*", owner="a#2", limit=4, now=SLOT)
     got = [[c.subscriber_id for c in claim] for claim in (first, second, third)]
     assert [len(g) for g in got] == [4, 4, 2]
-    assert sorted(sum(got, [])) == ids
+    assert sorted(i for g in got for i in g) == ids
     assert first[0].email.endswith("@example.org") and first[0].status == "active"
     assert ledger.claim(store, EDITION, "nl:*", owner="c#1", limit=4, now=SLOT) == []
 

@@ -130,7 +130,7 @@ def test_sender_addresses_come_from_config_and_bad_ones_are_named() -> None:
     )
     assert sender.reply_to is None and sender.domain == "example.org"
     assert sender.list_id == "De Digest nl <avond.example.org>"
-    with pytest.raises(DeliveryError, match="'delivery.from'"):
+    with pytest.raises(DeliveryError, match=r"'delivery\.from'"):
         parse_address("Digest", "delivery.from")
     with pytest.raises(DeliveryError, match="one address"):
         parse_address("a@example.org, b@example.org", "delivery.reply_to")

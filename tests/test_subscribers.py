@@ -58,7 +58,7 @@ def test_no_regions_means_all_and_unknown_regions_are_named() -> None:
     assert parse_regions("", REGIONS) is None
     assert parse_regions(" Zeeland , groenland", REGIONS) == frozenset({"zeeland", "groenland"})
     assert parse_regions("zeeland;limburg", REGIONS, ";") == frozenset({"zeeland", "limburg"})
-    with pytest.raises(SubscriberError, match="'mars'.*known: friesland"):
+    with pytest.raises(SubscriberError, match=r"'mars'.*known: friesland"):
         parse_regions("zeeland,mars", REGIONS)
 
 
