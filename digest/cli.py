@@ -112,7 +112,7 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run, and turn DigestError into one line."""
     try:
-        cli.main(args=argv, prog_name="digest", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="digest", standalone_mode=False)
     except DigestError as exc:
         click.echo(f"digest: error: {exc}", err=True)
         return 1
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("digest: aborted", err=True)
         return 1
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import select
@@ -86,6 +86,7 @@ def ingest_file(
     captured_at: datetime | None = None,
     annotate: Annotate | None = None,
     classified_with: str = "",
+    zone: tzinfo = UTC,
 ) -> FileReport:
     """Read, parse, classify and store one snapshot file; never raises SourceError."""
     report = FileReport(path)
@@ -95,7 +96,8 @@ def ingest_file(
         report.error = str(exc)
         return report
     report.warnings.extend(snapshot.warnings)
-    result = parse_snapshot(snapshot.text, snapshot.captured_at, str(path))
+    # Clock times on the page ("gisteren 21:05") are wall-clock times of the site's zone.
+    result = parse_snapshot(snapshot.text, snapshot.captured_at.astimezone(zone), str(path))
     report.warnings.extend(str(w) for w in result.warnings)
     items = [annotate(item) for item in result.items] if annotate else list(result.items)
     meta = SnapshotMeta(str(path), snapshot.checksum, snapshot.captured_at)
@@ -118,6 +120,7 @@ def ingest_paths(
     captured_at: datetime | None = None,
     annotate: Annotate | None = None,
     classified_with: str = "",
+    zone: tzinfo = UTC,
     progress: Callable[[FileReport], None] | None = None,
 ) -> IngestReport:
     """Ingest every file under ``paths``; bad files are reported, not raised."""
@@ -130,6 +133,7 @@ def ingest_paths(
             captured_at=captured_at,
             annotate=annotate,
             classified_with=classified_with,
+            zone=zone,
         )
         if file_report.error:
             log.debug("ingest failed: %s", file_report.error)

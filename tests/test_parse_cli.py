@@ -116,10 +116,5 @@ def test_parse_has_help() -> None:
     assert "Parse wire-text snapshot FILES" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="digest.cli.main ignores the exit code that cli.main returns in "
-    "non-standalone mode (ctx.exit(1) comes back as 0); reported to the lead",
-)
 def test_console_entry_point_exits_non_zero_on_a_bad_file(tmp_path: Path) -> None:
     assert main(["parse", str(tmp_path / "missing.txt"), "--captured-at", CAPTURED]) == 1

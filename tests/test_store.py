@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -177,3 +177,24 @@ def test_list_stories_filters_by_time_and_region_newest_first(store: Store) -> N
     assert [s.dateline for s in list_stories(store)] == ["TEHERAN", "CARACAS"]
     assert [s.dateline for s in list_stories(store, region="venezuela")] == ["CARACAS"]
     assert [s.dateline for s in list_stories(store, since=T0 - timedelta(hours=1))] == ["TEHERAN"]
+
+
+def test_times_round_trip_as_the_same_instant_on_every_path(store: Store) -> None:
+    amsterdam = timezone(timedelta(hours=1))
+    at = datetime(2026, 1, 21, 9, 15, tzinfo=amsterdam)
+    put(store, "a", [brief(captured=at, age_min=15)], at)
+    [story] = list_stories(store)
+    assert story.published_at == at - timedelta(minutes=15)
+    assert story.published_at is not None and story.published_at.utcoffset() == timedelta(0)
+    assert story.first_seen == at
+    later = at + timedelta(minutes=5)
+    put(store, "b", [brief(captured=later, age_min=20)], later)  # the SQLAlchemy update path
+    [story] = list_stories(store)
+    assert story.published_at == at - timedelta(minutes=15)
+    assert story.last_seen == later
+
+
+def test_naive_times_are_refused(sqlite_store: Store) -> None:
+    naive = Item("brief", None, "X", (), "tekst", datetime(2026, 1, 1), None, "s")
+    with pytest.raises(ValueError, match="naive datetime"):
+        put(sqlite_store, "a", [naive])

@@ -38,6 +38,7 @@ def run_ingest(
         captured_at=clock.in_zone(captured_at, app.config.zone) if captured_at else None,
         annotate=annotate,
         classified_with=fingerprint,
+        zone=app.config.zone,
     )
     if not show_progress or len(files) < PROGRESS_FROM:
         return ingest()

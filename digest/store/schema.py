@@ -1,7 +1,8 @@
 """The database schema, in SQLAlchemy Core. Alembic migrations mirror it.
 
-Times are stored as timezone-aware UTC (``DateTime(timezone=True)``); SQLite
-hands them back naive, so readers go through ``as_utc``.
+Times are stored as UTC. ``UtcDateTime`` converts aware datetimes to UTC on
+the way in (SQLite would otherwise keep the wall-clock time and drop the
+offset) and hands back aware UTC datetimes on the way out, on every backend.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
@@ -31,14 +34,30 @@ metadata = MetaData(
     }
 )
 
-UtcDateTime = DateTime(timezone=True)
-
 
 def as_utc(value: datetime | None) -> datetime | None:
     """A datetime read from the database, made aware (UTC) if the driver dropped the zone."""
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant: aware datetimes only, stored as UTC, read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; give it a zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value)
 
 
 snapshots = Table(

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, select, update
 from digest import dedupe
 from digest.model import Item, Story
 from digest.store import Store
+from digest.store.bulk import insert_many
 from digest.store.schema import as_utc, snapshots, stories, story_revisions
 
 _CHUNK = 500
@@ -229,9 +230,8 @@ def store_items(
         new_revisions.append(_revision_row(item, story, digest_, 1, meta.captured_at, snapshot_id))
         counts.new += 1
         counts.story_ids.append(story)
-    if new_stories:
-        conn.execute(stories.insert(), new_stories)
-        conn.execute(story_revisions.insert(), new_revisions)
+    insert_many(conn, stories, new_stories)
+    insert_many(conn, story_revisions, new_revisions)
     return counts
 
 
