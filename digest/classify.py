@@ -39,12 +39,11 @@ keep the order of the regions file.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from digest.gazetteer import VENUE, Gazetteer, Hit, fold, load_gazetteer, trie_pattern
+from digest.gazetteer import VENUE, Gazetteer, Hit, Tokens, key, load_gazetteer, locate, tokens
 from digest.model import Item
 from digest.regions import Region
 
@@ -56,12 +55,9 @@ VENUE_FACTOR = 0.5
 MIN_SCORE = 1.0
 PASSING_SHARE = 0.25
 _STRONG = frozenset({"name", "city", "place"})
-_WORD = re.compile(r"[^\W_]+")
-_GAP = re.compile(r"[ \-]{1,2}")
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One piece of evidence: ``text`` as written, what it maps to, where, how much."""
 
     text: str
@@ -73,8 +69,7 @@ class Match:
     venue: bool = False  # a seat of international bodies: never enough on its own
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Whether a region was chosen, its score and the reason in words."""
 
     region: str
@@ -117,8 +112,8 @@ class Classification:
             "countries": list(self.countries),
             "regions": list(self.regions),
             "scores": dict(self.scores),
-            "matches": [dataclasses.asdict(m) for m in self.matches],
-            "verdicts": [dataclasses.asdict(v) for v in self.verdicts],
+            "matches": [m._asdict() for m in self.matches],
+            "verdicts": [v._asdict() for v in self.verdicts],
         }
 
 
@@ -129,23 +124,32 @@ class Classifier:
         self.regions = tuple(regions)
         self.gazetteer = gazetteer or load_gazetteer()
         self._members = {r.id: frozenset(r.countries) for r in self.regions}
+        self._regions_of: dict[str, list[str]] = {}
+        for region in self.regions:
+            for code in region.countries:
+                self._regions_of.setdefault(code, []).append(region.id)
         self._keywords = PhraseMatcher((t, r.id) for r in self.regions for t in r.keywords)
         self._excludes = PhraseMatcher((t, r.id) for r in self.regions for t in r.exclude)
+        self._no_evidence = {r.id: Verdict(r.id, False, 0.0, "no evidence") for r in self.regions}
+        self._datelines: dict[str, list[Match]] = {}
 
     def classify(self, item: Item) -> Classification:
         matches = self._discount_dateline(self._evidence(item))
         totals: dict[str, float] = {}
+        solid: set[str] = set()
         for m in matches:
-            if m.kind in WEIGHTS and m.target:
+            if m.weight > 0 and m.kind in WEIGHTS and m.target:
                 totals[m.target] = totals.get(m.target, 0.0) + m.weight
-        solid = {m.target for m in matches if m.kind in WEIGHTS and m.weight > 0 and not m.venue}
-        totals = {c: s for c, s in totals.items() if c in solid}
-        scores = tuple(
-            sorted(((c, s) for c, s in totals.items() if s > 0), key=lambda cs: (-cs[1], cs[0]))
-        )
+                if not m.venue:
+                    solid.add(m.target)
+        scores = tuple(sorted(((c, totals[c]) for c in solid), key=lambda cs: (-cs[1], cs[0])))
         top = scores[0] if scores else ("", 0.0)
         floor = max(MIN_SCORE, PASSING_SHARE * top[1])
-        verdicts = tuple(self._verdict(r, matches, totals, floor, top) for r in self.regions)
+        evidence, excluded = self._by_region(matches, solid)
+        verdicts = tuple(
+            self._verdict(r.id, evidence.get(r.id), excluded.get(r.id), floor, top)
+            for r in self.regions
+        )
         return Classification(
             countries=tuple(c for c, s in scores if s >= floor),
             regions=tuple(v.region for v in verdicts if v.chosen),
@@ -170,26 +174,37 @@ class Classifier:
         found = self._dateline_evidence(item.dateline) if item.dateline else []
         for where, text, factor in (("title", item.title, TITLE_FACTOR), ("body", item.text, 1.0)):
             if text:
-                hits = self.gazetteer.find(text)
+                tok = tokens(text)
+                hits = self.gazetteer.find(tok)
                 found.extend(_gazetteer_match(text, hit, where, factor) for hit in hits)
-                found.extend(self._phrases(text, where, KEYWORD_WEIGHT * factor))
+                found.extend(self._phrases(tok, where, KEYWORD_WEIGHT * factor))
         return found
 
     def _dateline_evidence(self, dateline: str) -> list[Match]:
+        """The matches of a dateline, remembered: the same places recur all day."""
+        if dateline not in self._datelines:
+            if len(self._datelines) > 10_000:
+                self._datelines.clear()
+            self._datelines[dateline] = self._read_dateline(dateline)
+        return list(self._datelines[dateline])
+
+    def _read_dateline(self, dateline: str) -> list[Match]:
         found = []
         for surface, term in self.gazetteer.place(dateline):
             venue = bool(term.flags & VENUE)
             weight = DATELINE_WEIGHT * (VENUE_FACTOR if venue else 1.0)
             note = _note(venue)
             found.append(Match(surface, term.kind, term.code, "dateline", weight, note, venue))
-        return found + self._phrases(dateline, "dateline", DATELINE_WEIGHT)
+        return found + self._phrases(tokens(dateline), "dateline", DATELINE_WEIGHT)
 
-    def _phrases(self, text: str, where: str, weight: float) -> list[Match]:
+    def _phrases(self, text: Tokens, where: str, weight: float) -> list[Match]:
         keywords = [Match(s, "keyword", r, where, weight) for s, r in self._keywords.find(text)]
         excludes = [Match(s, "exclude", r, where, 0.0) for s, r in self._excludes.find(text)]
         return keywords + excludes
 
     def _discount_dateline(self, matches: list[Match]) -> list[Match]:
+        if not matches or matches[0].where != "dateline":
+            return matches
         told = [m for m in matches if m.where != "dateline" and m.weight > 0]
         mentioned = {m.target for m in told if m.kind in WEIGHTS}
         out = []
@@ -199,7 +214,7 @@ class Classifier:
                 if elsewhere:
                     away = f"dateline only; the text is about {elsewhere[0].text!r}"
                     note = f"{m.note}; {away}" if m.note else away
-                    m = dataclasses.replace(m, weight=0.0, note=note)
+                    m = m._replace(weight=0.0, note=note)
             out.append(m)
         return out
 
@@ -209,40 +224,49 @@ class Classifier:
         strong = match.kind in _STRONG and match.weight >= WEIGHTS[match.kind]
         return strong and match.target != code
 
+    def _by_region(
+        self, matches: list[Match], solid: set[str]
+    ) -> tuple[dict[str, list[Match]], dict[str, Match]]:
+        evidence: dict[str, list[Match]] = {}
+        excluded: dict[str, Match] = {}
+        for m in matches:
+            if m.kind == "exclude":
+                excluded.setdefault(m.target or "", m)
+            elif m.weight <= 0:
+                continue
+            elif m.kind == "keyword":
+                evidence.setdefault(m.target or "", []).append(m)
+            elif m.target in solid:
+                for region_id in self._regions_of.get(m.target or "", ()):
+                    evidence.setdefault(region_id, []).append(m)
+        return evidence, excluded
+
     def _verdict(
         self,
-        region: Region,
-        matches: list[Match],
-        totals: dict[str, float],
+        region_id: str,
+        evidence: list[Match] | None,
+        excluded: Match | None,
         floor: float,
         top: tuple[str, float],
     ) -> Verdict:
-        excluded = [m for m in matches if m.kind == "exclude" and m.target == region.id]
-        if excluded:
+        if excluded is not None:
             return Verdict(
-                region.id, False, 0.0, f"excluded by {excluded[0].text!r} ({excluded[0].where})"
+                region_id, False, 0.0, f"excluded by {excluded.text!r} ({excluded.where})"
             )
-        evidence = [m for m in matches if m.weight > 0 and _supports(m, region, totals)]
-        score = sum(m.weight for m in evidence)
         if not evidence:
-            return Verdict(region.id, False, 0.0, "no evidence")
+            return self._no_evidence[region_id]
+        score = sum(m.weight for m in evidence)
         listed = "; ".join(
             f"{m.text!r} → {m.target} {m.kind}, {m.where} {m.weight:g}" for m in evidence
         )
         if score < MIN_SCORE:
             return Verdict(
-                region.id, False, score, f"score {score:g} below {MIN_SCORE:g}: {listed}"
+                region_id, False, score, f"score {score:g} below {MIN_SCORE:g}: {listed}"
             )
         if score < floor:
             why = f"score {score:g} under a quarter of {top[0]} {top[1]:g}, mentioned in passing"
-            return Verdict(region.id, False, score, f"{why}: {listed}")
-        return Verdict(region.id, True, score, f"score {score:g}: {listed}")
-
-
-def _supports(match: Match, region: Region, totals: dict[str, float]) -> bool:
-    if match.kind == "keyword":
-        return match.target == region.id
-    return match.kind in WEIGHTS and match.target in region.countries and match.target in totals
+            return Verdict(region_id, False, score, f"{why}: {listed}")
+        return Verdict(region_id, True, score, f"score {score:g}: {listed}")
 
 
 def _note(venue: bool, how: str = "exact") -> str:
@@ -256,7 +280,10 @@ def _gazetteer_match(text: str, hit: Hit, where: str, factor: float) -> Match:
     term = hit.term
     venue = bool(term.flags & VENUE)
     weight = WEIGHTS.get(term.kind, 0.0) * factor * (VENUE_FACTOR if venue else 1.0)
-    note = "not a country" if term.code is None else _note(venue, hit.how)
+    if term.code is None:
+        note = "not a country"
+    else:
+        note = _note(venue, hit.how) if venue or hit.how != "exact" else ""
     return Match(text[hit.start : hit.end], term.kind, term.code, where, weight, note, venue)
 
 
@@ -269,52 +296,52 @@ class PhraseMatcher:
     """
 
     def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
-        self._entries: dict[str, list[tuple[tuple[str, ...], bool, str, str]]] = {}
+        self._exact: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._stars: list[tuple[tuple[str, ...], str]] = []
         for phrase, payload in phrases:
-            star = phrase.endswith("*")
-            words = tuple(_WORD.findall(fold(phrase.rstrip("*"))))
-            if words:
-                self._entries.setdefault(words[0], []).append((words[1:], star, phrase, payload))
-        for entries in self._entries.values():
-            entries.sort(key=lambda e: -len(e[0]))
-        self._pattern = (
-            re.compile(r"(?<![^\W_])(?:" + trie_pattern(set(self._entries)) + r")[^\W_]*")
-            if self._entries
-            else None
-        )
+            words = tuple(key(phrase.rstrip("*")).split())
+            if not words:
+                continue
+            if phrase.endswith("*"):
+                self._stars.append((words, payload))
+                continue
+            possessive = (*words[:-1], words[-1] + "s")
+            for form in (words, possessive):
+                self._exact.setdefault(form[0], []).append((form[1:], payload))
+        for entries in self._exact.values():
+            entries.sort(key=lambda entry: -len(entry[0]))
+        self._firsts = frozenset(self._exact)
+        self._star_heads = tuple(words[0] for words, _ in self._stars)
 
-    def find(self, text: str) -> list[tuple[str, str]]:
-        """(surface, payload) for every phrase in ``text``."""
-        if self._pattern is None:
+    def find(self, tok: Tokens) -> list[tuple[str, str]]:
+        """(surface, payload) for every phrase in the text, left to right."""
+        words = tok.words
+        if self._firsts.isdisjoint(words) and not any(h in tok.spaced for h in self._star_heads):
             return []
-        folded = fold(text)
-        found = []
-        for match in self._pattern.finditer(folded):
-            end = self._match_at(folded, match)
-            if end is not None:
-                found.append((text[match.start() : end[0]], end[1]))
+        found: list[tuple[str, str]] = []
+        pos, skip = 0, -1
+        for index, word in enumerate(words):
+            hit = self._at(words, index) if index > skip else None
+            if hit is None:
+                continue
+            used, payload = hit
+            start = locate(tok.spaced, word, pos)
+            last = words[index + used - 1]
+            if used > 1:
+                end = locate(tok.spaced, last, start + len(word)) + len(last)
+            else:
+                end = start + len(word)
+            found.append((tok.text[start:end], payload))
+            pos, skip = end, index + used - 1
         return found
 
-    def _match_at(self, folded: str, match: re.Match[str]) -> tuple[int, str] | None:
-        word = match.group()
-        for n in range(len(word), 0, -1):
-            for rest, star, _phrase, payload in self._entries.get(word[:n], ()):
-                if not rest and (star or word in (word[:n], word[:n] + "s")):
-                    return match.end(), payload
-                end = _follow(folded, match.end(), rest, star) if rest and n == len(word) else None
-                if end is not None:
-                    return end, payload
+    def _at(self, words: list[str], index: int) -> tuple[int, str] | None:
+        for rest, payload in self._exact.get(words[index], ()):
+            if tuple(words[index + 1 : index + 1 + len(rest)]) == rest:
+                return 1 + len(rest), payload
+        for phrase, payload in self._stars:
+            tail = index + len(phrase) - 1
+            fits = tail < len(words) and tuple(words[index:tail]) == phrase[:-1]
+            if fits and words[tail].startswith(phrase[-1]):
+                return len(phrase), payload
         return None
-
-
-def _follow(folded: str, pos: int, rest: tuple[str, ...], star: bool) -> int | None:
-    """End of the words ``rest`` after ``pos``; with ``star`` the last may run on."""
-    for word in rest:
-        gap = _GAP.match(folded, pos)
-        if gap is None or not folded.startswith(word, gap.end()):
-            return None
-        pos = gap.end() + len(word)
-    tail = _WORD.match(folded, pos)
-    if tail is None:
-        return pos
-    return tail.end() if star or tail.group() == "s" else None

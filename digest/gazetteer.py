@@ -46,7 +46,6 @@ _DETERMINERS = frozenset(
 )
 _PARTICLES = frozenset("de den der van ter ten te in 't".split())
 _WORD = re.compile(r"[^\W_]+")
-_GAP = re.compile(r"[ \-]{1,2}")
 
 
 def _fold_char(char: str) -> str:
@@ -69,6 +68,15 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD = _fold_table()
+
+
+def _spaced_table() -> dict[int, str]:
+    table = {cp: " " for cp in range(0x2070) if not chr(cp).isalnum()}
+    table.update({cp: c for cp, c in _FOLD.items() if c.isalnum()})
+    return table
+
+
+_SPACED = _spaced_table()
 
 
 def fold(text: str) -> str:
@@ -104,6 +112,33 @@ class Hit(NamedTuple):
     how: str  # "exact" | "possessive" | "compound"
 
 
+class Tokens(NamedTuple):
+    """A text prepared once for every matcher: ``spaced`` is ``text`` folded with
+    every character that is not a letter or digit made a space (same length, so
+    positions agree), ``words`` its words in order."""
+
+    text: str
+    spaced: str
+    words: list[str]
+
+
+def tokens(text: str) -> Tokens:
+    spaced = text.translate(_SPACED)
+    return Tokens(text, spaced, spaced.split())
+
+
+def locate(spaced: str, word: str, pos: int) -> int:
+    """Where the whole word ``word`` next occurs in ``spaced`` from ``pos``."""
+    while True:
+        start = spaced.find(word, pos)
+        end = start + len(word)
+        if start < 0:
+            return -1
+        if (start == 0 or spaced[start - 1] == " ") and (end == len(spaced) or spaced[end] == " "):
+            return start
+        pos = start + 1
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     """Country names (Dutch, by ISO code), forms to find in text, dateline places."""
@@ -120,24 +155,39 @@ class Gazetteer:
                 multi.setdefault(words[0], []).append((words[1:], term))
         for options in multi.values():
             options.sort(key=lambda option: -len(option[0]))
-        firsts = {form.split(" ")[0] for form in self.terms}
-        pattern = r"(?<![^\W_])(?:" + trie_pattern(firsts) + r")[^\W_]*"
         object.__setattr__(self, "_multi", multi)
-        object.__setattr__(self, "_candidates", re.compile(pattern))
+        singles = [form for form in self.terms if " " not in form]
+        object.__setattr__(self, "_firsts", frozenset(f.split(" ")[0] for f in self.terms))
+        object.__setattr__(self, "_heads5", frozenset(f[:5] for f in singles if len(f) >= 5))
+        object.__setattr__(self, "_heads4", frozenset(f for f in singles if len(f) == 4))
         object.__setattr__(self, "_dateline_cache", {})
 
-    def find(self, text: str) -> list[Hit]:
-        """Every form in ``text``, left to right, longest first, never overlapping."""
-        folded = fold(text)
+    def find(self, text: str | Tokens) -> list[Hit]:
+        """Every form in ``text``, left to right, longest first, never overlapping.
+
+        Words are screened with set lookups (a form's first word, or the first
+        letters of a form that may head a compound or take a possessive ``s``);
+        only candidates are located in the text and examined.
+        """
+        tok = text if isinstance(text, Tokens) else tokens(text)
+        firsts: frozenset[str] = self._firsts  # type: ignore[attr-defined]
+        heads5: frozenset[str] = self._heads5  # type: ignore[attr-defined]
+        heads4: frozenset[str] = self._heads4  # type: ignore[attr-defined]
         hits: list[Hit] = []
-        last_end = 0
-        for match in self._candidates.finditer(folded):  # type: ignore[attr-defined]
-            if match.start() < last_end:
+        pos, skip = 0, -1
+        for index, word in enumerate(tok.words):
+            if index <= skip or (
+                word not in firsts and word[:5] not in heads5 and word[:4] not in heads4
+            ):
                 continue
-            hit = self._multi_hit(text, folded, match) or self._single_hit(text, match)
+            start = locate(tok.spaced, word, pos)
+            pos = start + len(word)
+            hit, used = self._multi_hit(tok, index, start)
+            if hit is None:
+                hit, used = self._single_hit(tok.text, word, start), 1
             if hit is not None:
                 hits.append(hit)
-                last_end = hit.end
+                pos, skip = hit.end, index + used - 1
         return hits
 
     def place(self, dateline: str) -> list[tuple[str, Term]]:
@@ -159,42 +209,40 @@ class Gazetteer:
         code = self.datelines.get(form)
         return Term(code, "city", 0, form) if code else None
 
-    def _multi_hit(self, text: str, folded: str, match: re.Match[str]) -> Hit | None:
-        options = self._multi.get(match.group())  # type: ignore[attr-defined]
-        if not options:
-            return None
-        for rest, term in options:
-            end = _follow(folded, match.end(), rest)
-            if end is not None and _allowed(text, folded, match.start(), end, term):
-                return Hit(match.start(), end, term, "exact")
-        return None
+    def _multi_hit(self, tok: Tokens, index: int, start: int) -> tuple[Hit | None, int]:
+        options = self._multi.get(tok.words[index])  # type: ignore[attr-defined]
+        for rest, term in options or ():
+            if tuple(tok.words[index + 1 : index + 1 + len(rest)]) != rest:
+                continue
+            end = _joined_end(tok, start + len(tok.words[index]), rest)
+            if end is not None and _allowed(tok.text, tok.spaced, start, end, term):
+                return Hit(start, end, term, "exact"), 1 + len(rest)
+        return None, 1
 
-    def _single_hit(self, text: str, match: re.Match[str]) -> Hit | None:
-        word, start = match.group(), match.start()
+    def _single_hit(self, text: str, word: str, start: int) -> Hit | None:
+        end = start + len(word)
         term = self.terms.get(word)
         if term is not None:
-            return _checked(text, start, match.end(), term, "exact")
+            return _checked(text, start, end, term, "exact")
         term = self.terms.get(word[:-1]) if word.endswith("s") else None
         if term is not None and term.kind in ("name", "city", "place"):
-            return _checked(text, start, match.end(), term, "possessive")
+            return _checked(text, start, end, term, "possessive")
         for cut in range(len(word) - 1, 3, -1):
             term = self.terms.get(word[:cut])
             if term is not None:
                 if _compound_ok(text, start, word[:cut], word[cut:], term):
-                    return _checked(text, start, match.end(), term, "compound")
+                    return _checked(text, start, end, term, "compound")
                 return None
         return None
 
 
-def _follow(folded: str, pos: int, rest: tuple[str, ...]) -> int | None:
-    """The end of the words ``rest`` following ``pos`` across a space or hyphen."""
+def _joined_end(tok: Tokens, pos: int, rest: tuple[str, ...]) -> int | None:
+    """The end of ``rest`` after ``pos`` if only spaces or hyphens join the words."""
     for word in rest:
-        gap = _GAP.match(folded, pos)
-        if gap is None or not folded.startswith(word, gap.end()):
+        start = locate(tok.spaced, word, pos)
+        if not 0 < start - pos <= 2 or tok.text[pos:start].strip(" -\u00a0\u2010\u2011\u2013"):
             return None
-        pos = gap.end() + len(word)
-        if pos < len(folded) and (folded[pos].isalnum()):
-            return None
+        pos = start + len(word)
     return pos
 
 
@@ -219,7 +267,7 @@ def _checked(text: str, start: int, end: int, term: Term, how: str) -> Hit | Non
     return Hit(start, end, term, how) if _allowed(text, "", start, end, term) else None
 
 
-def _allowed(text: str, folded: str, start: int, end: int, term: Term) -> bool:
+def _allowed(text: str, spaced: str, start: int, end: int, term: Term) -> bool:
     surface = text[start : start + len(term.spelling)]
     if term.flags & UPPER and surface != term.spelling.upper():
         return False
@@ -227,7 +275,9 @@ def _allowed(text: str, folded: str, start: int, end: int, term: Term) -> bool:
         return False
     if not _accents_ok(surface.lower(), term.spelling):
         return False
-    return not (term.flags & GIVEN_NAME and _reads_as_name(text, folded or fold(text), start, end))
+    if term.flags & GIVEN_NAME:
+        return not _reads_as_name(text, spaced or text.translate(_SPACED), start, end)
+    return True
 
 
 def _accents_ok(surface: str, form: str) -> bool:
@@ -237,9 +287,9 @@ def _accents_ok(surface: str, form: str) -> bool:
     return all(a == b or a.isascii() for a, b in zip(surface, form, strict=False))
 
 
-def _reads_as_name(text: str, folded: str, start: int, end: int) -> bool:
+def _reads_as_name(text: str, spaced: str, start: int, end: int) -> bool:
     """``Frans Timmermans``, ``Noor de Vries``: a surname follows, no determiner precedes."""
-    before = _WORD.findall(folded[max(0, start - 20) : start])
+    before = spaced[max(0, start - 20) : start].split()
     if (before and before[-1] in _DETERMINERS) or text[end : end + 1] != " ":
         return False
     for word in _WORD.finditer(text, end, min(len(text), end + 40)):
