@@ -123,6 +123,9 @@ def ingest_source(
 
     annotate, rules = app.classification
     config, store = app.config, app.store
+    if source.kind == "wire" and source.path is None:
+        problem = f"source {source.name!r}: kind 'wire' reads files; for a URL use kind = 'feed'"
+        return SourceOutcome(source.name, "not read", [problem])
     if source.kind == "wire" and source.path is not None:
         files = ingest_paths(
             store, [config.resolve(source.path)], now=now, annotate=annotate, classified_with=rules
@@ -201,10 +204,19 @@ def run_job(
             held = outcome.claim
             report.editions.append(_stand_down(app, slot, held, now, help_wait, help_poll))
     if won or not slots:  # runs that stood down leave ingestion to the winner
-        report.sources = ingest_sources(app, at=at, now=now())
+        report.sources = _ingest_all(app, at, now)
     for ec, outcome in won:
         report.editions.append(_complete(app, ec, outcome, now))
     return report
+
+
+def _ingest_all(app: Context, at: datetime, now: Now) -> list[SourceOutcome]:
+    """Ingest, turning a failure of the store itself into a reported failure:
+    the slots we claimed still get closed (building will say what is wrong)."""
+    try:
+        return ingest_sources(app, at=at, now=now())
+    except DigestError as exc:
+        return [SourceOutcome("(all sources)", "not read", [f"ingestion stopped: {exc}"])]
 
 
 def _claim(
@@ -224,10 +236,14 @@ def _complete(app: Context, ec: EditionConfig, outcome: ClaimOutcome, now: Now) 
         log.info("%s: resuming the run of %s", slot, resumed)
     try:
         run = _build_publish_deliver(app, ec, slot, claim, now)
-    except DigestError as exc:
-        log.error("%s: %s", slot, exc)
-        _close_failed(app.store, claim, now, str(exc))
-        return EditionRun(slot, "failed", str(exc), claim.edition_id, resumed)
+    except Exception as exc:  # any failure must close the claim, or it blocks the slot
+        if isinstance(exc, DigestError):
+            log.error("%s: %s", slot, exc)
+        else:
+            log.exception("%s: unexpected failure", slot)
+        message = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+        _close_failed(app.store, claim, now, message)
+        return EditionRun(slot, "failed", message, claim.edition_id, resumed)
     run.resumed_from = resumed
     return run
 
@@ -288,13 +304,17 @@ def _stand_down(
     """Another run has the slot. On PostgreSQL, where runners split a delivery,
     wait for it to start delivering and send a share; else say who has it."""
     if held.status in FINISHED:
-        when = f" at {held.finished_at:%Y-%m-%d %H:%M} UTC" if held.finished_at else ""
-        return EditionRun(slot, "finished", f"already {held.status}{when}", held.edition_id)
+        return _finished(slot, held)
     since = f"{held.claimed_at:%Y-%m-%d %H:%M} UTC"
-    busy = EditionRun(slot, "busy", f"{held.status} by {held.owner} since {since}")
+    busy = EditionRun(slot, "busy", f"held by {held.owner} ({held.status}) since {since}")
     if app.store.dialect != "postgresql":
         return busy
     return _help(app, slot, held, now, wait, poll) or busy
+
+
+def _finished(slot: Slot, held: Claim) -> EditionRun:
+    when = f" at {held.finished_at:%Y-%m-%d %H:%M} UTC" if held.finished_at else ""
+    return EditionRun(slot, "finished", f"already {held.status}{when}", held.edition_id)
 
 
 def _help(
@@ -307,6 +327,8 @@ def _help(
     while current is not None and current.status == "running" and now() < deadline:
         time.sleep(poll)
         current = get_claim(app.store, slot.key)
+    if current is not None and current.status in FINISHED:
+        return _finished(slot, current)
     if current is None or current.status != "delivering" or not current.edition_id:
         return None
     edition = load_edition(app.store, current.edition_id)

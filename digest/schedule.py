@@ -160,7 +160,8 @@ def _add(
     next_run = spec["trigger"].get_next_fire_time(None, now)
     stored = _stored_next_run(store, spec["id"])
     if stored is not None and next_run is not None and stored < next_run:
-        log.info("job %s: the run due at %s was missed", spec["id"], stored.isoformat())
+        if stored <= now:
+            log.info("job %s: the run due at %s was missed", spec["id"], stored.isoformat())
         next_run = stored
     return scheduler.add_job(replace_existing=True, next_run_time=next_run, **spec)
 
