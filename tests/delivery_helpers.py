@@ -104,7 +104,8 @@ def region_choices() -> list[frozenset[str] | None]:
 
 
 def add_readers(store: Store, n: int, *, locales: Sequence[str] = ("nl", "en")) -> list[ImportRow]:
-    """``n`` active subscribers cycling through every region choice and locale."""
+    """``n`` active subscribers cycling through every region choice, then every
+    locale: reader ``i`` chose ``region_choices()[i % 16]``."""
     choices = region_choices()
     rows = [
         ImportRow(
@@ -112,7 +113,7 @@ def add_readers(store: Store, n: int, *, locales: Sequence[str] = ("nl", "en")) 
             f"reader{i:06d}@example.org",
             f"Lezer {i}",
             choices[i % len(choices)],
-            locales[i % len(locales)],
+            locales[i // len(choices) % len(locales)],
         )
         for i in range(n)
     ]

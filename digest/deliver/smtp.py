@@ -182,7 +182,10 @@ class SmtpBackend(Backend):
             self._drop()
             reason = f"no answer from {self.where} after the whole message was sent: {exc}"
             return Result(Outcome.UNCERTAIN, reason)
-        return Result(Outcome.SENT) if code == 250 else refusal(code, reply, "the message")
+        if code == 250:
+            return Result(Outcome.SENT)
+        self._abandon(conn, code)
+        return refusal(code, reply, "the message")
 
     def _abandon(self, conn: smtplib.SMTP, code: int) -> None:
         """After a refusal: reset the transaction, or drop a connection the server closes."""

@@ -1,0 +1,141 @@
+"""The outbox: one readable .eml per message, written atomically, never twice."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from digest.deliver import ledger
+from digest.deliver.outbox import OutboxBackend, outbox_name, write_atomic
+from digest.deliver.send import send_edition
+from digest.edition import Edition
+from digest.errors import DeliveryError
+from digest.store import Store
+from digest.store.subscribers import list_subscribers
+from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record
+
+EDITION = "ochtend-2026-01-21T0700"
+
+
+def written(path: Path) -> tuple[int, int]:
+    """Which write made the file (inode numbers alone are reused)."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def read(path: Path) -> EmailMessage:
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+@pytest.fixture
+def edition(sqlite_store: Store) -> Edition:
+    return record(sqlite_store, make_edition())
+
+
+def test_each_reader_with_news_gets_one_readable_file(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    add_readers(sqlite_store, 64)
+    config = make_config(tmp_path, unsubscribe_mailto="afmelden@example.org")
+    report = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER)
+    files = sorted((tmp_path / "outbox").iterdir())
+    readers = list_subscribers(sqlite_store)
+    # readers who chose only limburg (no news there) get nothing
+    limburg_only = [r for r in readers if r.regions == frozenset({"limburg"})]
+    assert len(limburg_only) == 4
+    assert len(files) == report.sent == 60
+    assert report.after == {"sent": 60, "skipped": 4}
+    for reader in readers:
+        path = tmp_path / "outbox" / outbox_name(EDITION, reader.id)
+        assert path.exists() == (reader not in limburg_only)
+    reader = readers[17]  # chose groenland only, reads English
+    msg = read(tmp_path / "outbox" / outbox_name(EDITION, reader.id))
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert msg["To"] == f"Lezer 17 <{reader.email}>"
+    assert msg["List-Unsubscribe"].startswith("<https://news.example.org/unsubscribe/")
+    assert "<mailto:afmelden@example.org?subject=unsubscribe%20" in msg["List-Unsubscribe"]
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = msg.get_body(("plain",))
+    assert text is not None
+    body = text.get_content()
+    assert "Good morning Lezer 17," in body
+    assert "GROENLAND" in body and "ZEELAND" not in body
+
+
+def test_the_links_carry_tokens_for_this_subscriber(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    add_readers(sqlite_store, 1)
+    send_edition(sqlite_store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER)
+    (reader,) = list_subscribers(sqlite_store)
+    msg = read(tmp_path / "outbox" / outbox_name(EDITION, reader.id))
+    token = msg["List-Unsubscribe"].split("/unsubscribe/")[1].split(">")[0]
+    assert SIGNER.read("unsubscribe", token, {reader.id: reader.email}) == reader.id
+    html = msg.get_body(("html",))
+    assert html is not None and f"/unsubscribe/{token}" in html.get_content()
+
+
+def test_a_rerun_writes_nothing_again(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    add_readers(sqlite_store, 20)
+    config = make_config(tmp_path)
+    first = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER)
+    inodes = {p.name: written(p) for p in (tmp_path / "outbox").iterdir()}
+    again = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER)
+    assert (first.sent, again.sent) == (len(inodes), 0)
+    assert {p.name: written(p) for p in (tmp_path / "outbox").iterdir()} == inodes
+
+
+def test_a_run_killed_after_writing_is_completed_without_rewriting(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    add_readers(sqlite_store, 20)
+    config = make_config(tmp_path)
+    send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER)
+    inodes = {p.name: written(p) for p in (tmp_path / "outbox").iterdir()}
+    # as if the run died after writing the files but before marking them sent
+    (tmp_path / "outbox" / next(iter(inodes))).unlink()
+    with sqlite_store.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE deliveries SET status = 'sending', claimed_by = 'gone:1:x#1'"
+            " WHERE status = 'sent'"
+        )
+    later = SLOT + ledger.DEFAULT_LEASE + timedelta(minutes=1)
+    report = send_edition(sqlite_store, config, edition, now=later, signer=SIGNER)
+    assert report.sent == len(inodes) and report.after["sent"] == len(inodes)
+    now = {p.name: written(p) for p in (tmp_path / "outbox").iterdir()}
+    assert now.keys() == inodes.keys()
+    assert sum(now[name] != inodes[name] for name in inodes) == 1  # only the missing one
+
+
+def test_files_are_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "a.eml"
+    write_atomic(target, b"first")
+    write_atomic(target, b"second")
+    assert target.read_bytes() == b"second"
+    with pytest.raises(IsADirectoryError):
+        write_atomic(tmp_path, b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.eml"]  # no temp file left
+
+
+def test_an_outbox_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DeliveryError, match=r"delivery\.outbox\.dir"):
+        OutboxBackend(tmp_path / "file" / "outbox").open()
+
+
+def test_send_empty_mails_readers_without_news(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    add_readers(sqlite_store, 5)  # the fifth chose limburg only
+    config = make_config(tmp_path, send_empty=True)
+    assert send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER).sent == 5
