@@ -1,0 +1,126 @@
+"""Sign-up with double opt-in: the form, the "check your inbox" page, and the
+confirmation link that makes the subscription active.
+
+Every accepted sign-up answers with the same page whatever the address's
+state, and every one sends exactly one mail: a confirmation link to a new or
+inactive address, a "you already subscribe" note with the preferences link to
+an active one. So neither the page nor the absence of a mail tells a stranger
+who is subscribed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Collection
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from digest.errors import DigestError
+from digest.regions import Region
+from digest.store.subscribers import set_status
+from digest.subscribers import Subscriber, SubscriberError, clean_name, normalise_address
+from digest.subscribers import parse_regions as parse_region_ids
+from digest.web.context import Web, web_of
+from digest.web.records import SignUp, record_sign_up
+from digest.web.security import CSRF_FIELD, check_csrf, client_ip
+
+log = logging.getLogger(__name__)
+
+
+class FormProblem(DigestError):
+    """A form field holds something we cannot use; ``field`` names it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"form field {field!r}: {reason}")
+        self.field = field
+
+
+def text_field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def chosen_regions(form: FormData, known: Collection[str]) -> frozenset[str] | None:
+    """The ticked region boxes; none ticked means everything (None)."""
+    ticked = [v for v in form.getlist("regions") if isinstance(v, str)]
+    try:
+        return parse_region_ids(",".join(ticked), known)
+    except SubscriberError as exc:
+        raise FormProblem("regions", str(exc)) from exc
+
+
+def read_sign_up(form: FormData, known: Collection[str], locale: str) -> SignUp:
+    """The sign-up a form asks for; FormProblem naming the first bad field."""
+    try:
+        email = normalise_address(text_field(form, "email"))
+    except SubscriberError as exc:
+        raise FormProblem("email", str(exc)) from exc
+    try:
+        name = clean_name(text_field(form, "name"))
+    except SubscriberError as exc:
+        raise FormProblem("name", str(exc)) from exc
+    return SignUp(email, name, chosen_regions(form, known), locale)
+
+
+def region_choices(regions: tuple[Region, ...], chosen: Collection[str]) -> list[dict[str, object]]:
+    """What the region checkboxes need: id, name, ticked."""
+    return [{"id": r.id, "name": r.name, "checked": r.id in chosen} for r in regions]
+
+
+async def sign_up_form(request: Request) -> Response:
+    web = web_of(request)
+    choices = region_choices(web.regions, ())
+    return web.page(request, "web/signup.html", {"regions": choices, "values": {}})
+
+
+def _send(web: Web, wanted: SignUp) -> None:
+    now = web.now()
+    subscriber = record_sign_up(web.store, wanted, now=now)
+    web.mailer.send("active" if subscriber.status == "active" else "confirm", subscriber, now=now)
+
+
+async def sign_up(request: Request) -> Response:
+    web = web_of(request)
+    form = await request.form()
+    check_csrf(request, form.get(CSRF_FIELD), web.config.site.base_url)
+    wait = web.by_client.hit(client_ip(request))
+    if wait:
+        raise HTTPException(429, "rate", headers={"Retry-After": str(math.ceil(wait))})
+    try:
+        wanted = read_sign_up(form, [r.id for r in web.regions], web.config.site.locale)
+    except FormProblem as problem:
+        values = {"email": text_field(form, "email"), "name": text_field(form, "name")}
+        ticked = [v for v in form.getlist("regions") if isinstance(v, str)]
+        context = {"regions": region_choices(web.regions, ticked), "values": values}
+        context["error"] = problem.field
+        return web.page(request, "web/signup.html", context, status=422)
+    if web.by_address.hit(wanted.email):
+        # Same page, no mail: the owner already has a recent one.
+        log.info("sign-up limit reached for an address; no mail sent")
+    else:
+        await run_in_threadpool(_send, web, wanted)
+    return web.page(request, "web/signup_sent.html", {"email": wanted.email})
+
+
+def _activate(web: Web, token: str) -> tuple[Subscriber, bool]:
+    subscriber = web.verified("confirm", token)
+    if subscriber.status == "active":
+        return subscriber, False
+    return set_status(web.store, subscriber.email, "active", now=web.now()), True
+
+
+async def confirm(request: Request) -> Response:
+    web = web_of(request)
+    subscriber, changed = await run_in_threadpool(_activate, web, request.path_params["token"])
+    context = {
+        "already": not changed,
+        "preferences_path": web.path("preferences", subscriber),
+        "subscriber": subscriber,
+        "region_names": [r.name for r in web.regions if r.id in (subscriber.regions or ())],
+    }
+    return web.page(request, "web/confirmed.html", context, locale=subscriber.locale)
