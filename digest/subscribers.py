@@ -21,7 +21,15 @@ from email_validator import EmailNotValidError, validate_email
 from digest.errors import DigestError
 from digest.i18n import LOCALES
 
-STATUSES: tuple[str, ...] = ("pending", "active", "unsubscribed", "bounced", "complained")
+# Only "active" subscribers get mail; "paused" is chosen on the preferences page.
+STATUSES: tuple[str, ...] = (
+    "pending",
+    "active",
+    "paused",
+    "unsubscribed",
+    "bounced",
+    "complained",
+)
 IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "regions")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("locale",)
 IGNORED_COLUMNS: tuple[str, ...] = ("status", "created_at")  # what export adds

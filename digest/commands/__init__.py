@@ -11,8 +11,10 @@ from digest.commands.parse import parse
 from digest.commands.run import run
 from digest.commands.schedule import schedule
 from digest.commands.send import send
+from digest.commands.serve import serve
 from digest.commands.subscribers import subscribers
 
 COMMANDS: list[click.Command] = [build, explain, parse, ingest, briefs]
 COMMANDS += [send, subscribers]
 COMMANDS += [run, schedule]
+COMMANDS += [serve]
