@@ -1,0 +1,244 @@
+"""``digest send``: the command, its dry run, and runs killed with SIGKILL then rerun."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from digest.cli import main
+from digest.deliver import ledger
+from digest.store import Store, open_store
+from digest.store.subscribers import list_subscribers
+from digest.tokens import SECRET_ENV
+from tests.delivery_helpers import SECRET, add_readers, make_edition, record, write_config
+from tests.support.sendgrid_server import SendGridServer
+from tests.support.smtp_server import SmtpServer
+
+EDITION = "ochtend-2026-01-21T0700"
+DIGEST = Path(sys.executable).with_name("digest")
+
+
+@pytest.fixture(autouse=True)
+def secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.delenv("DIGEST_DATABASE_URL", raising=False)
+
+
+def prepare(tmp: Path, readers: int, **delivery: object) -> Path:
+    """A config in ``tmp`` with a recorded edition and ``readers`` active subscribers."""
+    config = write_config(tmp, **delivery)
+    store = open_store(f"sqlite:///{tmp / 'digest.db'}")
+    record(store, make_edition())
+    add_readers(store, readers)
+    store.close()
+    return config
+
+
+def with_store(tmp: Path) -> Store:
+    return open_store(f"sqlite:///{tmp / 'digest.db'}")
+
+
+def wanted(tmp: Path) -> list[str]:
+    store = with_store(tmp)
+    found = [s.email for s in list_subscribers(store) if s.regions != frozenset({"limburg"})]
+    store.close()
+    return sorted(found)
+
+
+def counts(tmp: Path) -> dict[str, int]:
+    store = with_store(tmp)
+    found = ledger.counts(store, EDITION)
+    store.close()
+    return found
+
+
+def test_send_refuses_without_the_signing_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 2)
+    monkeypatch.delenv(SECRET_ENV)
+    assert main(["--config", str(config), "send"]) == 1
+    assert f"digest: error: {SECRET_ENV} is not set" in capsys.readouterr().err
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_dry_run_shows_each_segment_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 40)
+    assert main(["--config", str(config), "send", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == (
+        f"{EDITION} (dry run, outbox): 37 of 40 active subscriber(s) would get mail, "
+        "in 32 segment(s); nothing sent"
+    )
+    assert (
+        "nl, regions limburg: 2 recipient(s): nothing new in these regions, none would get mail"
+        in out
+    )
+    assert (
+        "nl, regions groenland, limburg: 2 recipient(s): 2 would get "
+        "'Ochtendeditie – woensdag 21 januari 2026' (3 stories in Groenland)"
+    ) in out
+    assert any(line.startswith("en, all regions: 1 recipient(s): 1 would get") for line in out)
+    assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
+
+
+def test_send_then_send_again_sends_nothing_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 20)
+    assert main(["--config", str(config), "send", "ochtend", "--at", "2026-01-21T07:00"]) == 0
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[-1]
+        .startswith(
+            f"{EDITION} via outbox: 19 sent now, 0 before, 1 skipped, 0 failed, 0 uncertain"
+        )
+    )
+    assert main(["--config", str(config), "send"]) == 0
+    assert "0 sent now, 19 before" in capsys.readouterr().out
+    assert len(list((tmp_path / "outbox").iterdir())) == 19
+
+
+def test_send_to_one_subscriber(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = prepare(tmp_path, 5)
+    assert main(["--config", str(config), "send", "--to", "READER000001@example.org"]) == 0
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [f"{EDITION}.2.eml"]
+    assert counts(tmp_path) == {"sent": 1}
+    assert main(["--config", str(config), "send", "--to", "nobody@example.org"]) == 1
+    assert "not a subscriber" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "2026-01-22T07:00"], "no recorded edition ochtend-2026-01-22T0700"),
+        (["avond"], "no edition 'avond'"),
+    ],
+)
+def test_a_missing_edition_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    config = prepare(tmp_path, 1)
+    assert main(["--config", str(config), "send", *args]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_failures_left_make_the_exit_status_one(
+    tmp_path: Path,
+    sendgrid_server: SendGridServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
+    config = prepare(
+        tmp_path, 1, backend="sendgrid", max_retries=0, sendgrid={"host": sendgrid_server.url}
+    )
+    sendgrid_server.fail_next(500)
+    assert main(["--config", str(config), "send"]) == 1
+    captured = capsys.readouterr()
+    assert "digest: failed: reader000000@example.org: gave up after 1 attempt(s)" in captured.err
+    assert "1 mail(s) failed and 0 uncertain" in captured.err
+    assert main(["--config", str(config), "send"]) == 0  # the next run retries it
+    assert len(sendgrid_server.recipients()) == 1
+
+
+def test_send_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "--help"]) == 0
+    assert "--retry-uncertain" in capsys.readouterr().out
+
+
+# --- SIGKILL at random moments, then rerun ---------------------------------------------
+
+
+def start(config: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, SECRET_ENV: SECRET}
+    return subprocess.Popen(
+        [str(DIGEST), "--config", str(config), "send", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill_at_random(config: Path, times: int, seed: int, *args: str) -> int:
+    """Start ``digest send`` and SIGKILL it after a random delay, ``times`` times
+    (a run that finished first is not killed); how many were killed."""
+    rng = random.Random(seed)
+    killed = 0
+    for _ in range(times):
+        proc = start(config, *args)
+        time.sleep(rng.uniform(1.0, 3.0))  # startup takes about a second
+        if proc.poll() is None:
+            proc.kill()  # SIGKILL: no cleanup of any kind
+            killed += 1
+        proc.wait()
+    return killed
+
+
+def files(outbox: Path) -> dict[str, tuple[int, int]]:
+    """Every .eml with the identity of the write that made it."""
+    if not outbox.exists():
+        return {}
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in outbox.glob("*.eml")}
+
+
+@pytest.mark.slow
+def test_killed_outbox_sends_resume_without_loss_or_double(tmp_path: Path) -> None:
+    config = prepare(tmp_path, 400)
+    outbox = tmp_path / "outbox"
+    seen: dict[str, tuple[int, int]] = {}
+    rng = random.Random(11)
+    killed = 0
+    for _ in range(4):
+        killed += kill_at_random(config, 1, rng.randrange(1000))
+        now = files(outbox)
+        assert {k: now[k] for k in seen} == seen, "a written mail was written again"
+        seen = now
+    assert killed >= 2
+    final = subprocess.run(
+        [str(DIGEST), "--config", str(config), "send"],
+        env={**os.environ, SECRET_ENV: SECRET},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert final.returncode == 0, final.stderr
+    done = files(outbox)
+    assert {k: done[k] for k in seen} == seen
+    subscribers = {p.split(".")[-2] for p in done}
+    assert len(done) == len(subscribers) == len(wanted(tmp_path))
+    assert counts(tmp_path) == {"sent": len(done), "skipped": 25}
+
+
+@pytest.mark.slow
+def test_killed_smtp_sends_never_double_and_say_what_is_uncertain(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp = {"host": smtp_server.host, "port": smtp_server.port, "security": "none"}
+    config = prepare(tmp_path, 300, backend="smtp", smtp=smtp)
+    killed = kill_at_random(config, 3, seed=5)
+    assert killed >= 2
+    final = start(config)
+    assert final.wait(timeout=120) in (0, 1)  # 1 when some mails are left uncertain
+    received = smtp_server.recipients()
+    assert len(received) == len(set(received)), "a mail was sent twice"
+    state = counts(tmp_path)
+    uncertain = state.get("uncertain", 0)
+    assert uncertain <= killed  # at most the one mail in flight per kill
+    expected = {"sent": len(wanted(tmp_path)) - uncertain, "skipped": 19}
+    assert state == {**expected, **({"uncertain": uncertain} if uncertain else {})}
+    missing = set(wanted(tmp_path)) - set(received)
+    assert len(missing) <= uncertain  # nobody missing who is not reported uncertain
+    resend = start(config, "--retry-uncertain")
+    assert resend.wait(timeout=120) == 0
+    received = smtp_server.recipients()
+    assert set(received) == set(wanted(tmp_path))
+    assert len(received) - len(set(received)) <= uncertain  # doubles only where uncertain
