@@ -55,6 +55,10 @@ def explain(
             failed += 1
             continue
         items = parse_snapshot(snapshot.text, snapshot.captured_at, str(path)).items
+        if number is not None and number > len(items):
+            click.echo(
+                f"digest: warning: {path} has {len(items)} item(s), no item {number}", err=True
+            )
         for index, item in _chosen(items, number):
             if as_json:
                 records.append(_record(item, index, classifier.classify(item).to_json()))
