@@ -1,0 +1,209 @@
+"""Publish: the recorded editions as a static HTML archive with region pages,
+Atom feeds, a sitemap and Pagefind search (see docs/archive.md).
+
+The recipe, as in Pelican: read every edition, plan every page (``site``),
+render what changed (``pages``, ``feeds``, ``assets``), then hand the whole
+new generation to the ``writer``, which swaps it in atomically.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from digest import __version__
+from digest.edition import Edition
+from digest.publish import feeds
+from digest.publish.assets import Assets, build_assets
+from digest.publish.pages import Renderer, archive_environment, templates_fingerprint
+from digest.publish.search import Shard, build_shards, bundle_files, pagefind_binary, plan_shards
+from digest.publish.site import SitePlan, SiteSettings, digest_of, place_editions, plan_site
+from digest.publish.writer import Output, Publication, Record
+
+if TYPE_CHECKING:
+    from digest.config import Config
+    from digest.store import Store
+
+__all__ = ["PublishReport", "SiteSettings", "build_archive", "publish_archive", "settings_from"]
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    """What a publish did. ``written`` counts files new or changed since the
+    previous publish; ``unchanged`` files were left as they were (hard links)."""
+
+    out: Path
+    editions: int
+    pages: int
+    written: int
+    unchanged: int
+    removed: int
+    written_paths: tuple[str, ...]
+    removed_paths: tuple[str, ...]
+    search: str
+
+    def summary(self) -> str:
+        return (
+            f"archive {self.out}: {self.editions} editions, {self.pages} pages; "
+            f"{self.written} files written, {self.unchanged} unchanged, "
+            f"{self.removed} removed; search: {self.search}"
+        )
+
+
+def settings_from(config: Config) -> SiteSettings:
+    return SiteSettings(
+        title=config.site.title,
+        base_url=config.archive.base_url,
+        per_page=config.archive.per_page,
+        timezone=config.site.timezone,
+    )
+
+
+def publish_archive(
+    store: Store, config: Config, *, out: Path | None = None, now: datetime, search: bool = True
+) -> PublishReport:
+    """Publish every edition recorded in ``store`` whose slot is not after ``now``
+    to ``out`` (default ``[archive] dir``)."""
+    from digest.store.editions import list_editions
+
+    editions = [e for e in list_editions(store) if e.slot <= now]
+    folders = [config.resolve(config.site.templates)] if config.site.templates else None
+    return build_archive(
+        editions,
+        settings_from(config),
+        out or config.resolve(config.archive.dir),
+        env=archive_environment(folders),
+        search=search,
+    )
+
+
+def build_archive(
+    editions: Sequence[Edition],
+    settings: SiteSettings,
+    out: Path,
+    *,
+    env: jinja2.Environment | None = None,
+    search: bool = True,
+) -> PublishReport:
+    """Publish ``editions`` to ``out``: render what changed, swap it in atomically."""
+    env = env or archive_environment()
+    assets = build_assets(env)
+    site_key = digest_of(__version__, templates_fingerprint(env), assets.key)
+    entries = place_editions(editions, settings)
+    binary = pagefind_binary() if search else None
+    shards = plan_shards(entries, site_key) if binary else []
+    plan = plan_site(entries, settings, site_key=site_key, shards=[s.name for s in shards])
+    renderer = Renderer(env, settings, assets)
+    with Publication(out) as publication:
+        files = _render_files(plan, renderer, publication.live, settings, site_key, assets)
+        reused, stale = _split_shards(shards, publication.live)
+        files |= reused
+        status = f"{len(shards)} shards, {len(stale)} rebuilt" if binary else "not built"
+        if not stale and publication.same_as_live(files):
+            return _report(out, plan, files, [], [], status)
+        publication.stage(files)
+        if binary is not None and stale:
+            _index(publication, binary, stale)
+        stats = publication.commit()
+    return _report(out, plan, files, stats.written, stats.removed, status, stats.unchanged)
+
+
+def _render_files(
+    plan: SitePlan,
+    renderer: Renderer,
+    live: dict[str, Record],
+    settings: SiteSettings,
+    site_key: str,
+    assets: Assets,
+) -> dict[str, Output]:
+    """Every file but the search bundles; files whose key matches the live
+    file are not rendered again."""
+
+    def output(path: str, key: str, make: object) -> Output:
+        found = live.get(path)
+        if found is not None and found.key == key:
+            return Output(key, found.hash)
+        return Output.of(key, make())  # type: ignore[operator]
+
+    files = {p: Output.of("asset", data) for p, data in assets.files.items()}
+    for page in plan.pages:
+        files[page.path] = output(page.path, page.key, lambda page=page: renderer.page(page))
+    for entry in plan.entries:
+        md_key = digest_of(site_key, settings, "md", entry.fingerprint, entry.url)
+        files[entry.url + "index.md"] = output(
+            entry.url + "index.md", md_key, lambda e=entry: renderer.markdown(e)
+        )
+    newest = plan.entries[-settings.feed_size :]
+    all_key = digest_of(site_key, settings, [(e.url, e.fingerprint) for e in newest])
+    files["feed.xml"] = output(
+        "feed.xml", all_key, lambda: feeds.editions_feed(plan.entries, settings, renderer.fragment)
+    )
+    for region in plan.regions:
+        shown = region.entries[-settings.feed_size :]
+        key = digest_of(
+            site_key, settings, region.name, [(i.entry.url, i.entry.fingerprint) for i in shown]
+        )
+        path = f"regio/{region.slug}/feed.xml"
+        files[path] = output(
+            path, key, lambda r=region: feeds.region_feed(r, settings, renderer.fragment)
+        )
+    listed = [(page.url, page.updated) for page in plan.pages]
+    files["sitemap.xml"] = Output.of("", feeds.sitemap(listed, settings))
+    files["robots.txt"] = Output.of("", feeds.robots(settings))
+    files["404.html"] = Output.of("", renderer.not_found())
+    return files
+
+
+def _split_shards(
+    shards: Sequence[Shard], live: dict[str, Record]
+) -> tuple[dict[str, Output], list[Shard]]:
+    """Live bundle files of shards whose key is unchanged, and the shards to rebuild."""
+    reused: dict[str, Output] = {}
+    stale: list[Shard] = []
+    for shard in shards:
+        found = {p: r for p, r in live.items() if p.startswith(shard.prefix)}
+        if found and all(r.key == shard.key for r in found.values()):
+            reused |= {p: Output(r.key, r.hash) for p, r in found.items()}
+        else:
+            stale.append(shard)
+    return reused, stale
+
+
+def _index(publication: Publication, binary: Path, shards: Sequence[Shard]) -> None:
+    scratch = publication.home / f"scratch-{publication.spare_name}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        folders = build_shards(binary, publication.spare, shards, scratch)
+        for shard in shards:
+            bundle = bundle_files(folders[shard.name])
+            publication.add({shard.prefix + p: Output.of(shard.key, d) for p, d in bundle.items()})
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _report(
+    out: Path,
+    plan: SitePlan,
+    files: dict[str, Output],
+    written: Sequence[str],
+    removed: Sequence[str],
+    search: str,
+    unchanged: int | None = None,
+) -> PublishReport:
+    return PublishReport(
+        out=out,
+        editions=len(plan.entries),
+        pages=len(plan.pages),
+        written=len(written),
+        unchanged=len(files) if unchanged is None else unchanged,
+        removed=len(removed),
+        written_paths=tuple(written),
+        removed_paths=tuple(removed),
+        search=search,
+    )

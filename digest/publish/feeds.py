@@ -1,0 +1,120 @@
+"""Atom feeds (all editions, and one per region), ``sitemap.xml`` and ``robots.txt``.
+
+Brief text is untrusted: entry content is the section HTML the archive shows
+(already escaped by the templates) run through an allow-list sanitiser and
+then stored as escaped text (``type="html"``), so no script, event handler
+or ``javascript:`` link reaches a feed reader. Every date in a feed comes
+from the editions, never from the clock, so an unchanged archive yields
+byte-identical feeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+import nh3
+from feedgen.feed import FeedGenerator
+
+from digest import markup
+from digest.edition import EditionSection
+from digest.i18n import Formatter
+from digest.publish.site import EditionEntry, RegionInfo, SiteSettings
+
+Fragment = Callable[[EditionEntry, EditionSection], str]
+
+FEED_TAGS = frozenset({"div", "p", "h2", "h3", "h4", "strong", "em", "span", "a", "br"})
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # "updated" of a feed without entries
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue002-\ufffd\U00010000-\U0010ffff]")
+
+
+def safe_feed_html(fragment: str) -> str:
+    """``fragment`` with only plain text markup left: no scripts, styles,
+    attributes other than http(s)/mailto ``href``, nor characters XML forbids."""
+    cleaned = nh3.clean(
+        fragment,
+        tags=set(FEED_TAGS),
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    return xml_text(cleaned)
+
+
+def xml_text(value: str) -> str:
+    """``value`` without control, marker or other characters XML 1.0 cannot hold."""
+    return _NOT_XML.sub("", markup.clean_text(value))
+
+
+def _feed(settings: SiteSettings, title: str, page_url: str, feed_url: str) -> FeedGenerator:
+    feed = FeedGenerator()
+    feed.id(settings.root_url + page_url)
+    feed.title(xml_text(title))
+    feed.author({"name": xml_text(settings.title)})
+    feed.link(href=settings.root_url + page_url, rel="alternate", type="text/html")
+    feed.link(href=settings.root_url + feed_url, rel="self", type="application/atom+xml")
+    feed.language("nl")
+    return feed
+
+
+def _add(feed: FeedGenerator, url: str, title: str, when: datetime, content: str) -> None:
+    item = feed.add_entry(order="append")
+    item.id(url)
+    item.title(xml_text(title))
+    item.link(href=url, rel="alternate", type="text/html")
+    item.published(when)
+    item.updated(when)
+    item.content(content, type="html")
+
+
+def editions_feed(
+    entries: Sequence[EditionEntry], settings: SiteSettings, fragment: Fragment
+) -> bytes:
+    """``feed.xml``: the newest ``feed_size`` editions, each with all its sections."""
+    fmt = Formatter("nl")
+    feed = _feed(settings, f"{settings.title}: alle edities", "", "feed.xml")
+    newest = list(reversed(entries[-settings.feed_size :]))
+    feed.updated(newest[0].local_slot if newest else EPOCH)
+    for entry in newest:
+        body = "".join(fragment(entry, s) for s in entry.edition.sections)
+        title = f"{entry.edition.title} van {fmt.date(entry.local_slot)}"
+        _add(feed, settings.root_url + entry.url, title, entry.local_slot, safe_feed_html(body))
+    return bytes(feed.atom_str(pretty=True))
+
+
+def region_feed(region: RegionInfo, settings: SiteSettings, fragment: Fragment) -> bytes:
+    """``regio/<id>/feed.xml``: the region's section of each of its newest editions."""
+    fmt = Formatter("nl")
+    base = f"regio/{region.slug}/"
+    feed = _feed(settings, f"{settings.title}: {region.name}", base, base + "feed.xml")
+    newest = list(reversed(region.entries[-settings.feed_size :]))
+    feed.updated(newest[0].entry.local_slot if newest else EPOCH)
+    for item in newest:
+        entry = item.entry
+        url = f"{settings.root_url}{entry.url}#section-{item.section.key}"
+        title = f"{region.name} in {entry.edition.title} van {fmt.date(entry.local_slot)}"
+        content = safe_feed_html(fragment(entry, item.section))
+        _add(feed, url, title, entry.local_slot, content)
+    return bytes(feed.atom_str(pretty=True))
+
+
+def sitemap(pages: Iterable[tuple[str, datetime | None]], settings: SiteSettings) -> bytes:
+    """``sitemap.xml`` listing every page address (``lastmod``: its newest edition's date)."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for url, updated in pages:
+        lastmod = f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else ""
+        lines.append(f"<url><loc>{escape(settings.root_url + url)}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def robots(settings: SiteSettings) -> bytes:
+    """``robots.txt``: everything may be crawled; where the sitemap is.
+    (Crawlers read it only at the root of a host.)"""
+    return f"User-agent: *\nAllow: /\n\nSitemap: {settings.root_url}sitemap.xml\n".encode()

@@ -1,0 +1,290 @@
+"""Atomic, incremental output: two generation folders behind one symlink.
+
+::
+
+    var/archive -> .archive.generations/a   the archive: a relative symlink
+    var/.archive.generations/a/             the live generation (never touched)
+    var/.archive.generations/b/             the spare: the generation before
+    var/.archive.generations/a.json         manifest: path -> key, sha256, inode
+    var/.archive.generations/lock           held while a publish runs
+
+A publish brings the *spare* folder up to date and then points the symlink
+at it with one ``rename`` (``os.replace``); the old live folder becomes the
+spare. Why not per-file atomic writes in place: one new edition changes
+several pages at once (its neighbour, the front pages, region pages, feeds,
+the sitemap and a search bundle whose entry file names its index files);
+written one by one, a reader or a crash in between sees them disagree. The
+swap makes all of them change at the same instant, and until it happens the
+live folder is not touched at all, so a crash or a full disk leaves the
+previous archive exactly as it was.
+
+Incremental: a file whose content equals the live one is hard-linked from
+the live folder (same inode, same mtime: not rewritten); a file the spare
+already holds with the right content (it was written two publishes ago) is
+kept; only changed files are written (and fsynced). A publish whose files
+all equal the live ones writes nothing and does not swap. The spare's
+manifest is deleted before the spare is touched, so a spare left half done
+by a crash is recognised next time and rebuilt from the live folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from digest.errors import PublishError
+
+GENERATIONS = ("a", "b")
+MANIFEST_VERSION = 1
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A file of the next generation. ``data`` is ``None`` when it was not
+    rendered again because its key matched the live file (same content)."""
+
+    key: str
+    hash: str
+    data: bytes | None = None
+
+    @classmethod
+    def of(cls, key: str, data: bytes) -> Output:
+        return cls(key, content_hash(data), data)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A file of a generation as its manifest remembers it."""
+
+    key: str
+    hash: str
+    inode: int
+
+
+@dataclass(slots=True)
+class WriteStats:
+    written: list[str] = field(default_factory=list)  # new or changed since the live archive
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    swapped: bool = False
+
+
+def _read_manifest(path: Path) -> dict[str, Record] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise PublishError(
+            f"{path}: unreadable archive manifest ({exc}); delete it and publish again"
+        ) from exc
+    if data.get("version") != MANIFEST_VERSION:
+        return None
+    return {p: Record(*r) for p, r in data["files"].items()}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_new_file(path: Path, data: bytes) -> int:
+    """Create ``path`` (which must not exist) with ``data``, fsynced; its inode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        return os.fstat(fd).st_ino
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.unlink(missing_ok=True)
+    write_new_file(temp, data)
+    os.replace(temp, path)
+
+
+class Publication:
+    """One publish into the archive at ``target``: ``with Publication(target) as pub``,
+    then :meth:`stage` the files, :meth:`add` late ones, and :meth:`commit`."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.home = target.parent / f".{target.name}.generations"
+        self.live_name: str | None = None
+        self.live: dict[str, Record] = {}
+        self._spare: dict[str, Record] = {}
+        self._staged: dict[str, Record] = {}
+        self._dirs: set[Path] = set()
+        self._emptied: set[Path] = set()
+        self._lock: IO[str] | None = None
+        self.stats = WriteStats()
+
+    # -- opening -------------------------------------------------------------
+    def __enter__(self) -> Publication:
+        with self._errors(self.home):
+            self.home.mkdir(parents=True, exist_ok=True)
+            self._lock = (self.home / "lock").open("a")
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                self._lock.close()
+                raise PublishError(
+                    f"{self.target}: another publish is writing this archive; "
+                    "try again when it has finished"
+                ) from exc
+            self.live_name = self._live_generation()
+        if self.live_name is not None:
+            self.live = _read_manifest(self.home / f"{self.live_name}.json") or {}
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+
+    def _live_generation(self) -> str | None:
+        target = self.target
+        if target.is_symlink():
+            pointed = Path(os.readlink(target))
+            if pointed.parent.name == self.home.name and pointed.name in GENERATIONS:
+                return pointed.name
+            raise PublishError(
+                f"{target} links to {pointed}, not to a digest archive generation; "
+                "remove the link or publish somewhere else"
+            )
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()  # an empty folder (e.g. made by hand) becomes the link
+        elif target.exists():
+            raise PublishError(
+                f"{target} exists and is not a digest archive; move it away or choose "
+                "another [archive] dir / --out"
+            )
+        return None
+
+    @property
+    def spare_name(self) -> str:
+        return "b" if self.live_name == "a" else "a"
+
+    @property
+    def spare(self) -> Path:
+        return self.home / self.spare_name
+
+    # -- comparing -----------------------------------------------------------
+    def same_as_live(self, files: Mapping[str, Output]) -> bool:
+        """True when ``files`` are exactly the live files (nothing to write)."""
+        if self.live_name is None or files.keys() != self.live.keys():
+            return False
+        return all(self.live[p].hash == o.hash for p, o in files.items())
+
+    # -- staging -------------------------------------------------------------
+    def stage(self, files: Mapping[str, Output]) -> None:
+        """Make the spare folder hold exactly ``files`` (more may be :meth:`add`-ed)."""
+        with self._errors(self.spare):
+            self._open_spare()
+            for path in sorted(set(self._spare) - set(files)):
+                (self.spare / path).unlink(missing_ok=True)
+                del self._spare[path]
+                self._emptied.add((self.spare / path).parent)
+            self.add(files)
+
+    def add(self, files: Mapping[str, Output]) -> None:
+        """Put ``files`` into the spare folder (after :meth:`stage`)."""
+        for path, output in files.items():
+            with self._errors(self.spare / path):
+                self._staged[path] = self._put(path, output)
+
+    def _open_spare(self) -> None:
+        manifest = self.home / f"{self.spare_name}.json"
+        known = _read_manifest(manifest) if self.spare.is_dir() else None
+        manifest.unlink(missing_ok=True)  # the spare is dirty from here until commit
+        _fsync_dir(self.home)
+        if known is None and self.spare.exists():
+            shutil.rmtree(self.spare)  # left half done by a crash: start again
+        self.spare.mkdir(exist_ok=True)
+        self._spare = known or {}
+
+    def _put(self, path: str, output: Output) -> Record:
+        live, spare = self.live.get(path), self._spare.get(path)
+        if live is not None and live.hash == output.hash:
+            self.stats.unchanged += 1
+            if spare is None or spare.inode != live.inode:
+                self._replace_with_link(path)
+            return Record(output.key, output.hash, live.inode)
+        self.stats.written.append(path)
+        if spare is not None and spare.hash == output.hash:
+            return Record(output.key, output.hash, spare.inode)
+        if output.data is None:
+            raise PublishError(f"{path}: no content to write (internal error: stale key)")
+        destination = self._prepare(path)
+        return Record(output.key, output.hash, write_new_file(destination, output.data))
+
+    def _prepare(self, path: str) -> Path:
+        destination = self.spare / path
+        parent = destination.parent
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        # Never write into an existing file: it may be a hard link to a live one.
+        destination.unlink(missing_ok=True)
+        return destination
+
+    def _replace_with_link(self, path: str) -> None:
+        assert self.live_name is not None
+        os.link(self.home / self.live_name / path, self._prepare(path))
+
+    # -- committing ----------------------------------------------------------
+    def commit(self) -> WriteStats:
+        """Write the spare's manifest and swap the archive link to the spare."""
+        self.stats.removed = sorted(set(self.live) - set(self._staged))
+        with self._errors(self.home):
+            self._prune_dirs()
+            files = {p: [r.key, r.hash, r.inode] for p, r in sorted(self._staged.items())}
+            payload = json.dumps({"version": MANIFEST_VERSION, "files": files}, indent=0)
+            _write_atomically(self.home / f"{self.spare_name}.json", payload.encode())
+            _fsync_dir(self.home)
+            link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
+            link.unlink(missing_ok=True)
+            os.symlink(Path(self.home.name) / self.spare_name, link)
+            os.replace(link, self.target)
+            _fsync_dir(self.target.parent)
+        self.stats.swapped = True
+        return self.stats
+
+    def _prune_dirs(self) -> None:
+        """Remove the folders that removed files left empty, deepest first."""
+        for folder in sorted(self._emptied, key=lambda f: -len(f.parts)):
+            while folder != self.spare and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+
+    @contextmanager
+    def _errors(self, where: Path) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+            raise PublishError(
+                f"{where}: cannot write the archive ({reason}); {self.target} still serves "
+                "the previous publish, fix the cause and publish again"
+            ) from exc

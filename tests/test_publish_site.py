@@ -1,0 +1,323 @@
+"""The archive as a whole: pages, addresses, links, HTML validity, inert brief text.
+
+Also home of the helpers the other publish tests import: ``make_editions``
+(editions built from stories, hostile text included), ``internal_links`` and
+``html_files``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
+
+import html5lib
+import pytest
+
+from digest.cli import main
+from digest.config import PROJECT_ROOT
+from digest.edition import Edition, group_edition
+from digest.markup import MARK_OPEN
+from digest.model import Story
+from digest.publish import PublishReport, SiteSettings, build_archive
+from digest.publish.pages import archive_environment
+from digest.publish.site import (
+    chart_counts,
+    chunk,
+    collect_regions,
+    place_editions,
+)
+from digest.render import render_edition_body
+from tests.sample_edition import HOSTILE, ZONE, Region
+
+BASE = "https://digest.example.org/archief"
+SETTINGS = SiteSettings(title="Digest", base_url=BASE, per_page=4, feed_size=5)
+REGIONS = (Region("groenland", "Groenland"), Region("iran", "Iran"), Region("zeeland", "Zeeland"))
+START = datetime(2026, 1, 5, 7, 0, tzinfo=ZONE)
+TEXTS = (
+    "De dijken bij Vlissingen worden versterkt tegen de stormvloed.",
+    "Groenlanders demonstreren opnieuw voor zelfbeschikking in Nuuk.",
+    "Iran zegt dat het internet geleidelijk wordt hersteld na de protesten.",
+    "De regering overlegt over de begroting voor volgend jaar.",
+)
+
+
+def make_story(number: int, index: int, slot: datetime, regions: tuple[str, ...]) -> Story:
+    hostile = index == 5
+    return Story(
+        id=f"s{number:04d}{index}",
+        kind="brief",
+        title="<b>Kop</b> <script>alert(3)</script>" if hostile else None,
+        dateline="NUUK" if index % 2 else "DEN HAAG",
+        agencies=("ANP",),
+        text=(HOSTILE if hostile else TEXTS[(number + index) % len(TEXTS)])
+        + f" Bericht {number}-{index}.",
+        published_at=slot - timedelta(minutes=41 * index + 3),
+        section="Buitenland",
+        source="tests",
+        first_seen=slot - timedelta(minutes=40 * index + 1),
+        last_seen=slot,
+        regions=regions,
+        url="javascript:alert(4)" if hostile else f"https://example.org/n/{number}-{index}",
+    )
+
+
+def make_edition(number: int, start: datetime = START, briefs: int = 6) -> Edition:
+    """Edition ``number``: every 12 hours from ``start``, ochtend and avond."""
+    slot = start + timedelta(hours=12 * number)
+    stories = [
+        make_story(number, i, slot, (REGIONS[(number + i) % 3].id,) if i % 4 != 3 else ())
+        for i in range(briefs)
+    ]
+    morning = slot.hour < 12
+    return group_edition(
+        stories,
+        REGIONS,
+        name="ochtend" if morning else "avond",
+        title="Ochtendeditie" if morning else "Avondeditie",
+        slot=slot,
+        window_start=slot - timedelta(hours=12),
+        zone=ZONE,
+    )
+
+
+def make_editions(count: int, start: datetime = START) -> list[Edition]:
+    return [make_edition(n, start) for n in range(count)]
+
+
+def publish(editions: list[Edition], out: Path, *, search: bool = False) -> PublishReport:
+    return build_archive(editions, SETTINGS, out, search=search)
+
+
+# --- reading an archive ------------------------------------------------------------
+
+
+def html_files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*.html")):
+        if "pagefind" not in path.relative_to(root).parts:
+            yield path
+
+
+def parse_html(path: Path) -> ElementTree.Element:
+    """Strict HTML5 parsing: any parse error raises."""
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    return parser.parse(path.read_bytes())  # type: ignore[no-any-return]
+
+
+def page_address(root: Path, path: Path) -> str:
+    """``/2026/01/05/ochtend/`` for ``root/2026/01/05/ochtend/index.html``."""
+    relative = path.relative_to(root).as_posix()
+    return "/" + (relative[: -len("index.html")] if relative.endswith("index.html") else relative)
+
+
+def resolve(root: Path, page: Path, href: str) -> tuple[Path, str] | None:
+    """The file and fragment an href of ``page`` leads to; None for external links."""
+    if href.startswith(BASE + "/"):
+        target = "/" + href[len(BASE) + 1 :]
+    else:
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc:
+            return None
+        target = (page_address(root, page).rsplit("/", 1)[0] + "/" + href) if href else ""
+        if href.startswith("#"):
+            target = page_address(root, page) + href
+    parts = urlsplit(target)
+    segments: list[str] = []
+    for segment in unquote(parts.path).split("/"):
+        if segment == "..":
+            segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    path = root.joinpath(*segments)
+    if parts.path.endswith("/") or path.is_dir():
+        path = path / "index.html"
+    return path, parts.fragment
+
+
+def internal_links(root: Path) -> Iterator[tuple[Path, str, Path, str]]:
+    """Every (page, href, file, fragment) of an internal href/src in the archive."""
+    for page in html_files(root):
+        tree = parse_html(page)
+        for element in tree.iter():
+            for attribute in ("href", "src"):
+                value = element.get(attribute)
+                if value is None:
+                    continue
+                found = resolve(root, page, value)
+                if found is not None:
+                    yield page, value, found[0], found[1]
+
+
+def ids_of(path: Path) -> set[str]:
+    return {e.get("id", "") for e in parse_html(path).iter()} - {""}
+
+
+# --- fixtures ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "archief"
+    publish(make_editions(11), out)
+    return out
+
+
+# --- the pure plan ------------------------------------------------------------------
+
+
+def test_chunks_are_cut_from_the_oldest_and_never_move() -> None:
+    cut = chunk([1] * 10, 4)
+    assert cut.numbered == ((0, 4),)
+    assert cut.front == (4, 10)  # the last full chunk and the open one
+    grown = chunk([1] * 11, 4)
+    assert grown.numbered[: len(cut.numbered)] == cut.numbered
+    assert chunk([], 4).front == (0, 0) and chunk([], 4).numbered == ()
+    assert chunk([3, 3, 3], 4).numbered == ()  # pages hold whole sections: (0,2) closes
+
+
+def test_two_editions_of_one_name_on_one_day_get_distinct_addresses() -> None:
+    first = make_edition(0)
+    later = replace(first, id="ochtend-2026-01-05T0900", slot=first.slot + timedelta(hours=2))
+    urls = [e.url for e in place_editions([later, first], SETTINGS)]
+    assert urls == ["2026/01/05/ochtend/", "2026/01/05/ochtend-0900/"]
+
+
+def test_chart_counts_each_brief_once_on_its_local_day() -> None:
+    editions = make_editions(6)
+    repeated = replace(editions[-1], sections=editions[-1].sections + editions[-2].sections[:1])
+    entries = place_editions([*editions[:-1], repeated], SETTINGS)
+    region = next(r for r in collect_regions(entries) if r.id == "groenland")
+    counts = chart_counts(region, entries[-1].local_slot.date(), ZONE)
+    assert len(counts) == 30 and counts[-1][0] == entries[-1].local_slot.date()
+    stories = {b.story.id for e in region.entries for b in e.section.briefs}
+    assert sum(n for _, n in counts) == len(stories)
+
+
+# --- the published archive ----------------------------------------------------------
+
+
+def test_every_page_parses_as_strict_html5_with_lang_nl(archive: Path) -> None:
+    pages = list(html_files(archive))
+    assert len(pages) > 20
+    for page in pages:
+        tree = parse_html(page)
+        assert tree.get("lang") == "nl", page
+        assert len(tree.findall(".//h1")) == 1, page
+        assert tree.find(".//main") is not None and tree.find(".//nav") is not None
+
+
+def test_every_internal_link_resolves(archive: Path) -> None:
+    links = list(internal_links(archive))
+    assert len(links) > 200
+    for page, href, target, fragment in links:
+        assert target.is_file(), f"{page}: {href} -> missing {target}"
+        if fragment and target.suffix == ".html":
+            assert fragment in ids_of(target), f"{page}: {href} -> no id {fragment}"
+
+
+def test_edition_pages_live_at_their_local_date_with_neighbours(archive: Path) -> None:
+    first = archive / "2026/01/05/ochtend/index.html"
+    second = archive / "2026/01/05/avond/index.html"
+    assert first.is_file() and second.is_file()
+    links = {(p.name, h, t) for p, h, t, _ in internal_links(archive) if p == second}
+    hrefs = {h for _, h, _ in links}
+    assert "../../../../2026/01/05/ochtend/" in hrefs  # previous
+    assert "../../../../2026/01/06/ochtend/" in hrefs  # next
+    text = second.read_text()
+    assert "maandag 5 januari 2026, 19:00" in text
+    assert f'<link rel="canonical" href="{BASE}/2026/01/05/avond/">' in text
+
+
+def test_edition_page_shows_the_mail_body_exactly(archive: Path) -> None:
+    edition = make_edition(3)
+    body = render_edition_body(edition, locale="nl", env=archive_environment())
+    page = (archive / "2026/01/06/avond/index.html").read_text()
+    assert body.strip() in page
+
+
+def test_markdown_sits_beside_each_edition_without_mail_only_parts(archive: Path) -> None:
+    markdown = (archive / "2026/01/05/ochtend/index.md").read_text()
+    assert markdown.startswith("# Ochtendeditie")
+    assert "Bericht 0-0" in markdown
+    assert MARK_OPEN not in markdown
+    assert "Afmelden" not in markdown and "Goedemorgen" not in markdown
+
+
+def test_index_is_newest_first_with_dutch_dates_and_stable_pages(archive: Path) -> None:
+    front = (archive / "index.html").read_text()
+    titles = re.findall(r'edition-item-title"><a href="([^"]+)"', front)
+    urls = [e.url for e in place_editions(make_editions(11), SETTINGS)]
+    assert titles == urls[::-1][: len(titles)] and titles[0] == "2026/01/10/ochtend/"
+    assert 4 <= len(titles) < 8  # the last full page of 4 and the open one
+    assert "zaterdag 10 januari 2026" in front
+    older = (archive / "pagina/1/index.html").read_text()
+    assert re.findall(r'edition-item-title"><a href="([^"]+)"', older)[-1].endswith(
+        "2026/01/05/ochtend/"
+    )
+
+
+def test_region_page_has_its_briefs_and_an_accessible_chart(archive: Path) -> None:
+    tree = parse_html(archive / "regio/groenland/index.html")
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    svg = tree.find(f".//{svg_ns}svg")
+    assert svg is not None and svg.get("role") == "img"
+    assert svg.find(f"{svg_ns}title") is not None and svg.find(f"{svg_ns}desc") is not None
+    assert len(svg.findall(f"{svg_ns}rect")) >= 1
+    text = (archive / "regio/groenland/index.html").read_text()
+    assert "Groenland" in text and "Bericht 10-" in text
+    assert (archive / "regio/index.html").read_text().count("regio/") >= 3
+
+
+def test_sitemap_lists_every_page(archive: Path) -> None:
+    tree = ElementTree.parse(archive / "sitemap.xml")
+    namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    listed = {e.text for e in tree.iter(f"{namespace}loc")}
+    pages = {BASE + page_address(archive, p) for p in html_files(archive) if p.name != "404.html"}
+    assert listed == pages
+    robots = (archive / "robots.txt").read_text()
+    assert f"Sitemap: {BASE}/sitemap.xml" in robots
+
+
+def test_untrusted_text_is_inert_in_every_page(archive: Path) -> None:
+    assert "Bericht 0-5" in (archive / "2026/01/05/ochtend/index.html").read_text()
+    for page in html_files(archive):
+        for element in parse_html(page).iter():
+            if element.tag == "script":
+                assert element.get("src", "").startswith(("assets/", "../")), page
+                assert not (element.text or "").strip(), page
+            assert element.tag not in ("img", "iframe", "object", "embed"), page
+            for name, value in element.attrib.items():
+                assert not name.lower().startswith("on"), (page, name)
+                assert not value.strip().lower().startswith("javascript:"), (page, value)
+
+
+def test_publish_command_publishes_the_recorded_editions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f"""
+[site]
+regions = "{PROJECT_ROOT / "config" / "regions.toml"}"
+[storage]
+url = "sqlite:///{tmp_path / "digest.db"}"
+[archive]
+base_url = "{BASE}"
+""",
+        encoding="utf-8",
+    )
+    seeds = str(PROJECT_ROOT / "seeds")
+    args = ["--config", str(config)]
+    assert main([*args, "ingest", seeds, "--captured-at", "2026-01-21T05:50:00+00:00"]) == 0
+    assert main([*args, "build", "--at", "2026-01-21T07:00:00+01:00"]) == 0
+    out = tmp_path / "site"
+    assert main([*args, "publish", "--out", str(out), "--no-search"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 editions" in printed
+    page = (out / "2026/01/21/ochtend/index.html").read_text()
+    assert "Groenland" in page and "Kallas" in page
+    assert (out / "regio/groenland/index.html").is_file()
