@@ -8,6 +8,7 @@ from digest.commands.build import build
 from digest.commands.explain import explain
 from digest.commands.ingest import briefs, ingest
 from digest.commands.parse import parse
+from digest.commands.publish import publish
 from digest.commands.run import run
 from digest.commands.schedule import schedule
 from digest.commands.send import send
@@ -17,4 +18,5 @@ from digest.commands.subscribers import subscribers
 COMMANDS: list[click.Command] = [build, explain, parse, ingest, briefs]
 COMMANDS += [send, subscribers]
 COMMANDS += [run, schedule]
+COMMANDS += [publish]
 COMMANDS += [serve]
