@@ -160,6 +160,7 @@ class Gazetteer:
         object.__setattr__(self, "_firsts", frozenset(f.split(" ")[0] for f in self.terms))
         object.__setattr__(self, "_heads5", frozenset(f[:5] for f in singles if len(f) >= 5))
         object.__setattr__(self, "_heads4", frozenset(f for f in singles if len(f) == 4))
+        object.__setattr__(self, "_screen", frozenset(f.split(" ")[0][:4] for f in self.terms))
         object.__setattr__(self, "_dateline_cache", {})
 
     def find(self, text: str | Tokens) -> list[Hit]:
@@ -173,12 +174,13 @@ class Gazetteer:
         firsts: frozenset[str] = self._firsts  # type: ignore[attr-defined]
         heads5: frozenset[str] = self._heads5  # type: ignore[attr-defined]
         heads4: frozenset[str] = self._heads4  # type: ignore[attr-defined]
+        screen: frozenset[str] = self._screen  # type: ignore[attr-defined]
         hits: list[Hit] = []
         pos, skip = 0, -1
         for index, word in enumerate(tok.words):
-            if index <= skip or (
-                word not in firsts and word[:5] not in heads5 and word[:4] not in heads4
-            ):
+            if word[:4] not in screen or index <= skip:
+                continue
+            if word not in firsts and word[:5] not in heads5 and word[:4] not in heads4:
                 continue
             start = locate(tok.spaced, word, pos)
             pos = start + len(word)
