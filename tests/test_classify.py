@@ -118,9 +118,8 @@ def test_the_labelled_set_scores_100_percent(classifier: Classifier) -> None:
     for region_id, c in counts.items():
         precision = c["tp"] / ((c["tp"] + c["fp"]) or 1)
         recall = c["tp"] / ((c["tp"] + c["fn"]) or 1)
-        print(
-            f"{region_id:<10} precision {precision:.0%} recall {recall:.0%} ({c['tp']} true positives)"
-        )
+        scores = f"precision {precision:.0%} recall {recall:.0%}"
+        print(f"{region_id:<10} {scores} ({c['tp']} true positives)")
     assert wrong == []
 
 
