@@ -349,7 +349,7 @@ def test_every_response_carries_the_security_headers(site: Site) -> None:
         assert "script-src" not in policy and "unsafe-inline" not in policy
         assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
-        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert answer.headers["Referrer-Policy"] == "same-origin"
         assert answer.headers["X-Frame-Options"] == "DENY"
         assert "Strict-Transport-Security" not in answer.headers
     assert answers[0].headers["Cache-Control"] == "no-store"

@@ -40,8 +40,9 @@ HSTS = "max-age=31536000; includeSubDomains"
 HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    # Signed links sit in page URLs: never send them on as a Referer.
-    "Referrer-Policy": "no-referrer",
+    # Signed links sit in page URLs: never send them to another site as a Referer.
+    # (Not "no-referrer": with it, browsers send "Origin: null" on our own forms.)
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
@@ -132,10 +133,11 @@ def origin_of(url: str) -> str:
 
 def check_csrf(request: Request, given: object, site_url: str) -> None:
     """Raise 403 unless ``given`` (the form field) matches the session's token
-    and the request, if it names its origin, comes from this site."""
-    origin = request.headers.get("origin")
-    allowed = {origin_of(site_url), origin_of(str(request.base_url))}
-    if origin is not None and origin.lower() not in allowed:
+    and the request, if it names its origin, comes from this site. (An opaque
+    origin, ``null``, names none: privacy settings send it; the token decides.)"""
+    origin = request.headers.get("origin", "null").lower()
+    allowed = {origin_of(site_url), origin_of(str(request.base_url)), "null"}
+    if origin not in allowed:
         raise HTTPException(403, "csrf")
     expected = request.session.get(_SESSION_KEY)
     if not isinstance(expected, str) or not isinstance(given, str):
