@@ -8,7 +8,10 @@ import base64
 import email
 import email.policy
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -17,6 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -26,7 +30,7 @@ from sqlalchemy import create_engine, func, select
 from starlette.exceptions import StarletteDeprecationWarning
 
 from digest.cli import main
-from digest.config import Config, config_from_dict
+from digest.config import PROJECT_ROOT, Config, config_from_dict
 from digest.deliver import Backend, Batch, Outcome, Result
 from digest.deliver.send import send_edition
 from digest.regions import Region
@@ -39,6 +43,7 @@ from digest.web import RateLimits, create_app
 from digest.web.manage import next_status
 from digest.web.security import SlidingWindow, redact
 from digest.web.webhook import PUBLIC_KEY_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER, status_for
+from tests.support import free_port
 
 with warnings.catch_warnings():  # starlette would rather have httpx2; httpx works
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -56,6 +61,7 @@ WEBHOOK_KEY = ec.generate_private_key(ec.SECP256R1())
 WEBHOOK_PUBLIC = base64.b64encode(
     WEBHOOK_KEY.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 ).decode()
+REGIONS_FILE = PROJECT_ROOT / "config" / "regions.toml"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LINK = re.compile(r"https?://\S+/(confirm|preferences|unsubscribe)/[A-Za-z0-9_.-]+")
 
@@ -384,6 +390,43 @@ def test_the_health_check_asks_the_database(site: Site, tmp_path: Path) -> None:
 def test_signed_links_are_kept_out_of_the_access_log() -> None:
     line = '"GET /unsubscribe/WzEsImEz.awJR.T1jP HTTP/1.1" and /preferences/abc?x=1'
     assert redact(line) == '"GET /unsubscribe/… HTTP/1.1" and /preferences/…?x=1'
+
+
+def test_digest_serve_answers_and_keeps_links_out_of_its_log(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f'[site]\nbase_url = "http://127.0.0.1:{port}"\nregions = "{REGIONS_FILE}"\n'
+        '[storage]\nurl = "sqlite:///digest.db"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "DIGEST_SECRET_KEY": SECRET}
+    entry = "import sys; from digest.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", entry, "--config", str(config), "serve"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        health = wait_for(f"{url}/healthz", server)
+        assert health.json() == {"status": "ok", "database": "ok"}
+        assert httpx.get(f"{url}/unsubscribe/SECRET-TOKEN-123").status_code == 400
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=20)
+    assert "GET /unsubscribe/… HTTP/1.1" in log and "400" in log
+    assert "SECRET-TOKEN-123" not in log
+
+
+def wait_for(url: str, server: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            return httpx.get(url)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    pytest.fail(f"digest serve did not answer at {url}: {server.communicate()[1]}")
 
 
 def test_serve_refuses_to_start_without_the_secret_key(
