@@ -28,6 +28,8 @@ BUNDLES = "pagefind"  # shards live in pagefind/<shard>/
 TIMEOUT = 600
 _KEEP_PREFIXES = ("index/", "fragment/", "filter/")
 _KEEP_NAMES = ("pagefind.js", "pagefind-worker.js", "pagefind-entry.json")
+# Page parts that are not worth finding: times, counts, the table of contents.
+EXCLUDE = (".brief-meta", ".section-count", ".band", ".toc")
 
 
 class SearchError(PublishError):
@@ -61,7 +63,8 @@ def plan_shards(entries: Sequence[EditionEntry], site_key: str) -> list[Shard]:
     shards = []
     for name, group in members.items():
         glob = name.replace("-", "/") + "/**/index.html"
-        key = digest_of(site_key, pagefind_version(), [(e.url, e.fingerprint) for e in group])
+        parts = [(e.url, e.fingerprint) for e in group]
+        key = digest_of(site_key, pagefind_version(), EXCLUDE, parts)
         shards.append(Shard(name, glob, key))
     return sorted(shards, key=lambda s: s.name, reverse=True)
 
@@ -96,14 +99,20 @@ def build_shards(
     while pending or running:
         while pending and len(running) < (os.cpu_count() or 1):
             shard = pending.pop(0)
-            command = [str(binary), "--site", str(site), "--glob", shard.glob,
-                       "--output-path", str(outputs[shard.name]), "--silent"]  # fmt: skip
-            running.append(
-                (shard, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-            )
+            command = _command(binary, site, shard, outputs[shard.name])
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            running.append((shard, process))
         shard, process = running.pop(0)
         _finish(shard, process)
     return outputs
+
+
+def _command(binary: Path, site: Path, shard: Shard, out: Path) -> list[str]:
+    command = [str(binary), "--site", str(site), "--glob", shard.glob]
+    command += ["--output-path", str(out), "--silent"]
+    for selector in EXCLUDE:
+        command += ["--exclude-selectors", selector]
+    return command
 
 
 def _finish(shard: Shard, process: subprocess.Popen[bytes]) -> None:

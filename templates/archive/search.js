@@ -25,11 +25,12 @@ async function load() {
 }
 
 function excerptNode(excerpt) {
-  // Pagefind marks hits with <mark>; everything else becomes plain text.
+  // Pagefind escapes < and > in page text and marks hits with <mark>: undo exactly that
+  // and insert the pieces as text nodes, so page text can never become markup here.
   const paragraph = document.createElement("p");
   const parts = String(excerpt).split(/<\/?mark>/);
   parts.forEach((part, index) => {
-    const text = new DOMParser().parseFromString(part, "text/html").documentElement.textContent;
+    const text = part.replace(/&lt;/g, "<").replace(/&gt;/g, ">");
     if (index % 2 === 1) {
       const mark = document.createElement("mark");
       mark.textContent = text;
