@@ -361,6 +361,20 @@ def test_every_response_carries_the_security_headers(site: Site) -> None:
     assert answers[0].headers["Cache-Control"] == "no-store"
 
 
+def test_a_server_error_still_carries_the_headers(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(site.app.state.web, "verified", broken)
+    with TestClient(site.app, raise_server_exceptions=False) as client:
+        answer = client.get("/preferences/anything")
+    assert answer.status_code == 500 and "Er ging iets mis" in answer.text
+    assert answer.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert answer.headers["X-Frame-Options"] == "DENY"
+
+
 def test_pages_have_no_inline_scripts_or_styles(site: Site) -> None:
     page = site.client.get("/").text
     assert "<script" not in page and "style=" not in page and "<style" not in page

@@ -89,6 +89,7 @@ def unsubscribe_url(mail: EmailMessage) -> str:
     return header.split(",")[0].strip().strip("<>")
 
 
+@pytest.mark.slow  # eight pages, each checked by axe
 def test_a_reader_signs_up_confirms_chooses_pauses_and_leaves(
     page: Page, screenshot: Callable[[str], Path], live_site: LiveSite
 ) -> None:

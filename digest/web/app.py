@@ -11,8 +11,9 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -117,6 +118,32 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+    HTTPException: http_error,
+    TokenError: token_error,
+    DigestError: unavailable,
+    SQLAlchemyError: unavailable,
+    Exception: server_error,
+}
+
+
+def _middleware(web: Web) -> list[Middleware]:
+    """Outermost first: headers on everything, then body limits, then the session."""
+    session_key = hmac.new(web.signer.secret.encode(), b"digest.web.session", hashlib.sha256)
+    return [
+        Middleware(SecurityHeaders, https=web.https),
+        Middleware(BodyLimit),
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_key.hexdigest(),
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=web.https,
+        ),
+    ]
+
+
 def create_app(
     config: Config,
     store: Store,
@@ -140,13 +167,13 @@ def create_app(
     key = webhook.public_key_from_env(environ)
     if key is None:
         log.warning("%s is not set: SendGrid event webhooks are refused", webhook.PUBLIC_KEY_ENV)
+    if regions is None:
+        regions = load_regions(config.resolve(config.site.regions))
     web = Web(
         config=config,
         store=store,
         signer=signer,
-        regions=regions
-        if regions is not None
-        else load_regions(config.resolve(config.site.regions)),
+        regions=regions,
         limits=limits,
         by_address=SlidingWindow(limits.per_address, limits.period, clock=rate_clock),
         by_client=SlidingWindow(limits.per_client, limits.period, clock=rate_clock),
@@ -154,26 +181,6 @@ def create_app(
         now=now,
         backend=backend,
     )
-    session_key = hmac.new(signer.secret.encode(), b"digest.web.session", hashlib.sha256)
-    middleware = [
-        Middleware(SecurityHeaders, https=web.https),
-        Middleware(BodyLimit),
-        Middleware(
-            SessionMiddleware,
-            secret_key=session_key.hexdigest(),
-            session_cookie=SESSION_COOKIE,
-            max_age=SESSION_MAX_AGE,
-            same_site="lax",
-            https_only=web.https,
-        ),
-    ]
-    handlers = {
-        HTTPException: http_error,
-        TokenError: token_error,
-        DigestError: unavailable,
-        SQLAlchemyError: unavailable,
-        Exception: server_error,
-    }
-    app = Starlette(routes=ROUTES, middleware=middleware, exception_handlers=handlers)
+    app = Starlette(routes=ROUTES, middleware=_middleware(web), exception_handlers=HANDLERS)
     app.state.web = web
     return app

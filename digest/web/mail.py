@@ -67,6 +67,12 @@ class Mailer:
         self.config, self.signer, self.environment = config, signer, environment
         self.backend = backend
         self.base = config.site.base_url.rstrip("/")
+        self.sender = make_sender(
+            config.delivery.from_,
+            config.delivery.reply_to,
+            site_title=config.site.title,
+            edition_name=LIST_NAME,
+        )
         self._lock = threading.Lock()
 
     def link(self, purpose: Purpose, subscriber: Subscriber) -> str:
@@ -93,18 +99,12 @@ class Mailer:
         """Send one mail; DeliveryError when the backend did not take it."""
         parts = self.render(kind, subscriber)
         mail_id = f"{kind}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-        sender = make_sender(
-            self.config.delivery.from_,
-            self.config.delivery.reply_to,
-            site_title=self.config.site.title,
-            edition_name=LIST_NAME,
-        )
-        links = Links(self.config, self.signer, mail_id, sender)
+        links = Links(self.config, self.signer, mail_id, self.sender)
         to = links.addressee(subscriber.id, subscriber.email, subscriber.name)
         rendered = RenderedEdition(
             mail_id, subscriber.locale, parts.subject, "", parts.html, parts.text, ""
         )
-        batch = Batch(mail_id, LIST_NAME, rendered, sender, (to,), now)
+        batch = Batch(mail_id, LIST_NAME, rendered, self.sender, (to,), now)
         with self._lock:
             backend = self.backend or make_backend(self.config)
             with backend:
