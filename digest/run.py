@@ -16,6 +16,7 @@ does all steps again and completes what was left.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from digest.config import Config, EditionConfig, SourceConfig, parse_duration
 from digest.errors import DigestError
 from digest.slots import Slot, catch_up_grace, due_slot, latest_slot
 from digest.store import Store
+from digest.tokens import TokenSigner, secret_key
 
 if TYPE_CHECKING:
     from digest.deliver.report import SendReport
@@ -194,6 +196,8 @@ def run_job(
     report = RunReport(at)
     slots = due_slots(app.config, edition, at, force=force)
     report.due = len(slots)
+    if slots:
+        secret_key()  # delivery will need it: refuse before claiming anything
     owner = new_owner()
     won: list[tuple[EditionConfig, ClaimOutcome]] = []
     for ec, slot in slots:
@@ -274,7 +278,7 @@ def _build_publish_deliver(
         return EditionRun(slot, "skipped", result.skipped)
     edition = result.edition
     claim = heartbeat(store, claim, now(), status="delivering", edition_id=edition.id)
-    publish_archive(store, config, now=now())
+    publish_archive(store, config, out=_archive_link(config), now=now())
     claim = heartbeat(store, claim, now())
     sent = _deliver(app, edition, claim, now)
     status: Status = "done" if sent.ok else "failed"
@@ -283,10 +287,15 @@ def _build_publish_deliver(
     return EditionRun(slot, status, message, edition.id)
 
 
+def _archive_link(config: Config) -> Path:
+    """``[archive] dir`` made absolute *without* following symlinks: the archive
+    is a link to its live generation, and ``Config.resolve`` would follow it."""
+    return Path(os.path.normpath(config.base_dir / config.archive.dir))
+
+
 def _deliver(app: Context, edition: Edition, claim: Claim | None, now: Now) -> SendReport:
     """Send ``edition``; holding ``claim``, beat its heart after every batch."""
     from digest.deliver.send import send_edition
-    from digest.tokens import TokenSigner, secret_key
 
     held = [claim] if claim is not None else []
 

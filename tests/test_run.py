@@ -1,0 +1,426 @@
+"""``digest run``: one edition per slot and one mail per subscriber, whatever runs at once,
+dies half-way, or comes back after days; on SQLite and on PostgreSQL.
+
+Mail goes to a real SMTP server (aiosmtpd) that records every message, so a
+second copy of any mail would be counted, unlike in the idempotent outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from digest.claims import claim_slot, heartbeat, list_claims
+from digest.cli import App, cli, main
+from digest.config import PROJECT_ROOT
+from digest.run import RunReport, run_job
+from digest.slots import Slot
+from digest.store import open_store
+from digest.store.editions import list_editions
+from digest.store.schema import deliveries
+from digest.store.subscribers import import_subscribers
+from digest.subscribers import ImportRow
+from tests.support.smtp_server import SmtpServer
+
+AMS_AT = "2026-01-21T07:00:30+01:00"
+AT = datetime.fromisoformat(AMS_AT)
+SLOT_KEY = "ochtend@2026-01-21T07:00"
+CAPTURED = datetime(2026, 1, 21, 6, 50, tzinfo=UTC) - timedelta(hours=1)  # 06:50 local
+SECRET = "run-tests-secret-key-0123456789"
+FEEDS = Path(__file__).parent / "data" / "feeds"
+DIGEST = str(Path(sys.executable).parent / "digest")
+
+
+@dataclass
+class Site:
+    """A digest installation in a temporary folder: config, sources, subscribers, SMTP."""
+
+    root: Path
+    url: str
+    smtp: SmtpServer
+    editions: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    schedule: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "digest.toml"
+
+    def write_config(self) -> None:
+        lines = [
+            "[site]",
+            f'regions = "{PROJECT_ROOT / "config" / "regions.toml"}"',
+            'base_url = "https://digest.example.org"',
+            "[storage]",
+            'url = "sqlite:///config-db-not-used.db"',  # DIGEST_DATABASE_URL wins
+            "[delivery]",
+            'backend = "smtp"',
+            'from = "Digest <digest@example.org>"',
+            "[delivery.smtp]",
+            f'host = "{self.smtp.host}"',
+            f"port = {self.smtp.port}",
+            'security = "none"',
+            "[archive]",
+            'dir = "archive"',
+            "[schedule]",
+            *(f'{k} = "{v}"' for k, v in self.schedule.items()),
+        ]
+        for table, entries in (("sources", self.sources), ("editions", self.editions)):
+            for entry in entries:
+                lines.append(f"[[{table}]]")
+                lines += [f"{k} = {_toml(v)}" for k, v in entry.items()]
+        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DIGEST_CONFIG": str(self.config),
+            "DIGEST_DATABASE_URL": self.url,
+            "DIGEST_SECRET_KEY": SECRET,
+        }
+
+    def app(self) -> App:
+        return App(str(self.config))
+
+    def received(self) -> Counter[str]:
+        return Counter(self.smtp.recipients())
+
+    def subscribe(self, *emails: str) -> None:
+        rows = [ImportRow(n, email, None, None) for n, email in enumerate(emails, start=1)]
+        store = open_store(self.url)
+        try:
+            import_subscribers(store, rows, now=CAPTURED)
+        finally:
+            store.close()
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def wire_folder(root: Path) -> Path:
+    folder = root / "wire"
+    folder.mkdir()
+    for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt")):
+        target = folder / seed.name
+        shutil.copyfile(seed, target)
+        os.utime(target, (CAPTURED.timestamp(), CAPTURED.timestamp()))
+    return folder
+
+
+def make_site(root: Path, url: str, smtp: SmtpServer, **overrides: Any) -> Site:
+    site = Site(root, url, smtp)
+    site.sources = [{"name": "wire", "path": str(wire_folder(root)), "kind": "wire"}]
+    site.editions = [{"name": "ochtend", "title": "Ochtendeditie", "cron": "0 7 * * *"}]
+    for key, value in overrides.items():
+        setattr(site, key, value)
+    site.write_config()
+    site.subscribe("ans@example.nl", "bram@example.nl", "cor@example.nl")
+    return site
+
+
+@pytest.fixture
+def site(
+    tmp_path: Path, store_url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Site]:
+    made = make_site(tmp_path, store_url, smtp_server)
+    for key in ("DIGEST_CONFIG", "DIGEST_DATABASE_URL", "DIGEST_SECRET_KEY"):
+        monkeypatch.setenv(key, made.env[key])
+    yield made
+
+
+def invoke(*args: str, input: str | None = None) -> Any:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def run_in_process(site: Site, at: datetime = AT, **kwargs: Any) -> RunReport:
+    app = site.app()
+    try:
+        return run_job(app, kwargs.pop("edition", None), at, **kwargs)
+    finally:
+        app.close()
+
+
+def dead_owner() -> str:
+    """The owner name of a run whose process has ended, on this host."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return f"{socket.gethostname()}:{child.pid}:dead"
+
+
+# --- the acceptance test: six runs at once ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_six_runs_started_together_give_one_edition_and_one_mail_each(site: Site) -> None:
+    runs = [
+        subprocess.Popen(
+            [DIGEST, "run", "--at", AMS_AT],
+            env=site.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    outputs = [run.communicate(timeout=240) for run in runs]
+    assert [run.returncode for run in runs] == [0] * 6, outputs
+    said = [out for out, _ in outputs]
+    assert sum(f"{SLOT_KEY}: done:" in out for out in said) == 1, said
+    assert all(
+        any(f"{SLOT_KEY}: {status}:" in out for status in ("done", "busy", "finished", "helped"))
+        for out in said
+    ), said
+    assert site.received() == {
+        "ans@example.nl": 1,
+        "bram@example.nl": 1,
+        "cor@example.nl": 1,
+    }
+    store = open_store(site.url)
+    try:
+        assert [e.id for e in list_editions(store)] == ["ochtend-2026-01-21T0700"]
+        assert [(c.slot_key, c.status) for c in list_claims(store)] == [(SLOT_KEY, "done")]
+    finally:
+        store.close()
+    assert not (site.root / "config-db-not-used.db").exists()  # the environment's URL won
+
+
+@pytest.mark.slow
+def test_runners_on_postgresql_split_a_large_delivery_and_never_send_twice(
+    tmp_path: Path, fresh_postgres_url: str, smtp_server: SmtpServer
+) -> None:
+    """300 subscribers, a mail server taking a few milliseconds per message, four
+    runs at once: the runs that lost the slot help deliver by claiming ledger
+    batches (FOR UPDATE SKIP LOCKED); every address gets exactly one mail."""
+    site = make_site(tmp_path, fresh_postgres_url, smtp_server)
+    site.subscribe(*(f"lezer{n:04d}@example.nl" for n in range(297)))
+    accept = smtp_server.handler.handle_DATA
+
+    async def slowly(server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.004)
+        return await accept(server, session, envelope)
+
+    smtp_server.handler.handle_DATA = slowly  # type: ignore[method-assign]
+    runs = [
+        subprocess.Popen(
+            [DIGEST, "run", "--at", AMS_AT], env=site.env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    said = [run.communicate(timeout=240)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0] * 4, said
+    received = site.received()
+    assert len(received) == 300 and set(received.values()) == {1}
+    assert sum(f"{SLOT_KEY}: done:" in out for out in said) == 1, said
+    assert sum(f"{SLOT_KEY}: helped:" in out for out in said) >= 1, said
+
+
+# --- one slot, one run -------------------------------------------------------------------
+
+
+def test_a_second_run_for_the_same_slot_does_nothing_and_says_so(site: Site) -> None:
+    first = invoke("run", "--at", AMS_AT)
+    assert first.exit_code == 0, first.output
+    assert f"{SLOT_KEY}: done: " in first.output
+    second = invoke("run", "--at", "2026-01-21T07:15:00+01:00")
+    assert second.exit_code == 0
+    assert f"{SLOT_KEY}: finished: already done at " in second.output
+    assert "source wire" not in second.output  # it stood down before ingesting
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+
+
+def test_quiet_prints_nothing_on_success(site: Site) -> None:
+    result = CliRunner().invoke(cli, ["run", "--quiet", "--at", AMS_AT])
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_a_run_while_another_holds_the_slot_stands_down(site: Site) -> None:
+    app = site.app()
+    slot = Slot("ochtend", datetime(2026, 1, 21, 7, 0), AT.replace(second=0))
+    try:
+        claim_slot(app.store, slot, "other-host:77:live", now=datetime.now(UTC))
+        report = run_job(app, None, AT, help_poll=0.01, help_wait=timedelta(seconds=0.05))
+    finally:
+        app.close()
+    (done,) = report.editions
+    assert done.status == "busy"
+    assert "other-host:77:live" in done.message
+    assert site.received() == {}
+
+
+def test_nothing_due_still_ingests_and_says_what_is_next(site: Site) -> None:
+    result = invoke("run", "--at", "2026-01-21T14:00:00+01:00")
+    assert result.exit_code == 0
+    assert "no edition due at 2026-01-21 14:00 CET; next: ochtend 2026-01-22 07:00" in result.output
+    assert "source wire: 2 file(s): " in result.output
+    assert site.received() == {}
+
+
+def test_a_slot_with_too_little_news_is_skipped_once(site: Site) -> None:
+    site.editions[0]["min_briefs"] = 1000
+    site.write_config()
+    first = invoke("run", "--at", AMS_AT)
+    assert first.exit_code == 0
+    assert f"{SLOT_KEY}: skipped: edition ochtend-2026-01-21T0700: only " in first.output
+    again = invoke("run", "--at", AMS_AT)
+    assert f"{SLOT_KEY}: finished: already skipped" in again.output
+    assert site.received() == {}
+
+
+# --- failures, resumption, --force ----------------------------------------------------------
+
+
+def test_a_failed_delivery_exits_non_zero_and_the_next_run_completes_it(site: Site) -> None:
+    site.smtp.reject("bram@example.nl")
+    failed = CliRunner().invoke(cli, ["run", "--quiet", "--at", AMS_AT])
+    assert failed.exit_code == 1
+    assert failed.output.startswith(f"digest: error: {SLOT_KEY}: ")
+    assert failed.output.count("\n") == 1
+    site.smtp.handler.reject_recipients.clear()
+    again = invoke("run", "--at", "2026-01-21T07:20:00+01:00")
+    assert again.exit_code == 0, again.output
+    assert f"{SLOT_KEY}: done: " in again.output
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+
+
+def test_a_run_that_died_half_way_is_resumed_without_resending(site: Site) -> None:
+    """The state a killed run leaves: edition recorded, one mail sent, the claim still
+    'delivering' with an owner process that no longer exists."""
+    from digest.build import build_edition
+    from digest.deliver.send import send_edition
+    from digest.run import ingest_sources
+    from digest.tokens import TokenSigner
+
+    app = site.app()
+    try:
+        ingest_sources(app, at=AT, now=AT)
+        built = build_edition(
+            app.store, app.config, app.config.edition("ochtend"), app.regions, at=AT
+        )
+        slot = Slot("ochtend", datetime(2026, 1, 21, 7, 0), AT.replace(second=0))
+        claim = claim_slot(app.store, slot, dead_owner(), now=datetime.now(UTC)).claim
+        heartbeat(
+            app.store, claim, datetime.now(UTC), status="delivering", edition_id=built.edition.id
+        )
+        send_edition(
+            app.store,
+            app.config,
+            built.edition,
+            now=datetime.now(UTC),
+            signer=TokenSigner(SECRET),
+            only="ans@example.nl",
+        )
+    finally:
+        app.close()
+    report = run_in_process(site)
+    (done,) = report.editions
+    assert done.status == "done" and done.resumed_from is not None
+    assert done.resumed_from.endswith(":dead")
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+
+
+def test_force_reruns_a_done_slot_but_never_resends(site: Site) -> None:
+    invoke("run", "--at", AMS_AT)
+    site.subscribe("dirk@example.nl")
+    refused = invoke("run", "ochtend", "--force", "--at", "2026-01-21T09:00+01:00", input="n\n")
+    assert refused.exit_code == 1
+    assert f"Re-run {SLOT_KEY}" in refused.output
+    forced = invoke("run", "ochtend", "--force", "--yes", "--at", "2026-01-21T09:00+01:00")
+    assert forced.exit_code == 0, forced.output
+    assert f"{SLOT_KEY}: done: " in forced.output
+    assert site.received() == {
+        "ans@example.nl": 1,
+        "bram@example.nl": 1,
+        "cor@example.nl": 1,
+        "dirk@example.nl": 1,
+    }
+
+
+def test_without_a_signing_key_a_due_slot_is_not_even_claimed(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DIGEST_SECRET_KEY")
+    assert main(["run", "--at", AMS_AT]) == 1
+    assert capsys.readouterr().err.startswith("digest: error: DIGEST_SECRET_KEY is not set")
+    assert _claims(site) == []
+
+
+def test_force_needs_an_edition(site: Site) -> None:
+    result = CliRunner().invoke(cli, ["run", "--force", "--yes"])
+    assert result.exit_code == 2
+    assert "--force needs an EDITION" in result.output
+
+
+def test_a_broken_source_is_reported_and_the_edition_still_goes_out(site: Site) -> None:
+    site.sources.append({"name": "kapot", "path": str(FEEDS / "not_a_feed.xml"), "kind": "feed"})
+    site.sources.append(
+        {"name": "zeeland", "path": str(FEEDS / "regio_zeeland.rss.xml"), "kind": "feed"}
+    )
+    site.write_config()
+    result = CliRunner().invoke(cli, ["run", "--at", AMS_AT])
+    assert result.exit_code == 1
+    assert "digest: error: source 'kapot': " in result.output
+    assert "source zeeland: " in result.output and ": 3 new" in result.output
+    assert f"{SLOT_KEY}: done: " in result.output
+    assert len(site.received()) == 3
+
+
+# --- catch-up after downtime --------------------------------------------------------------
+
+
+def test_after_two_days_down_only_the_latest_slot_runs(site: Site) -> None:
+    run_in_process(site, datetime(2026, 1, 19, 7, 0, 5, tzinfo=AT.tzinfo))
+    report = run_in_process(site, datetime(2026, 1, 21, 7, 40, tzinfo=AT.tzinfo))
+    assert [(e.slot.key, e.status) for e in report.editions] == [(SLOT_KEY, "done")]
+    store = open_store(site.url)
+    try:
+        slots = [c.slot_key for c in list_claims(store)]
+        with store.begin() as conn:
+            editions_sent = set(conn.execute(select(deliveries.c.edition_id)).scalars())
+    finally:
+        store.close()
+    assert slots == [SLOT_KEY, "ochtend@2026-01-19T07:00"]
+    assert "ochtend-2026-01-20T0700" not in editions_sent
+
+
+def test_catch_up_none_lets_a_missed_slot_go(
+    tmp_path: Path, sqlite_url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path, sqlite_url, smtp_server, schedule={"catch_up": "none"})
+    monkeypatch.setenv("DIGEST_SECRET_KEY", SECRET)
+    monkeypatch.setenv("DIGEST_DATABASE_URL", site.url)
+    late = run_in_process(site, datetime(2026, 1, 21, 7, 40, tzinfo=AT.tzinfo))
+    assert late.due == 0 and late.editions == []
+    on_time = run_in_process(site, AT)
+    assert [e.status for e in on_time.editions] == ["done"]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'digest.db'}"
+
+
+def _claims(site: Site) -> list[Any]:
+    store = open_store(site.url)
+    try:
+        return list_claims(store)
+    finally:
+        store.close()
