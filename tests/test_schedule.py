@@ -134,7 +134,20 @@ def walk(services: list[Service], clock: FakeClock, until: datetime, step: timed
 def site(
     tmp_path: Path, store_url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> Site:
-    made = make_site(tmp_path, store_url, smtp_server)
+    return _site(tmp_path, store_url, smtp_server, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_site(tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Site:
+    """SQLite only, for the long walks: the ledger is the same code on both backends
+    (tests/test_claims.py runs it on each) and PostgreSQL would only add minutes."""
+    return _site(tmp_path, f"sqlite:///{tmp_path / 'digest.db'}", smtp_server, monkeypatch)
+
+
+def _site(
+    tmp_path: Path, url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> Site:
+    made = make_site(tmp_path, url, smtp_server)
     made.sources[0]["every"] = "1d"
     made.write_config()
     monkeypatch.setenv("DIGEST_DATABASE_URL", made.url)
@@ -158,14 +171,14 @@ def claims_by_day(site: Site) -> dict[tuple[str, str], int]:
 # --- DST ---------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("start", "change"),
     [(local(2026, 3, 28, 0, 0), "2026-03-29"), (local(2026, 10, 24, 0, 0), "2026-10-25")],
 )
 def test_a_scheduler_walked_through_a_dst_change_runs_each_edition_once_a_day(
-    site: Site, clock: FakeClock, start: datetime, change: str
+    sqlite_site: Site, clock: FakeClock, start: datetime, change: str
 ) -> None:
+    site = sqlite_site
     site.editions.append({"name": "nacht", "title": "Nachteditie", "cron": "30 2 * * *"})
     site.write_config()
     for snapshot in (site.root / "wire").iterdir():
