@@ -13,6 +13,8 @@ APScheduler's traps, and what guards against each:
   ``misfire_grace_time`` (``[schedule] misfire_grace``; ``catch_up = "none"``
   makes it a minute) with ``coalesce`` runs it once, late, for the latest
   missed slot only;
+- a run that failed (mail server down) or died: a retry job every ten
+  minutes resumes it while its slot is still within the grace;
 - the fall-back hour firing a 02:30 job twice, and several schedulers on one
   job store each firing a job: :mod:`digest.claims` lets one run per slot do
   the work; the others log that the slot was taken.
@@ -23,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.base import BaseExecutor
@@ -34,14 +36,16 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digest import clock
+from digest.claims import DEFAULT_LEASE, get_claim
 from digest.config import Config, parse_duration
 from digest.errors import DigestError
-from digest.run import Context, RunReport, SourceOutcome, ingest_sources, run_job
+from digest.run import Context, RunReport, SourceOutcome, due_slots, ingest_sources, run_job
 from digest.slots import catch_up_grace, cron_trigger
 
 log = logging.getLogger(__name__)
 JOBSTORE = "default"
 WORKERS = 4
+RETRY_EVERY = timedelta(minutes=10)
 
 
 @dataclass
@@ -68,6 +72,19 @@ def edition_job(edition: str) -> RunReport:
     for failure in [f for s in report.sources for f in s.errors]:
         log.error("%s", failure)
     return report
+
+
+def retry_job() -> list[RunReport]:
+    """Every few minutes: resume the due slots whose run failed (a mail server
+    down at 07:00) or died; the edition jobs themselves fire only once a slot."""
+    app, now = _app(), _SERVICE.now()
+    reports = []
+    for ec, slot in due_slots(app.config, None, now):
+        claim = get_claim(app.store, slot.key)
+        if claim is not None and (claim.status == "failed" or claim.is_stale(now, DEFAULT_LEASE)):
+            log.info("edition %s: retrying after %s", slot, claim.message or claim.status)
+            reports.append(edition_job(ec.name))
+    return reports
 
 
 def source_job(source: str) -> list[SourceOutcome]:
@@ -112,11 +129,12 @@ def configure_scheduler(
         timezone=config.zone,
     )
     store.start(scheduler, JOBSTORE)  # early, to read what the last service left
-    wanted = _edition_jobs(config) + _source_jobs(config)
+    start = now()
+    wanted = _edition_jobs(config) + _source_jobs(config, start) + [_retry_spec(start)]
     for job_id in {job.id for job in store.get_all_jobs()} - {w["id"] for w in wanted}:
         store.remove_job(job_id)
         log.info("job %s is no longer configured; removed", job_id)
-    return [_add(scheduler, store, spec, now()) for spec in wanted]
+    return [_add(scheduler, store, spec, start) for spec in wanted]
 
 
 def _edition_jobs(config: Config) -> list[dict[str, Any]]:
@@ -134,11 +152,27 @@ def _edition_jobs(config: Config) -> list[dict[str, Any]]:
     ]
 
 
-def _source_jobs(config: Config) -> list[dict[str, Any]]:
+def _every(interval: timedelta, start: datetime) -> IntervalTrigger:
+    # An explicit start: APScheduler would read its own clock for the default.
+    return IntervalTrigger(seconds=int(interval.total_seconds()), start_date=start + interval)
+
+
+def _retry_spec(start: datetime) -> dict[str, Any]:
+    seconds = int(RETRY_EVERY.total_seconds())
+    return {
+        "id": "retry",
+        "name": f"retry failed editions (every {seconds // 60}m)",
+        "func": retry_job,
+        "trigger": _every(RETRY_EVERY, start),
+        "misfire_grace_time": seconds,
+    }
+
+
+def _source_jobs(config: Config, start: datetime) -> list[dict[str, Any]]:
     jobs = []
     for source in config.sources:
         every = parse_duration(source.every)
-        trigger = IntervalTrigger(seconds=int(every.total_seconds()), timezone=config.zone)
+        trigger = _every(every, start)
         jobs.append(
             {
                 "id": f"source:{source.name}",

@@ -257,6 +257,24 @@ def test_with_catch_up_none_a_missed_slot_is_let_go(site: Site, clock: FakeClock
     assert _claims(site) == [] and site.received() == {}
 
 
+def test_a_failed_slot_is_retried_by_the_service_until_it_is_done(
+    site: Site, clock: FakeClock
+) -> None:
+    site.smtp.reject("bram@example.nl")
+    clock.set(local(2026, 1, 21, 6, 55).astimezone(UTC))
+    service = start_service(site, clock)
+    try:
+        walk([service], clock, local(2026, 1, 21, 7, 1), timedelta(minutes=1))
+        assert [c.status for c in _claims(site)] == ["failed"]
+        site.smtp.handler.reject_recipients.clear()
+        walk([service], clock, local(2026, 1, 21, 8, 0), timedelta(minutes=1))
+    finally:
+        service.stop()
+    assert len(service.fired("retry")) == 6  # 07:05, 07:15, ... 07:55
+    assert [c.status for c in _claims(site)] == ["done"]
+    assert site.received() == EVERYONE
+
+
 def test_a_job_removed_from_the_config_leaves_the_job_store(site: Site, clock: FakeClock) -> None:
     clock.set(local(2026, 1, 21, 6, 0).astimezone(UTC))
     site.editions.append({"name": "avond", "title": "Avondeditie", "cron": "0 18 * * *"})
@@ -269,7 +287,7 @@ def test_a_job_removed_from_the_config_leaves_the_job_store(site: Site, clock: F
         ids = sorted(job.id for job in service.scheduler.get_jobs())
     finally:
         service.stop()
-    assert ids == ["edition:ochtend", "source:wire"]
+    assert ids == ["edition:ochtend", "retry", "source:wire"]
 
 
 # --- several services ---------------------------------------------------------------------
