@@ -14,6 +14,7 @@ import io
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -126,6 +127,7 @@ def format_regions(regions: frozenset[str] | None, separator: str = ",") -> str 
     return separator.join(sorted(regions)) if regions else None
 
 
+@lru_cache(maxsize=4096)
 def read_regions(stored: str | None) -> frozenset[str] | None:
     """The region choice a stored ``"a,b"`` stands for."""
     ids = frozenset(part for part in (stored or "").split(",") if part)

@@ -10,11 +10,19 @@ from typing import Any
 
 import pytest
 
-from digest.deliver import ledger
+from digest.deliver import Addressee, ledger
 from digest.deliver.send import RetryPolicy, send_edition
-from digest.deliver.sendgrid import API_KEY_ENV, SendGridBackend, retry_after
+from digest.deliver.sendgrid import (
+    API_KEY_ENV,
+    SendGridBackend,
+    retry_after,
+    substitutions,
+    tag,
+    tagged,
+)
 from digest.edition import Edition
 from digest.errors import DeliveryError
+from digest.render import MARKERS, RenderedEdition, personalise
 from digest.store import Store
 from digest.store.subscribers import add_subscriber, list_subscribers
 from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record
@@ -223,3 +231,25 @@ def test_sandbox_mode_validates_without_using_up_the_ledger(
     real = sendgrid_config(tmp_path, sendgrid_server)
     assert send_edition(sqlite_store, real, edition, now=SLOT, signer=SIGNER).sent == 3
     assert len(sendgrid_server.recipients()) == 3
+
+
+@pytest.mark.parametrize("name", ["Anna", None, "", 'A <&> "B" \u00e9', "x\r\nBcc: y", "  "])
+def test_substitutions_fill_in_what_personalise_would(name: str | None) -> None:
+    markers = [f"\ue000{m}\ue001" for m in MARKERS]
+    probe = RenderedEdition("e", "nl", "s", "p", "|".join(markers), "|".join(markers), "")
+    to = Addressee(
+        1,
+        "a@example.org",
+        name,
+        "https://news.example.org/unsubscribe/a.b.c?x=1&y=2",
+        "https://news.example.org/preferences/d.e.f",
+        "<https://news.example.org/unsubscribe/a.b.c>",
+        "<e.1@example.org>",
+    )
+    filled = personalise(
+        probe, name=name, unsubscribe_url=to.unsubscribe_url, preferences_url=to.preferences_url
+    )
+    values = substitutions(to)
+    for part, content in (("html", filled.html), ("text", filled.text)):
+        assert "|".join(values[tag(m, part)] for m in MARKERS) == content
+    assert tagged(probe.text, "text") == "|".join(tag(m, "text") for m in MARKERS)

@@ -59,7 +59,8 @@ _STATUS_OF = {
     Outcome.RETRY: CLAIMED,  # still ours: the sender retries it after a pause
 }
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-PLAN_CHUNK = 2000
+PLAN_CHUNK = 2000  # rows per INSERT
+PLAN_WINDOW = 50_000  # rows sorted by segment before they are written
 
 
 def runner_id() -> str:
@@ -113,33 +114,42 @@ def _insert_ignoring_existing(store: Store) -> Any:
 
 def plan(store: Store, edition_id: str, rows: Iterable[PlanRow]) -> int:
     """Create the rows that do not exist yet (existing rows keep their state);
-    the number of rows offered."""
+    the number of rows offered.
+
+    Rows are written grouped by segment, ``PLAN_WINDOW`` at a time, so that a
+    segment's rows sit together on disk and a claim touches a few pages, not
+    every page of the table.
+    """
     insert = _insert_ignoring_existing(store)
     offered = 0
-    chunk: list[dict[str, Any]] = []
+    window: list[PlanRow] = []
     for row in rows:
-        chunk.append(
-            {
-                "edition_id": edition_id,
-                "subscriber_id": row.subscriber_id,
-                "segment": row.segment,
-                "status": row.status,
-                "error": row.error,
-                "attempts": 0,
-            }
-        )
-        if len(chunk) == PLAN_CHUNK:
-            offered += _insert_chunk(store, insert, chunk)
-            chunk = []
-    if chunk:
-        offered += _insert_chunk(store, insert, chunk)
-    return offered
+        window.append(row)
+        if len(window) == PLAN_WINDOW:
+            offered += _insert_window(store, insert, edition_id, window)
+            window = []
+    return offered + _insert_window(store, insert, edition_id, window)
 
 
-def _insert_chunk(store: Store, insert: Any, chunk: list[dict[str, Any]]) -> int:
-    with store.begin() as conn:
-        conn.execute(insert(deliveries).on_conflict_do_nothing(), chunk)
-    return len(chunk)
+def _insert_window(store: Store, insert: Any, edition_id: str, window: list[PlanRow]) -> int:
+    window.sort(key=lambda row: (row.segment, row.subscriber_id))
+    values = [
+        {
+            "edition_id": edition_id,
+            "subscriber_id": row.subscriber_id,
+            "segment": row.segment,
+            "status": row.status,
+            "error": row.error,
+            "attempts": 0,
+        }
+        for row in window
+    ]
+    for start in range(0, len(values), PLAN_CHUNK):
+        with store.begin() as conn:
+            conn.execute(
+                insert(deliveries).on_conflict_do_nothing(), values[start : start + PLAN_CHUNK]
+            )
+    return len(values)
 
 
 def _in_edition(edition_id: str) -> Any:
@@ -261,12 +271,9 @@ def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed
             deliveries.c.status == CLAIMED,
             deliveries.c.claimed_by == owner,
         )
-        .order_by(deliveries.c.subscriber_id)
-    )
-    return [
-        Claimed(row[0], row[1], row[2], row[3], read_regions(row[4]), row[5])
-        for row in conn.execute(query).all()
-    ]
+    )  # no ORDER BY: SQLite would walk the primary key of every row to honour it
+    rows = sorted(conn.execute(query).all())
+    return [Claimed(r[0], r[1], r[2], r[3], read_regions(r[4]), r[5]) for r in rows]
 
 
 def mark_sending(store: Store, edition_id: str, ids: Collection[int], owner: str) -> bool:

@@ -31,8 +31,7 @@ from digest.errors import DeliveryError
 from digest.render import RenderedEdition, make_environment, render_edition
 from digest.segments import SegmentKey, has_news, segment_edition, segment_of
 from digest.store import Store
-from digest.store.subscribers import get_subscriber, stream_subscribers
-from digest.subscribers import Subscriber
+from digest.store.subscribers import SubscriberChoice, get_subscriber, stream_choices
 from digest.tokens import TokenSigner
 
 NOTHING_NEW = "nothing new in the chosen regions"
@@ -107,20 +106,21 @@ class Links:
         )
 
 
-def _recipients(store: Store, only: str | None) -> Iterator[Subscriber]:
+def _recipients(store: Store, only: str | None) -> Iterator[SubscriberChoice]:
+    """The active subscribers to plan for: everyone, or the one ``only`` names."""
     if only is None:
-        yield from stream_subscribers(store, status="active")
+        yield from stream_choices(store, status="active")
         return
     found = get_subscriber(store, only.strip().lower())
     if found is None:
         raise DeliveryError(f"--to {only}: not a subscriber; add it with `digest subscribers add`")
     if found.status != "active":
         raise DeliveryError(f"--to {only}: subscriber is {found.status}, not active")
-    yield found
+    yield SubscriberChoice(found.id, found.regions, found.locale)
 
 
 def _plan_rows(
-    edition: Edition, recipients: Iterator[Subscriber], send_empty: bool
+    edition: Edition, recipients: Iterator[SubscriberChoice], send_empty: bool
 ) -> Iterator[ledger.PlanRow]:
     news: dict[SegmentKey, bool] = {}
     for subscriber in recipients:

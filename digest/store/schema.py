@@ -189,6 +189,7 @@ deliveries = Table(
     Column("message_id", Text),
     Column("error", Text),
     Index("ix_deliveries_status", "edition_id", "status"),
+    Index("ix_deliveries_claim", "edition_id", "segment", "status"),  # migration 0002
 )
 
 webhook_events = Table(

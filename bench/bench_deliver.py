@@ -1,0 +1,165 @@
+"""Fan-out of one edition to many subscribers into the local SendGrid look-alike.
+
+    python bench/bench_deliver.py [--n 100000] [--validate-every 10] [--baseline 2000]
+
+Subscribers cycle through every combination of four regions and two locales
+(32 segments). The measured path is the real one: ``send_edition`` with the
+ledger in a SQLite file, one render per segment, signed links per recipient,
+and the ``sendgrid`` package posting batches of 1000 personalizations to the
+SendGrid look-alike from the test suite (run in this process). One body in
+``--validate-every`` is kept and checked against SendGrid's schema after the
+timed part (every body when 1), so that checking is not timed.
+
+The baseline, measured in the same run on ``--baseline`` recipients of the
+same mix, renders the edition once per recipient (render + personalise, no
+sending at all), which is what delivery would cost without segments.
+
+Prints recipients per second for both, the fan-out also per CPU second of the
+sending thread (the look-alike server runs in other threads; on a busy machine
+the wall-clock figure mostly measures the other processes), and the peak
+memory (ru_maxrss) of the whole process. Never asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tests.support.sendgrid_server as look_alike
+from digest.deliver.send import send_edition
+from digest.render import personalise, render_edition
+from digest.segments import segment_edition, segment_of
+from digest.store import open_store
+from digest.store.subscribers import stream_subscribers
+from tests.delivery_helpers import (
+    SIGNER,
+    SLOT,
+    add_readers,
+    make_config,
+    make_edition,
+    record,
+)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sampled_bodies(every: int) -> list[str]:
+    """Make the look-alike accept every body unchecked, keeping one in ``every``
+    (as JSON text) to be checked against the schema after the timed part."""
+    kept: list[str] = []
+    seen = [0]
+
+    def keep_some(body: object) -> list[dict[str, Any]]:
+        seen[0] += 1
+        if (seen[0] - 1) % every == 0:
+            kept.append(json.dumps(body))
+        return []
+
+    look_alike.mail_send_errors = keep_some
+    return kept
+
+
+def slim_records(server: look_alike.SendGridServer) -> None:
+    """Keep only the recipients of each request: the look-alike keeps every body
+    for tests to inspect, which here would weigh more than what is measured."""
+    keep = server._record
+
+    def record(request: look_alike.MailRequest) -> None:
+        body = request.body
+        if isinstance(body, dict) and "personalizations" in body:
+            slim = [{"to": p.get("to", [])} for p in body["personalizations"]]
+            body = {"personalizations": slim}
+        keep(look_alike.MailRequest(body, {}, request.status, request.errors))
+
+    server._record = record  # type: ignore[method-assign]
+
+
+def baseline(store: Any, edition: Any, n: int) -> tuple[float, float]:
+    """Recipients per second and per CPU second when each recipient's edition
+    is rendered on its own."""
+    readers = list(islice(stream_subscribers(store, status="active"), n))
+    start, cpu = time.perf_counter(), time.thread_time()
+    for reader in readers:
+        key = segment_of(reader)
+        rendered = render_edition(
+            segment_edition(edition, key),
+            locale=key.locale,
+            site_title="Digest",
+            base_url="https://news.example.org",
+        )
+        personalise(
+            rendered,
+            name=reader.name,
+            unsubscribe_url="https://news.example.org/unsubscribe/"
+            + SIGNER.make("unsubscribe", reader.id, reader.email),
+            preferences_url="https://news.example.org/preferences/"
+            + SIGNER.make("preferences", reader.id, reader.email),
+        )
+    wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    return len(readers) / wall, len(readers) / cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000, help="subscribers")
+    parser.add_argument("--validate-every", type=int, default=10, help="check 1 body in N")
+    parser.add_argument("--baseline", type=int, default=2_000, help="recipients for the baseline")
+    args = parser.parse_args()
+
+    os.environ["SENDGRID_API_KEY"] = "SG.bench"
+    validate = look_alike.mail_send_errors
+    kept = sampled_bodies(max(1, args.validate_every))
+    server = look_alike.SendGridServer()
+    slim_records(server)
+    server.start()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-deliver-", dir=os.environ.get("BENCH_DIR")))
+    config = make_config(tmp, backend="sendgrid", sendgrid={"host": server.url})
+    store = open_store(config.database_url)
+    edition = record(store, make_edition())
+    add_readers(store, args.n)
+    before = peak_mb()
+
+    start, cpu = time.perf_counter(), time.thread_time()
+    report = send_edition(store, config, edition, now=SLOT, signer=SIGNER)
+    elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    peak = peak_mb()
+    server.stop()
+    invalid = sum(bool(validate(json.loads(body))) for body in kept)
+    base_rate, base_cpu = baseline(store, edition, args.baseline)
+    store.close()
+
+    recipients = len(server.recipients())
+    print(f"subscribers            {args.n:>10,}")
+    print(f"segments rendered      {report.renders:>10,}")
+    print(f"requests (202)         {len(server.accepted):>10,}")
+    print(
+        f"recipients accepted    {recipients:>10,}   (skipped: {report.after.get('skipped', 0):,})"
+    )
+    print(f"bodies checked/invalid {len(kept):>10,} / {invalid}")
+    print(f"fan-out (wall clock)   {recipients / elapsed:>10,.0f} recipients/s  ({elapsed:.1f} s)")
+    print(f"fan-out (CPU of digest){recipients / cpu:>10,.0f} recipients/CPU-s  ({cpu:.1f} s)")
+    print(
+        f"baseline (render each) {base_rate:>10,.0f} recipients/s, "
+        f"{base_cpu:,.0f} recipients/CPU-s  ({args.baseline:,} recipients)"
+    )
+    print(
+        f"speed-up               {recipients / elapsed / base_rate:>10,.1f} x wall clock, "
+        f"{recipients / cpu / base_cpu:.1f} x CPU"
+    )
+    print(f"peak RSS               {peak:>10,.0f} MB  (before sending: {before:,.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
