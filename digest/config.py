@@ -175,8 +175,12 @@ class Config(Section):
         return self.path.parent
 
     def resolve(self, path: Path) -> Path:
-        """A path from the config file, made absolute against the file's folder."""
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
+        """A path from the config file, made absolute against the file's folder.
+
+        Symlinks are kept as they are (``..`` is folded lexically): the archive
+        folder is a symlink that publishing swaps, and must be named, not followed.
+        """
+        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -215,7 +219,7 @@ def _format_error(error: Any) -> str:
 def config_path(explicit: str | Path | None = None) -> Path:
     """The config file to use: the argument, then $DIGEST_CONFIG, then the default."""
     chosen = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
-    return Path(chosen).resolve()
+    return Path(os.path.abspath(chosen))
 
 
 def load_config(explicit: str | Path | None = None) -> Config:
