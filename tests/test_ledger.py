@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.deliver import Outcome, Result, ledger
+from digest.deliver import Outcome, Result, ledger, runners
 from digest.deliver.send import RetryPolicy, send_edition
 from digest.errors import DeliveryError
 from digest.store import Store, open_store
@@ -141,14 +141,14 @@ def test_claims_of_a_dead_local_process_are_stale_at_once(store: Store) -> None:
     ended = subprocess.Popen(["true"])
     ended.wait()
     pid = ended.pid
-    dead = ledger.runner_id().replace(f":{os.getpid()}:", f":{pid}:")
+    dead = runners.runner_id().replace(f":{os.getpid()}:", f":{pid}:")
     _interrupted(store, f"{dead}#1")
-    assert not ledger.owner_alive(dead) and ledger.owner_alive(ledger.runner_id())
+    assert not runners.owner_alive(dead) and runners.owner_alive(runners.runner_id())
     assert ledger.recover(store, EDITION, now=SLOT, idempotent=False) == (2, 2)
 
 
 def test_claims_of_a_live_process_are_left_alone(store: Store) -> None:
-    _interrupted(store, f"{ledger.runner_id()}#1")
+    _interrupted(store, f"{runners.runner_id()}#1")
     assert ledger.recover(store, EDITION, now=SLOT, idempotent=False) == (0, 0)
 
 
@@ -168,7 +168,7 @@ def test_one_sqlite_runner_at_a_time(tmp_path: Path) -> None:
     edition = record(store, make_edition())
     add_readers(store, 3)
     config = make_config(tmp_path)
-    with ledger.runner_lock(store), pytest.raises(DeliveryError, match="another `digest send`"):
+    with runners.runner_lock(store), pytest.raises(DeliveryError, match="another `digest send`"):
         send_edition(store, config, edition, now=SLOT, signer=SIGNER)
     assert send_edition(store, config, edition, now=SLOT, signer=SIGNER).sent == 3
     store.close()

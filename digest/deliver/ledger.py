@@ -28,11 +28,7 @@ a time work on a database file.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-import socket
-import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +37,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.deliver import Outcome, Result
+from digest.deliver.runners import owner_alive as owner_alive  # re-exported
 from digest.errors import DeliveryError
 from digest.store import Store
 from digest.store.schema import deliveries, subscribers
@@ -61,26 +58,6 @@ _STATUS_OF = {
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 PLAN_CHUNK = 2000  # rows per INSERT
 PLAN_WINDOW = 50_000  # rows sorted by segment before they are written
-
-
-def runner_id() -> str:
-    """``host:pid:random``: who holds a claim, so a dead owner is recognised."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_alive(owner: str) -> bool:
-    """False only when ``owner`` was a process on this host that has ended."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return True  # another machine: only the lease can tell
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,26 +349,3 @@ def problems(store: Store, edition_id: str, limit: int = 20) -> list[tuple[str, 
     )
     with store.begin() as conn:
         return [(e, s, r or "") for e, s, r in conn.execute(query).all()]
-
-
-@contextlib.contextmanager
-def runner_lock(store: Store) -> Iterator[None]:
-    """On a SQLite file: hold ``<db>.send.lock`` so one runner at a time sends
-    (DeliveryError if another holds it). PostgreSQL runners share the work instead."""
-    database = store.engine.url.database or ""
-    if store.dialect != "sqlite" or not database or database == ":memory:":
-        yield
-        return
-    path = f"{database}.send.lock"
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DeliveryError(
-                f"another `digest send` is running on {database} (it holds {path}); "
-                "let it finish, or run again when it has stopped"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from digest.config import Config
-from digest.deliver import Addressee, Backend, Batch, Outcome, Result, ledger, make_backend
-from digest.deliver.message import Sender, list_unsubscribe, make_sender, message_id
+from digest.deliver import Addressee, Backend, Batch, Outcome, Result, ledger, make_backend, runners
+from digest.deliver.compose import Links as Links  # re-exported (digest.web.mail uses it)
+from digest.deliver.compose import Renderer
+from digest.deliver.message import make_sender
 from digest.deliver.report import Progress, SegmentPlan, SendReport
 from digest.edition import Edition
 from digest.errors import DeliveryError
-from digest.render import RenderedEdition, make_environment, render_edition
+from digest.render import RenderedEdition
 from digest.segments import SegmentKey, has_news, segment_edition, segment_of
 from digest.store import Store
 from digest.store.subscribers import SubscriberChoice, get_subscriber, stream_choices
@@ -52,58 +54,6 @@ class RetryPolicy:
         """Full jitter on ``base * 2**attempt``, but never less than Retry-After."""
         backoff = self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
         return max(backoff, retry_after or 0.0)
-
-
-class Renderer:
-    """Renders the edition once per segment and keeps it."""
-
-    def __init__(self, edition: Edition, config: Config) -> None:
-        self.edition = edition
-        self.config = config
-        self._cache: dict[SegmentKey, RenderedEdition] = {}
-
-    def __call__(self, key: SegmentKey) -> RenderedEdition:
-        if key not in self._cache:
-            site = self.config.site
-            folders = [self.config.resolve(site.templates)] if site.templates else None
-            env = make_environment(folders, key.locale) if folders else None
-            self._cache[key] = render_edition(
-                segment_edition(self.edition, key),
-                locale=key.locale,
-                site_title=site.title,
-                base_url=site.base_url,
-                env=env,
-            )
-        return self._cache[key]
-
-    @property
-    def renders(self) -> int:
-        return len(self._cache)
-
-
-class Links:
-    """Each recipient's signed links, headers and Message-ID."""
-
-    def __init__(self, config: Config, signer: TokenSigner, edition_id: str, sender: Sender):
-        self.base = config.site.base_url.rstrip("/")
-        self.mailto = config.delivery.unsubscribe_mailto
-        self.signer = signer
-        self.edition_id = edition_id
-        self.domain = sender.domain
-
-    def addressee(self, subscriber_id: int, email: str, name: str | None) -> Addressee:
-        token = self.signer.make("unsubscribe", subscriber_id, email)
-        unsubscribe = f"{self.base}/unsubscribe/{token}"
-        return Addressee(
-            subscriber_id=subscriber_id,
-            email=email,
-            name=name,
-            unsubscribe_url=unsubscribe,
-            preferences_url=f"{self.base}/preferences/"
-            + self.signer.make("preferences", subscriber_id, email),
-            list_unsubscribe=list_unsubscribe(unsubscribe, self.mailto, token),
-            message_id=message_id(self.edition_id, subscriber_id, self.domain),
-        )
 
 
 def _recipients(store: Store, only: str | None) -> Iterator[SubscriberChoice]:
@@ -156,13 +106,8 @@ def send_edition(
         return dry_run_report(store, config, edition, only=only)
     backend = backend or make_backend(config)
     policy = retry or RetryPolicy(max_retries=config.delivery.max_retries)
-    with ledger.runner_lock(store):
-        only_id = None
-        recipients = _recipients(store, only)
-        if only is not None:
-            first = next(recipients)
-            only_id, recipients = first.id, iter([first])
-        ledger.plan(store, edition.id, _plan_rows(edition, recipients, config.delivery.send_empty))
+    with runners.runner_lock(store):
+        only_id = _plan(store, edition, only, config.delivery.send_empty)
         report = SendReport(edition.id, backend.name, before=ledger.counts(store, edition.id))
         ledger.reopen(store, edition.id, retry_uncertain=retry_uncertain)
         ledger.recover(store, edition.id, now=now, idempotent=backend.idempotent, lease=lease)
@@ -173,6 +118,16 @@ def send_edition(
         report.problems = ledger.problems(store, edition.id)
         report.renders = run.renderer.renders
     return report
+
+
+def _plan(store: Store, edition: Edition, only: str | None, send_empty: bool) -> int | None:
+    """Add the missing ledger rows; the subscriber id ``only`` names, if any."""
+    if only is None:
+        ledger.plan(store, edition.id, _plan_rows(edition, _recipients(store, None), send_empty))
+        return None
+    (one,) = _recipients(store, only)
+    ledger.plan(store, edition.id, _plan_rows(edition, iter([one]), send_empty))
+    return one.id
 
 
 class _Run:
@@ -201,7 +156,7 @@ class _Run:
         )
         self.renderer = Renderer(edition, config)
         self.links = Links(config, signer, edition.id, self.sender)
-        self.owner = ledger.runner_id()
+        self.owner = runners.runner_id()
         self.claims = 0
         self.send_empty = config.delivery.send_empty
         self.news: dict[SegmentKey, bool] = {}
