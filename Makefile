@@ -15,8 +15,25 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The main job on the seeds: ingest, build the due edition, publish, deliver (outbox).
-run: $(STAMP)
+## A demo: signing key from var/dev-secret unless DIGEST_SECRET_KEY is set, and
+## the example subscribers (example.org addresses) imported so the outbox fills.
+DEV_SECRET := var/dev-secret
+run: $(STAMP) $(DEV_SECRET)
+	export DIGEST_SECRET_KEY="$${DIGEST_SECRET_KEY:-$$(cat $(DEV_SECRET))}"; \
+	$(BIN)/digest subscribers import config/subscribers.example.csv && \
 	$(BIN)/digest run
+
+$(DEV_SECRET):
+	mkdir -p var
+	umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+
+## Refresh the translation catalogs after changing interface strings.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F digest/locale/babel.cfg -k N_ --sort-output --no-location \
+		--project digest --version 0.1.0 -o digest/locale/messages.pot .
+	$(BIN)/pybabel update -D messages -i digest/locale/messages.pot -d digest/locale \
+		--no-fuzzy-matching
+	$(BIN)/pybabel compile -D messages -d digest/locale --statistics
 
 ## The whole test suite, with the system packages it needs (Chromium, PostgreSQL).
 test: $(STAMP)

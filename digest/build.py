@@ -68,6 +68,7 @@ def build_edition(
     at: datetime,
     note_markdown: str | None = None,
     rebuild: bool = False,
+    window_end: datetime | None = None,
 ) -> BuildResult:
     """The edition of ``edition_config`` at ``at``: the recorded one if the
     slot was built before (unless ``rebuild``), else a new one, recorded
@@ -83,6 +84,7 @@ def build_edition(
         slot,
         previous.window_end if previous else None,
         parse_duration(edition_config.window),
+        window_end,
     )
     edition = group_edition(
         window_stories(store, start, end),
@@ -93,6 +95,7 @@ def build_edition(
         window_start=start,
         zone=zone,
         note_markdown=note_markdown,
+        window_end=end,
     )
     reason = skip_reason(edition, edition_config.min_briefs)
     if reason is not None:

@@ -114,6 +114,13 @@ def list_claims(store: Store, edition: str | None = None) -> list[Claim]:
         return [_to_claim(row) for row in conn.execute(query)]
 
 
+def has_claims(store: Store, edition: str) -> bool:
+    """Whether any run ever claimed a slot of ``edition``."""
+    query = select(edition_runs.c.slot_key).where(edition_runs.c.edition_name == edition)
+    with store.begin() as conn:
+        return conn.execute(query.limit(1)).first() is not None
+
+
 def _insert_ignoring_conflict(store: Store, claim: Claim) -> bool:
     dialect = postgresql if store.dialect == "postgresql" else sqlite
     values = {c.name: getattr(claim, c.name) for c in edition_runs.columns}

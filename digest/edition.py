@@ -135,8 +135,10 @@ def group_edition(
     window_start: datetime,
     zone: ZoneInfo,
     note_markdown: str | None = None,
+    window_end: datetime | None = None,
 ) -> Edition:
-    """The edition for the window ``(window_start, slot]``.
+    """The edition for the window ``(window_start, window_end]`` (the window
+    ends at the slot unless the edition was built later).
 
     Stories first seen in the window are new; stories first seen earlier but
     reworded in the window are included marked ``updated``. Each story goes
@@ -144,12 +146,13 @@ def group_edition(
     "Overig" when it is about none of them; sections without briefs are left
     out. Within a section: lead articles, then briefs newest first by band.
     """
-    chosen = select_stories(stories, window_start=window_start, window_end=slot)
+    end = window_end or slot
+    chosen = select_stories(stories, window_start=window_start, window_end=end)
     known = {region.id for region in regions}
     buckets: dict[str | None, dict[str, EditionBrief]] = {r.id: {} for r in regions}
     buckets[None] = {}
     for story, updated in chosen:
-        brief = EditionBrief(story, recency_band(story, slot, zone), updated)
+        brief = EditionBrief(story, recency_band(story, end, zone), updated)
         targets: list[str | None] = [r for r in story.regions if r in known] or [None]
         for target in targets:
             buckets[target].setdefault(story.id, brief)
@@ -166,7 +169,7 @@ def group_edition(
         title=title,
         slot=slot,
         window_start=window_start,
-        window_end=slot,
+        window_end=end,
         sections=sections,
         note_markdown=note_markdown,
         timezone=zone.key,

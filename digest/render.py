@@ -166,14 +166,15 @@ def _dateline(story: Story) -> str:
 
 
 def _when(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
-    """The brief's time as readers want it for its band (relative to the slot)."""
+    """The brief's time as readers want it for its band (relative to the end
+    of the window, which is the slot unless the edition was built late)."""
     published = brief.story.published_at
     if published is None:
         return ""
     zone = edition.zone
     clock = fmt.time(published, "short", zone)
     if brief.band in ("hour", "today"):
-        return f"{clock} · {fmt.relative(published, edition.slot)}"
+        return f"{clock} · {fmt.relative(published, edition.window_end)}"
     if brief.band == "yesterday":
         return clock
     return f"{fmt.date(published, DAY_MONTH, zone)}, {clock}"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,6 +36,7 @@ from digest.claims import (
     claim_slot,
     finish_claim,
     get_claim,
+    has_claims,
     heartbeat,
     ingest_lock,
     new_owner,
@@ -159,18 +160,26 @@ def ingest_sources(
 
 
 def due_slots(
-    config: Config, edition: str | None, at: datetime, *, force: bool = False
+    config: Config,
+    edition: str | None,
+    at: datetime,
+    *,
+    force: bool = False,
+    first_run: Collection[str] = (),
 ) -> list[tuple[EditionConfig, Slot]]:
     """The slots to run at ``at``, of the named edition or of all. ``force``
-    takes each latest slot however old, instead of the catch-up window."""
+    takes each latest slot however old, instead of the catch-up window; so do
+    the editions named in ``first_run`` (never run before) when missed slots
+    are caught up at all, so that a new install makes its first edition on
+    its first run."""
     chosen = [config.edition(edition)] if edition else list(config.editions)
     grace = catch_up_grace(config.schedule.catch_up, parse_duration(config.schedule.misfire_grace))
     found: list[tuple[EditionConfig, Slot]] = []
     for ec in chosen:
-        if force:
+        slot = None if force else due_slot(ec.name, ec.cron, config.zone, at, grace=grace)
+        bootstrap = ec.name in first_run and config.schedule.catch_up == "latest"
+        if slot is None and (force or bootstrap):
             slot = latest_slot(ec.name, ec.cron, config.zone, at)
-        else:
-            slot = due_slot(ec.name, ec.cron, config.zone, at, grace=grace)
         if slot is not None:
             found.append((ec, slot))
     return found
@@ -194,7 +203,9 @@ def run_job(
     when the slot's edition is already recorded).
     """
     report = RunReport(at)
-    slots = due_slots(app.config, edition, at, force=force)
+    names = [edition] if edition else [ec.name for ec in app.config.editions]
+    first_run = {name for name in names if not has_claims(app.store, name)}
+    slots = due_slots(app.config, edition, at, force=force, first_run=first_run)
     report.due = len(slots)
     if slots:
         secret_key()  # delivery will need it: refuse before claiming anything
@@ -210,7 +221,7 @@ def run_job(
     if won or not slots:  # runs that stood down leave ingestion to the winner
         report.sources = _ingest_all(app, at, now)
     for ec, outcome in won:
-        report.editions.append(_complete(app, ec, outcome, now))
+        report.editions.append(_complete(app, ec, outcome, at, now))
     return report
 
 
@@ -231,7 +242,9 @@ def _claim(
     return claim_slot(store, slot, owner, now=now(), lease=lease, force=force, alive=owner_alive)
 
 
-def _complete(app: Context, ec: EditionConfig, outcome: ClaimOutcome, now: Now) -> EditionRun:
+def _complete(
+    app: Context, ec: EditionConfig, outcome: ClaimOutcome, at: datetime, now: Now
+) -> EditionRun:
     """Do (or finish) the slot's work under our claim; close the claim either way."""
     claim = outcome.claim
     slot = Slot(ec.name, _local_of(claim), claim.slot)
@@ -239,7 +252,7 @@ def _complete(app: Context, ec: EditionConfig, outcome: ClaimOutcome, now: Now) 
     if resumed:
         log.info("%s: resuming the run of %s", slot, resumed)
     try:
-        run = _build_publish_deliver(app, ec, slot, claim, now)
+        run = _build_publish_deliver(app, ec, slot, claim, at, now)
     except Exception as exc:  # any failure must close the claim, or it blocks the slot
         if isinstance(exc, DigestError):
             log.error("%s: %s", slot, exc)
@@ -264,7 +277,7 @@ def _close_failed(store: Store, claim: Claim, now: Now, message: str) -> None:
 
 
 def _build_publish_deliver(
-    app: Context, ec: EditionConfig, slot: Slot, claim: Claim, now: Now
+    app: Context, ec: EditionConfig, slot: Slot, claim: Claim, at: datetime, now: Now
 ) -> EditionRun:
     from digest.build import build_edition, read_note
     from digest.publish import publish_archive
@@ -272,7 +285,11 @@ def _build_publish_deliver(
     store, config = app.store, app.config
     claim = heartbeat(store, claim, now())
     note = read_note(config, ec, None)
-    result = build_edition(store, config, ec, app.regions, at=slot.at, note_markdown=note)
+    # A late run (after downtime, or a first run) still carries the news up to
+    # the moment it runs; the next edition starts where this window ends.
+    result = build_edition(
+        store, config, ec, app.regions, at=slot.at, window_end=at, note_markdown=note
+    )
     if result.skipped is not None:
         finish_claim(store, claim, "skipped", now(), message=result.skipped)
         return EditionRun(slot, "skipped", result.skipped)

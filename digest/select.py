@@ -66,10 +66,15 @@ def band_sort_key(story: Story, band_index: int) -> tuple[int, float, str]:
 
 
 def edition_window(
-    slot: datetime, previous_end: datetime | None, lookback: timedelta
+    slot: datetime,
+    previous_end: datetime | None,
+    lookback: timedelta,
+    end: datetime | None = None,
 ) -> tuple[datetime, datetime]:
     """``(start, end)`` of the edition at ``slot``: from the end of the previous
-    edition of that name if there is one before the slot, else ``slot - lookback``."""
-    if previous_end is not None and previous_end < slot:
-        return previous_end, slot
-    return slot - lookback, slot
+    edition of that name if there is one before the end, else ``end - lookback``.
+    The window ends at the slot, or later (``end``) for an edition built late."""
+    stop = max(slot, end) if end is not None else slot
+    if previous_end is not None and previous_end < stop:
+        return previous_end, stop
+    return stop - lookback, stop

@@ -11,7 +11,7 @@ from digest.errors import ConfigError
 
 def test_shipped_config_loads_with_paths_relative_to_it() -> None:
     config = load_config(DEFAULT_CONFIG)
-    assert [e.name for e in config.editions] == ["ochtend", "avond"]
+    assert [e.name for e in config.editions] == ["ochtend"]
     assert config.resolve(Path("../seeds")) == DEFAULT_CONFIG.parent.parent / "seeds"
     assert config.database_url == f"sqlite:///{DEFAULT_CONFIG.parent.parent / 'var/digest.db'}"
 
@@ -65,7 +65,7 @@ def test_duplicate_edition_names_are_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_edition_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="no edition 'middag'; known: ochtend, avond"):
+    with pytest.raises(ConfigError, match="no edition 'middag'; known: ochtend"):
         load_config(DEFAULT_CONFIG).edition("middag")
 
 

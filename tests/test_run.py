@@ -267,11 +267,26 @@ def test_a_run_while_another_holds_the_slot_stands_down(site: Site) -> None:
 
 
 def test_nothing_due_still_ingests_and_says_what_is_next(site: Site) -> None:
+    assert invoke("run", "--at", AMS_AT).exit_code == 0
+    sent = site.received()
     result = invoke("run", "--at", "2026-01-21T14:00:00+01:00")
     assert result.exit_code == 0
     assert "no edition due at 2026-01-21 14:00 CET; next: ochtend 2026-01-22 07:00" in result.output
     assert "source wire: 2 file(s): " in result.output
-    assert site.received() == {}
+    assert site.received() == sent
+
+
+def test_the_first_run_ever_makes_the_latest_slot_however_late(site: Site) -> None:
+    # A new install run by hand at 14:00: the morning slot is past the catch-up
+    # window, but no edition was ever made, so the first run makes it (with
+    # the news up to 14:00); a second run then finds nothing due.
+    first = invoke("run", "--at", "2026-01-21T14:00:00+01:00")
+    assert first.exit_code == 0, first.output
+    assert "ochtend@2026-01-21T07:00: done" in first.output
+    assert set(site.received().values()) == {1}
+    again = invoke("run", "--at", "2026-01-21T14:05:00+01:00")
+    assert "no edition due" in again.output
+    assert set(site.received().values()) == {1}
 
 
 def test_a_slot_with_too_little_news_is_skipped_once(site: Site) -> None:
