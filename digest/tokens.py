@@ -7,6 +7,7 @@ key comes from the environment only and is never logged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -55,6 +56,13 @@ def address_hash(email: str) -> str:
     return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:24]
 
 
+@functools.lru_cache(maxsize=16)
+def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    # Building a serializer derives its keys; a fan-out signs two links per
+    # recipient, so each (key, purpose) pair is built once.
+    return URLSafeTimedSerializer(secret, salt=f"digest.{purpose}")
+
+
 @dataclass(frozen=True, slots=True)
 class TokenSigner:
     """Makes and reads tokens with one key."""
@@ -62,7 +70,7 @@ class TokenSigner:
     secret: str
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret, salt=f"digest.{purpose}")
+        return _serializer(self.secret, purpose)
 
     def make(self, purpose: Purpose, subscriber_id: int, email: str) -> str:
         return str(self._serializer(purpose).dumps([subscriber_id, address_hash(email)]))
