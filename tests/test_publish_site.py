@@ -31,7 +31,7 @@ from digest.publish.site import (
     collect_regions,
     place_editions,
 )
-from digest.render import render_edition_body
+from digest.render import render_edition, render_edition_body
 from tests.sample_edition import HOSTILE, ZONE, Region
 
 BASE = "https://digest.example.org/archief"
@@ -239,12 +239,19 @@ def test_edition_page_shows_the_mail_body_exactly(archive: Path) -> None:
     assert body.strip() in page
 
 
-def test_markdown_sits_beside_each_edition_without_mail_only_parts(archive: Path) -> None:
-    markdown = (archive / "2026/01/05/ochtend/index.md").read_text()
-    assert markdown.startswith("# Ochtendeditie")
-    assert "Bericht 0-0" in markdown
-    assert MARK_OPEN not in markdown
-    assert "Afmelden" not in markdown and "Goedemorgen" not in markdown
+def test_markdown_beside_each_edition_has_the_mails_sections(archive: Path) -> None:
+    env = archive_environment()
+    mail = render_edition(make_edition(0), site_title="Digest", base_url=BASE, env=env).markdown
+    page = (archive / "2026/01/05/ochtend/index.md").read_text()
+
+    def sections(text: str) -> str:
+        return text[text.index("\n## ") : text.rindex("\n---\n")]
+
+    assert sections(page) == sections(mail)  # archive and mail never disagree
+    assert "Bericht 0-0" in page and "\\<script>" not in page
+    assert page.startswith("# Ochtendeditie\n")
+    assert MARK_OPEN not in page and "Afmelden" not in page and "Goedemorgen" not in page
+    assert page.rstrip().endswith(f"({BASE}/2026/01/05/ochtend/)")
 
 
 def test_index_is_newest_first_with_dutch_dates_and_stable_pages(archive: Path) -> None:

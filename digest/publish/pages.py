@@ -9,6 +9,7 @@ page, the region pages and the feeds.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,21 +18,34 @@ import jinja2
 from markupsafe import Markup
 
 from digest import markup
-from digest.edition import EditionSection
+from digest.edition import Edition, EditionSection
 from digest.errors import PublishError
 from digest.i18n import LOCALE_DIR
 from digest.publish.assets import Assets
 from digest.publish.chart import bar_chart
 from digest.publish.site import EditionEntry, Page, SiteSettings, relative_root
-from digest.render import RenderError, make_environment, render_edition, render_edition_body
+from digest.render import RenderError, make_environment, render_edition_body
 
 ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
+_TRAILING = re.compile(r"[ \t]+\n")
+_BLANKS = re.compile(r"\n{3,}")
+
+
+_ENVIRONMENTS: dict[tuple[Path, ...], tuple[str, jinja2.Environment]] = {}
 
 
 def archive_environment(template_dirs: list[Path] | None = None) -> jinja2.Environment:
-    """The one Jinja environment of digest (``make_environment``), for the archive's locale."""
-    return make_environment(template_dirs, ARCHIVE_LOCALE)
+    """The one Jinja environment of digest (``make_environment``), for the archive's
+    locale. Kept while its templates stay the same, so that a long-running
+    scheduler compiles them once (the environment never reloads templates itself)."""
+    folders = tuple(template_dirs or ())
+    found = _ENVIRONMENTS.get(folders)
+    if found is not None and found[0] == templates_fingerprint(found[1]):
+        return found[1]
+    env = make_environment(list(folders), ARCHIVE_LOCALE)
+    _ENVIRONMENTS[folders] = (templates_fingerprint(env), env)
+    return env
 
 
 def templates_fingerprint(env: jinja2.Environment) -> str:
@@ -48,16 +62,10 @@ def templates_fingerprint(env: jinja2.Environment) -> str:
     return digest.hexdigest()
 
 
-def archive_markdown(mail_markdown: str) -> str:
-    """The mail's Markdown without what only a subscriber's copy has: the
-    greeting line (it holds the name marker) and the footer with the
-    subscription links (after the last rule)."""
-    lines = [line for line in mail_markdown.split("\n") if markup.MARK_OPEN not in line]
-    text = "\n".join(lines)
-    head, rule, _tail = text.rpartition("\n---\n")
-    if rule and markup.MARK_OPEN in mail_markdown.rpartition("\n---\n")[2]:
-        text = head.rstrip("\n") + "\n"
-    return text
+def tidy_markdown(text: str) -> str:
+    """No trailing blanks, at most one blank line in a row, one final newline."""
+    text = _TRAILING.sub("\n", text)
+    return _BLANKS.sub("\n\n", text).strip("\n") + "\n"
 
 
 class Renderer:
@@ -71,35 +79,59 @@ class Renderer:
 
     def fragment(self, entry: EditionEntry, section: EditionSection) -> str:
         """One section of an edition as the mail shows it (HTML fragment)."""
-        key = (entry.id, section.key)
-        found = self._fragments.get(key)
+        found = self._fragments.get((entry.id, section.key))
         if found is None:
-            single = replace(entry.edition, sections=(section,))
-            try:
-                found = render_edition_body(single, locale=ARCHIVE_LOCALE, env=self.env)
-            except RenderError as exc:
-                raise PublishError(f"edition {entry.id}: {exc}") from exc
-            self._fragments[key] = found
+            self._render_sections(entry)
+            found = self._fragments[(entry.id, section.key)]
         return found
 
     def body(self, entry: EditionEntry) -> Markup:
         """All sections of an edition, in order (the same HTML as ``render_edition_body``)."""
         return Markup("".join(self.fragment(entry, s) for s in entry.edition.sections))
 
-    def markdown(self, entry: EditionEntry) -> bytes:
-        """``index.md`` beside the edition page."""
+    def body_html(self, entry: EditionEntry) -> str:
+        """``render_edition_body`` of the whole edition (used to fill the fragments)."""
+        return self._body_html(entry.edition)
+
+    def add_body(self, entry: EditionEntry, body: str) -> None:
+        """Cut an edition body into its sections at each section's opening tag;
+        if the partials ever stop producing those tags, render section by section."""
+        sections = entry.edition.sections
+        starts = [body.find(f'<div class="section" id="section-{s.key}">') for s in sections]
+        if all(b > a for a, b in zip([-1, *starts], starts, strict=False)):
+            ends = [*starts[1:], len(body)]
+            for section, start, end in zip(sections, starts, ends, strict=True):
+                self._fragments[(entry.id, section.key)] = body[start:end]
+            return
+        for section in sections:
+            single = replace(entry.edition, sections=(section,))
+            self._fragments[(entry.id, section.key)] = self._body_html(single)
+
+    def _render_sections(self, entry: EditionEntry) -> None:
+        self.add_body(entry, self.body_html(entry))
+
+    def _body_html(self, edition: Edition) -> str:
         try:
-            rendered = render_edition(
-                entry.edition,
-                locale=ARCHIVE_LOCALE,
-                site_title=self.settings.title,
-                base_url=self.settings.root_url,
-                archive_url=self.settings.root_url + entry.url,
-                env=self.env,
-            )
+            return render_edition_body(edition, locale=ARCHIVE_LOCALE, env=self.env)
         except RenderError as exc:
-            raise PublishError(f"edition {entry.id}: {exc}") from exc
-        return archive_markdown(rendered.markdown).encode()
+            raise PublishError(f"edition {edition.id}: {exc}") from exc
+
+    def markdown(self, entry: EditionEntry) -> bytes:
+        """``index.md`` beside the edition page (archive/edition.md: the mail's
+        Markdown sections, without greeting and subscription footer)."""
+        edition = markup.clean_edition(entry.edition)
+        note = edition.note_markdown
+        context = {
+            "edition": edition,
+            "site_title": markup.one_line(self.settings.title),
+            "canonical": self.settings.root_url + entry.url,
+            "note_html": Markup(markup.note_to_html(note)) if note else None,
+        }
+        try:
+            text = self.env.get_template("archive/edition.md").render(context)
+        except jinja2.TemplateError as exc:
+            raise PublishError(f"archive template archive/edition.md ({entry.id}): {exc}") from exc
+        return tidy_markdown(text).encode()
 
     def page(self, page: Page) -> bytes:
         root = relative_root(page.url)

@@ -122,12 +122,11 @@ def edition_fingerprint(edition: Edition) -> str:
     ]  # fmt: skip
     for section in edition.sections:
         parts.append(f"§{section.region_id}\x1e{section.title}")
-        for brief in section.briefs:
-            story = brief.story
-            stamp = story.published_at.timestamp() if story.published_at else None
-            parts.append(
-                f"{story.id}\x1e{story.revisions}\x1e{stamp}\x1e{brief.band}{brief.updated}"
-            )
+        parts += [f"{b.story.id}\x1e{b.band}{b.updated}" for b in section.briefs]
+    stories = {b.story.id: b.story for s in edition.sections for b in s.briefs}
+    for story in stories.values():
+        stamp = story.published_at.timestamp() if story.published_at else None
+        parts.append(f"{story.id}\x1e{story.revisions}\x1e{stamp}")
     return digest_of(*parts)
 
 

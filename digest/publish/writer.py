@@ -21,7 +21,7 @@ previous archive exactly as it was.
 Incremental: a file whose content equals the live one is hard-linked from
 the live folder (same inode, same mtime: not rewritten); a file the spare
 already holds with the right content (it was written two publishes ago) is
-kept; only changed files are written (and fsynced). A publish whose files
+kept; only changed files are written (and made durable before the swap). A publish whose files
 all equal the live ones writes nothing and does not swap. The spare's
 manifest is deleted before the spare is touched, so a spare left half done
 by a crash is recognised next time and rebuilt from the live folder.
@@ -29,6 +29,7 @@ by a crash is recognised next time and rebuilt from the live folder.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -39,12 +40,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from digest.errors import PublishError
 
 GENERATIONS = ("a", "b")
 MANIFEST_VERSION = 1
+SYNC_EACH_LIMIT = 64
 
 
 def content_hash(data: bytes) -> str:
@@ -65,8 +67,7 @@ class Output:
         return cls(key, content_hash(data), data)
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """A file of a generation as its manifest remembers it."""
 
     key: str
@@ -93,7 +94,7 @@ def _read_manifest(path: Path) -> dict[str, Record] | None:
         ) from exc
     if data.get("version") != MANIFEST_VERSION:
         return None
-    return {p: Record(*r) for p, r in data["files"].items()}
+    return {path: Record._make(record) for path, record in data["files"].items()}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -105,22 +106,41 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_new_file(path: Path, data: bytes) -> int:
-    """Create ``path`` (which must not exist) with ``data``, fsynced; its inode."""
+    """Create ``path`` (which must not exist) with ``data``; its inode. Not yet
+    fsynced: :meth:`Publication.commit` makes every written file durable first."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
         return os.fstat(fd).st_ino
     finally:
         os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_durable(paths: list[Path]) -> None:
+    """Flush ``paths`` to disk: each with fsync when they are few, else one
+    ``sync()`` (thousands of fsyncs cost seconds; one sync flushes them together)."""
+    if len(paths) > SYNC_EACH_LIMIT:
+        os.sync()
+        return
+    for path in paths:
+        _fsync_file(path)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)
     write_new_file(temp, data)
+    _fsync_file(temp)
     os.replace(temp, path)
 
 
@@ -135,8 +155,10 @@ class Publication:
         self.live: dict[str, Record] = {}
         self._spare: dict[str, Record] = {}
         self._staged: dict[str, Record] = {}
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()
+        self._spare_dir = ""
         self._emptied: set[Path] = set()
+        self._unsynced: list[Path] = []
         self._lock: IO[str] | None = None
         self.stats = WriteStats()
 
@@ -206,13 +228,17 @@ class Publication:
                 (self.spare / path).unlink(missing_ok=True)
                 del self._spare[path]
                 self._emptied.add((self.spare / path).parent)
-            self.add(files)
+        self.add(files)
 
     def add(self, files: Mapping[str, Output]) -> None:
         """Put ``files`` into the spare folder (after :meth:`stage`)."""
-        for path, output in files.items():
-            with self._errors(self.spare / path):
+        path = ""
+        try:
+            for path, output in files.items():
                 self._staged[path] = self._put(path, output)
+        except OSError:
+            with self._errors(self.spare / path):
+                raise
 
     def _open_spare(self) -> None:
         manifest = self.home / f"{self.spare_name}.json"
@@ -223,6 +249,8 @@ class Publication:
             shutil.rmtree(self.spare)  # left half done by a crash: start again
         self.spare.mkdir(exist_ok=True)
         self._spare = known or {}
+        self._spare_dir = os.fspath(self.spare)
+        self._dirs = {self._spare_dir}
 
     def _put(self, path: str, output: Output) -> Record:
         live, spare = self.live.get(path), self._spare.get(path)
@@ -237,21 +265,35 @@ class Publication:
         if output.data is None:
             raise PublishError(f"{path}: no content to write (internal error: stale key)")
         destination = self._prepare(path)
-        return Record(output.key, output.hash, write_new_file(destination, output.data))
+        try:
+            inode = write_new_file(Path(destination), output.data)
+        except FileExistsError:  # not in the manifest, yet there: never write into it
+            os.unlink(destination)
+            inode = write_new_file(Path(destination), output.data)
+        self._unsynced.append(Path(destination))
+        return Record(output.key, output.hash, inode)
 
-    def _prepare(self, path: str) -> Path:
-        destination = self.spare / path
-        parent = destination.parent
+    def _prepare(self, path: str) -> str:
+        """The spare's file for ``path``, its folder made, any old file there
+        unlinked (it may be a hard link to a live file: never write into it)."""
+        destination = f"{self._spare_dir}/{path}"
+        parent = destination.rpartition("/")[0]
         if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
-        # Never write into an existing file: it may be a hard link to a live one.
-        destination.unlink(missing_ok=True)
+        if path in self._spare:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(destination)
         return destination
 
     def _replace_with_link(self, path: str) -> None:
-        assert self.live_name is not None
-        os.link(self.home / self.live_name / path, self._prepare(path))
+        destination = self._prepare(path)
+        source = f"{self.home}/{self.live_name}/{path}"
+        try:
+            os.link(source, destination)
+        except FileExistsError:
+            os.unlink(destination)
+            os.link(source, destination)
 
     # -- committing ----------------------------------------------------------
     def commit(self) -> WriteStats:
@@ -259,8 +301,8 @@ class Publication:
         self.stats.removed = sorted(set(self.live) - set(self._staged))
         with self._errors(self.home):
             self._prune_dirs()
-            files = {p: [r.key, r.hash, r.inode] for p, r in sorted(self._staged.items())}
-            payload = json.dumps({"version": MANIFEST_VERSION, "files": files}, indent=0)
+            make_durable(self._unsynced)
+            payload = json.dumps({"version": MANIFEST_VERSION, "files": self._staged})
             _write_atomically(self.home / f"{self.spare_name}.json", payload.encode())
             _fsync_dir(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")

@@ -1,0 +1,168 @@
+"""Archive publishing: a full build of N generated editions, a no-op publish, an
+incremental publish (one new edition), and the same content built by Pelican.
+
+    python bench/bench_publish.py [--n 3000] [--briefs 24] [--no-search] [--no-pelican]
+
+The first publish after a full build also fills the second generation folder
+(hard links), so the steady-state incremental figure is the one after it.
+Pelican gets one Markdown article per edition (its sections and briefs), a
+category per edition name and a tag per region, pagination and Atom feeds, as
+close to the archive as its defaults allow; it has no search, so the archive
+is timed with and without its Pagefind index. Prints times, their ratio and
+peak memory (ru_maxrss); never asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from digest.edition import Edition, group_edition
+from digest.model import Story
+from digest.publish import SiteSettings, build_archive
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+START = datetime(2021, 1, 4, 7, 0, tzinfo=ZONE)
+REGIONS_ALL = ["groenland", "iran", "venezuela", "zeeland", "oekraine", "gaza", "brussel"]
+WORDS = (
+    "de het een regering minister zegt dat volgens leger protest president verkiezingen "
+    "parlement onderhandelingen militairen economie dijken storm haven kabinet rechter "
+    "politie ziekenhuis school water zee schip brand overleg begroting oppositie sancties "
+    "grens vluchtelingen energie gas stroom boeren stikstof woningen huur inflatie rente"
+).split()
+PLACES = ["DEN HAAG", "BRUSSEL", "WASHINGTON", "NUUK", "TEHERAN", "CARACAS", "KYIV", "GAZA"]
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+
+
+REGIONS = [Region(r, r.capitalize()) for r in REGIONS_ALL]
+
+
+def sentence(rng: random.Random) -> str:
+    words = rng.choices(WORDS, k=rng.randint(12, 26))
+    return " ".join(words).capitalize() + "."
+
+
+def make_edition(number: int, briefs: int, rng: random.Random) -> Edition:
+    slot = START + timedelta(hours=12 * number)
+    stories = []
+    for index in range(briefs):
+        published = slot - timedelta(minutes=rng.randint(1, 700))
+        regions = tuple(rng.sample(REGIONS_ALL, k=rng.choice((0, 1, 1, 2))))
+        stories.append(Story(
+            id=f"s{number:05d}{index:02d}", kind="brief", title=None,
+            dateline=rng.choice(PLACES), agencies=("ANP",),
+            text=" ".join(sentence(rng) for _ in range(rng.randint(2, 4))),
+            published_at=published, section="Buitenland", source="bench",
+            first_seen=published + timedelta(minutes=1), last_seen=slot, regions=regions,
+        ))  # fmt: skip
+    morning = slot.hour < 12
+    return group_edition(
+        stories, REGIONS, name="ochtend" if morning else "avond",
+        title="Ochtendeditie" if morning else "Avondeditie", slot=slot,
+        window_start=slot - timedelta(hours=12), zone=ZONE,
+    )  # fmt: skip
+
+
+def pelican_markdown(edition: Edition) -> str:
+    local = edition.slot.astimezone(ZONE)
+    tags = ", ".join(s.region_id for s in edition.sections if s.region_id)
+    lines = [f"Title: {edition.title} {local:%Y-%m-%d}", f"Date: {local:%Y-%m-%d %H:%M}",
+             f"Slug: {edition.id}", f"Category: {edition.name}", f"Tags: {tags}", ""]  # fmt: skip
+    for section in edition.sections:
+        lines += [f"## {section.title} ({len(section.briefs)})", ""]
+        for brief in section.briefs:
+            story = brief.story
+            lines += [f"**{story.dateline} (ANP)** – {story.text}", ""]
+    return "\n".join(lines)
+
+
+PELICAN = """
+import resource, sys, time
+from pelican import Pelican
+from pelican.settings import read_settings
+content, output = sys.argv[1], sys.argv[2]
+settings = read_settings(override={
+    "PATH": content, "OUTPUT_PATH": output, "SITEURL": "", "TIMEZONE": "Europe/Amsterdam",
+    "DEFAULT_LANG": "nl", "DEFAULT_PAGINATION": 20, "FEED_ALL_ATOM": "feeds/all.atom.xml",
+    "TAG_FEED_ATOM": "feeds/{slug}.atom.xml", "CACHE_CONTENT": False,
+    "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": True,
+})
+started = time.perf_counter()
+Pelican(settings).run()
+elapsed = time.perf_counter() - started
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def run_pelican(editions: list[Edition], work: Path) -> tuple[float, float]:
+    """Pelican's build time and peak memory (MiB), in a process of its own."""
+    content = work / "content"
+    content.mkdir(parents=True)
+    for edition in editions:
+        (content / f"{edition.id}.md").write_text(pelican_markdown(edition), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", PELICAN, str(content), str(work / "output")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    elapsed, peak = result.stdout.strip().splitlines()[-1].split()
+    return float(elapsed), float(peak)
+
+
+def timed(label: str, editions: list[Edition], out: Path, search: bool) -> float:
+    settings = SiteSettings(title="Digest", base_url="https://digest.example.org/archief")
+    started = time.perf_counter()
+    report = build_archive(editions, settings, out, search=search)
+    elapsed = time.perf_counter() - started
+    print(f"{label:<34} {elapsed:8.2f} s   {report.summary()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=3000, help="editions (default 3000)")
+    parser.add_argument("--briefs", type=int, default=24, help="briefs per edition")
+    parser.add_argument("--no-search", action="store_true", help="skip the Pagefind index")
+    parser.add_argument("--no-pelican", action="store_true", help="skip the Pelican baseline")
+    args = parser.parse_args()
+    rng, n, search = random.Random(5), args.n, not args.no_search
+    started = time.perf_counter()
+    editions = [make_edition(k, args.briefs, rng) for k in range(n + 2)]
+    made = time.perf_counter() - started
+    print(f"generated {n + 2} editions x {args.briefs} briefs in {made:.1f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        plain = timed("full build, no search", editions[:n], work / "plain", False)
+        full = (
+            timed("full build with search", editions[:n], work / "site", True) if search else plain
+        )
+        site = work / ("site" if search else "plain")
+        timed("publish again, nothing new", editions[:n], site, search)
+        timed("one new edition (2nd generation)", editions[: n + 1], site, search)
+        timed("incremental: one new edition", editions, site, search)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{'peak memory (digest, ru_maxrss)':<34} {peak:8.0f} MiB")
+        if args.no_pelican:
+            return
+        pelican, memory = run_pelican(editions[:n], work / "pelican")
+        print(f"{'Pelican, same content':<34} {pelican:8.2f} s   peak memory {memory:.0f} MiB")
+        print(
+            f"Pelican / digest: {pelican / plain:.1f}x without search, {pelican / full:.1f}x with"
+        )
+
+
+if __name__ == "__main__":
+    main()

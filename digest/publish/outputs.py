@@ -1,0 +1,134 @@
+"""Every file of the next generation, rendered only where its key changed.
+
+A file whose key equals the live file's key keeps the live content without
+being rendered. The rest become *jobs*; many jobs (a full build) are spread
+over worker processes: first the edition bodies (each rendered once), then
+the pages, Markdown and feeds that use them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from digest.publish import feeds
+from digest.publish.assets import Assets
+from digest.publish.pages import Renderer
+from digest.publish.site import EditionEntry, SitePlan, SiteSettings, digest_of
+from digest.publish.writer import Output, Record
+
+PARALLEL_FROM = 200  # jobs; below this, worker start-up costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    path: str
+    key: str
+    kind: str  # "page", "markdown", "feed" or "region-feed"
+    index: int  # into plan.pages, plan.entries or plan.regions
+
+
+def plan_outputs(
+    plan: SitePlan, settings: SiteSettings, site_key: str, assets: Assets, live: dict[str, Record]
+) -> tuple[dict[str, Output], list[Job]]:
+    """Files whose content is known (assets, unchanged files) and jobs for the rest."""
+    jobs = [Job(page.path, page.key, "page", n) for n, page in enumerate(plan.pages)]
+    for n, entry in enumerate(plan.entries):
+        key = digest_of(site_key, settings, "md", entry.fingerprint, entry.url)
+        jobs.append(Job(entry.url + "index.md", key, "markdown", n))
+    newest = plan.entries[-settings.feed_size :]
+    key = digest_of(site_key, settings, [(e.url, e.fingerprint) for e in newest])
+    jobs.append(Job("feed.xml", key, "feed", 0))
+    for n, region in enumerate(plan.regions):
+        parts = [(i.entry.url, i.entry.fingerprint) for i in region.entries[-settings.feed_size :]]
+        key = digest_of(site_key, settings, region.name, parts)
+        jobs.append(Job(f"regio/{region.slug}/feed.xml", key, "region-feed", n))
+    known = {p: Output.of("asset", data) for p, data in assets.files.items()}
+    todo = []
+    for job in jobs:
+        found = live.get(job.path)
+        if found is not None and found.key == job.key:
+            known[job.path] = Output(job.key, found.hash)
+        else:
+            todo.append(job)
+    return known, todo
+
+
+def _uses(plan: SitePlan, job: Job, settings: SiteSettings) -> list[EditionEntry]:
+    """The editions whose section HTML ``job`` shows."""
+    if job.kind == "page":
+        context = plan.pages[job.index].context
+        if "entry" in context:
+            return [context["entry"]]
+        return [item.entry for item in context.get("items", ())]
+    if job.kind == "feed":
+        return list(plan.entries[-settings.feed_size :])
+    if job.kind == "region-feed":
+        return [i.entry for i in plan.regions[job.index].entries[-settings.feed_size :]]
+    return []
+
+
+def run_jobs(jobs: Sequence[Job], renderer: Renderer, plan: SitePlan) -> dict[str, Output]:
+    """Render ``jobs``; in worker processes when there are many (and forking is safe)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2 or not _can_fork():
+        return {job.path: Output.of(job.key, _render(renderer, plan, job)) for job in jobs}
+    global _STATE
+    _STATE = (renderer, plan, tuple(jobs))
+    try:
+        context = multiprocessing.get_context("fork")
+        position = {entry.id: n for n, entry in enumerate(plan.entries)}
+        uses = (e for job in jobs for e in _uses(plan, job, renderer.settings))
+        needed = sorted({position[entry.id] for entry in uses})
+        with context.Pool(workers) as pool:
+            bodies = pool.map(
+                _body_in_worker, needed, chunksize=max(1, len(needed) // (workers * 4))
+            )
+        for n, body in zip(needed, bodies, strict=True):
+            renderer.add_body(plan.entries[n], body)
+        with context.Pool(workers) as pool:  # forked again: the workers share the bodies
+            data = pool.map(
+                _job_in_worker, range(len(jobs)), chunksize=max(1, len(jobs) // (workers * 4))
+            )
+    finally:
+        _STATE = None
+    return {job.path: Output.of(job.key, content) for job, content in zip(jobs, data, strict=True)}
+
+
+def _chunk(count: int, workers: int) -> int:
+    return max(1, count // (workers * 4))
+
+
+def _can_fork() -> bool:
+    # Forking a process that runs other threads can deadlock the child (a lock
+    # held at fork time is never released): only fork a single-threaded process.
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _render(renderer: Renderer, plan: SitePlan, job: Job) -> bytes:
+    if job.kind == "page":
+        return renderer.page(plan.pages[job.index])
+    if job.kind == "markdown":
+        return renderer.markdown(plan.entries[job.index])
+    settings = renderer.settings
+    if job.kind == "feed":
+        return feeds.editions_feed(plan.entries, settings, renderer.fragment)
+    return feeds.region_feed(plan.regions[job.index], settings, renderer.fragment)
+
+
+_STATE: tuple[Renderer, SitePlan, tuple[Job, ...]] | None = None
+
+
+def _body_in_worker(index: int) -> str:
+    assert _STATE is not None
+    renderer, plan, _jobs = _STATE
+    return renderer.body_html(plan.entries[index])
+
+
+def _job_in_worker(index: int) -> bytes:
+    assert _STATE is not None
+    renderer, plan, jobs = _STATE
+    return _render(renderer, plan, jobs[index])
