@@ -95,12 +95,14 @@ def main() -> None:
     args = parser.parse_args()
     text = generate_snapshot(args.n, 0)
     rows = story_rows(parse_items(text))
+    annotate = Classifier(load_regions(ROOT / "config" / "regions.toml")).annotate
     print(f"snapshot: {args.n} briefs, {len(text.encode()) / 1e6:.1f} MB of text")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         runs: list[tuple[str, Callable[[], int]]] = [
             ("baseline regex pass", lambda: sum(1 for _ in BASELINE.finditer(text))),
             ("parse", lambda: len(parse_items(text))),
+            ("parse+classify", lambda: len([annotate(i) for i in parse_items(text)])),
             ("baseline bare insert", lambda: bare_insert(rows, folder)),
             ("parse+classify+store", lambda: ingest(text, folder)),
         ]

@@ -70,6 +70,14 @@ class Candidate:
     signature: frozenset[str]
 
 
+def match_key(
+    kind: str, dateline: str | None, title: str | None
+) -> tuple[str, str | None, str | None]:
+    """What two sightings must share to be compared at all: kind and dateline,
+    or kind and title for items without a dateline."""
+    return (kind, dateline, None if dateline else title)
+
+
 def close_in_time(a: datetime | None, b: datetime | None) -> bool:
     return a is None or b is None or abs(a - b) <= SAME_STORY_MAX_GAP
 

@@ -9,7 +9,7 @@ backends take SQLAlchemy's own (already batched) path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,19 +23,10 @@ def _sqlite_instant(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r} cannot be stored; give it a zone")
-    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
-def _converter(column_type: Any) -> Callable[[Any], Any]:
-    if isinstance(column_type, UtcDateTime):
-        return _sqlite_instant
-    if isinstance(column_type, Boolean):
-        return lambda v: None if v is None else int(bool(v))
-    return _as_is
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    # The layout SQLAlchemy's SQLite DATETIME writes: "2026-01-21 09:00:00.000000".
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -46,7 +37,19 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(table.insert(), list(rows))
         return
     names = list(rows[0])
-    convert = [(name, _converter(table.c[name].type)) for name in names]
+    instants = [i for i, name in enumerate(names) if isinstance(table.c[name].type, UtcDateTime)]
+    flags = [i for i, name in enumerate(names) if isinstance(table.c[name].type, Boolean)]
     placeholders = ", ".join("?" for _ in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
-    conn.exec_driver_sql(sql, [tuple(fn(row[name]) for name, fn in convert) for row in rows])
+    conn.exec_driver_sql(sql, [_sqlite_row(row, names, instants, flags) for row in rows])
+
+
+def _sqlite_row(
+    row: dict[str, Any], names: list[str], instants: list[int], flags: list[int]
+) -> tuple[Any, ...]:
+    values = [row[name] for name in names]
+    for i in instants:
+        values[i] = _sqlite_instant(values[i])
+    for i in flags:
+        values[i] = None if values[i] is None else int(bool(values[i]))
+    return tuple(values)

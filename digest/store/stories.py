@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import ColumnElement, Connection, Row, select, update
 
 from digest import dedupe
 from digest.model import Item, Story
@@ -68,31 +68,30 @@ def _known_revisions(conn: Connection, hashes: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def _candidates(conn: Connection, items: Sequence[Item]) -> list[dedupe.Candidate]:
+def _candidates(
+    conn: Connection, items: Sequence[Item]
+) -> dict[tuple[str, str | None, str | None], list[dedupe.Candidate]]:
+    """Stored stories that ``items`` could be revisions of, by match key: same
+    dateline (or, without one, same title) and close enough in time."""
     datelines = sorted({i.dateline for i in items if i.dateline})
     titles = sorted({i.title for i in items if i.dateline is None and i.title})
-    found: list[dedupe.Candidate] = []
-    columns = (
-        stories.c.id,
-        stories.c.kind,
-        stories.c.dateline,
-        stories.c.title,
-        stories.c.published_at,
-        stories.c.text,
-    )
+    dated = [i.published_at for i in items if i.published_at is not None]
+    near: ColumnElement[bool] = stories.c.published_at.is_(None)
+    if dated:
+        gap = dedupe.SAME_STORY_MAX_GAP
+        near = near | stories.c.published_at.between(min(dated) - gap, max(dated) + gap)
+    columns = (stories.c.id, stories.c.kind, stories.c.dateline, stories.c.title,
+               stories.c.published_at, stories.c.text)  # fmt: skip
+    found: dict[tuple[str, str | None, str | None], list[dedupe.Candidate]] = {}
     for column, values in ((stories.c.dateline, datelines), (stories.c.title, titles)):
         for chunk in _chunks(values):
-            for row in conn.execute(select(*columns).where(column.in_(chunk))):
-                found.append(
-                    dedupe.Candidate(
-                        row.id,
-                        row.kind,
-                        row.dateline,
-                        row.title,
-                        as_utc(row.published_at),
-                        dedupe.signature(row.text),
-                    )
-                )
+            for row in conn.execute(select(*columns).where(column.in_(chunk) & near)):
+                candidate = dedupe.Candidate(
+                    row.id, row.kind, row.dateline, row.title,
+                    as_utc(row.published_at), dedupe.signature(row.text),
+                )  # fmt: skip
+                key = dedupe.match_key(row.kind, row.dateline, row.title)
+                found.setdefault(key, []).append(candidate)
     return found
 
 
@@ -205,7 +204,7 @@ def store_items(
     hashes = [dedupe.content_hash(item) for item in items]
     known = _known_revisions(conn, hashes)
     unknown = [item for item, h in zip(items, hashes, strict=True) if h not in known]
-    candidates = _candidates(conn, unknown) if unknown else []
+    candidates = _candidates(conn, unknown) if unknown else {}
     new_stories: list[dict[str, Any]] = []
     new_revisions: list[dict[str, Any]] = []
     seen_here: set[str] = set()
@@ -219,7 +218,8 @@ def store_items(
             counts.known += 1
             counts.story_ids.append(known[digest_])
             continue
-        match = dedupe.best_match(item, dedupe.signature(item.text), candidates)
+        pool = candidates.get(dedupe.match_key(item.kind, item.dateline, item.title))
+        match = dedupe.best_match(item, dedupe.signature(item.text), pool) if pool else None
         if match is not None:
             _new_revision(conn, match.id, item, digest_, meta.captured_at, snapshot_id)
             counts.updated += 1
