@@ -280,11 +280,13 @@ def _build_publish_deliver(
     app: Context, ec: EditionConfig, slot: Slot, claim: Claim, at: datetime, now: Now
 ) -> EditionRun:
     from digest.build import build_edition, read_note
+    from digest.ingest import reclassify
     from digest.publish import publish_archive
 
     store, config = app.store, app.config
     claim = heartbeat(store, claim, now())
     note = read_note(config, ec, None)
+    reclassify(store, *app.classification)  # stories stored under older region rules
     # A late run (after downtime, or a first run) still carries the news up to
     # the moment it runs; the next edition starts where this window ends.
     result = build_edition(

@@ -124,3 +124,25 @@ def test_every_command_has_help(runner: CliRunner) -> None:
         assert command.help, f"digest {name} has no help text"
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
+
+
+def test_changed_regions_reclassify_stored_stories(runner: CliRunner, tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config_dir)
+    config = str(config_dir / "digest.toml")
+    first = runner.invoke(
+        cli, ["--config", config, "ingest", str(SEEDS), "--captured-at", CAPTURED]
+    )
+    assert first.exit_code == 0, first.output
+    regions = config_dir / "regions.toml"
+    regions.write_text(
+        regions.read_text()
+        + '\n[[regions]]\nid = "rusland"\nname = "Rusland"\ncountries = ["RU"]\n'
+    )
+    result = runner.invoke(cli, ["--config", config, "classify"])
+    assert result.output.strip() == "16 stories re-classified"
+    assert runner.invoke(cli, ["--config", config, "classify"]).output.strip() == (
+        "0 stories re-classified"
+    )
+    listed = runner.invoke(cli, ["--config", config, "briefs", "--json", "--region", "rusland"])
+    assert [s["dateline"] for s in json.loads(listed.output)] == ["KOERSK", "MOSKOU"]

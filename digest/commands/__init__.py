@@ -6,7 +6,7 @@ import click
 
 from digest.commands.build import build
 from digest.commands.explain import explain
-from digest.commands.ingest import briefs, ingest
+from digest.commands.ingest import briefs, classify, ingest
 from digest.commands.parse import parse
 from digest.commands.publish import publish
 from digest.commands.run import run
@@ -15,7 +15,7 @@ from digest.commands.send import send
 from digest.commands.serve import serve
 from digest.commands.subscribers import subscribers
 
-COMMANDS: list[click.Command] = [build, explain, parse, ingest, briefs]
+COMMANDS: list[click.Command] = [build, explain, parse, ingest, briefs, classify]
 COMMANDS += [send, subscribers]
 COMMANDS += [run, schedule]
 COMMANDS += [publish]

@@ -20,6 +20,7 @@ from digest.build import (
 )
 from digest.cli import App, pass_app
 from digest.i18n import LOCALES
+from digest.ingest import reclassify
 from digest.store.editions import edition_to_json
 
 DEFAULT_OUT = Path("../var/editions")
@@ -61,6 +62,7 @@ def build(
     config = app.config
     edition_config = config.edition(edition)
     instant = clock.in_zone(at, config.zone) if at else clock.now()
+    reclassify(app.store, *app.classification)  # stories stored under older region rules
     result = build_edition(
         app.store,
         config,

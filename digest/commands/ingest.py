@@ -12,7 +12,7 @@ import click
 
 from digest import clock
 from digest.cli import App, pass_app
-from digest.ingest import FileReport, IngestReport, ingest_paths
+from digest.ingest import FileReport, IngestReport, ingest_paths, reclassify
 from digest.sources import expand_paths
 from digest.store.stories import list_stories
 
@@ -89,7 +89,23 @@ def ingest(
     """
     chosen = list(paths) or configured_paths(app)
     report = run_ingest(app, chosen, captured_at, show_progress=not quiet)
+    reclassify(app.store, *app.classification)
     ctx.exit(report_ingest(report, per_file=per_file, strict=strict, quiet=quiet))
+
+
+@click.command()
+@click.option("--all", "everything", is_flag=True, help="Redo every story, not only stale ones.")
+@pass_app
+def classify(app: App, everything: bool) -> None:
+    """Re-classify stored stories under the current regions file.
+
+    Stories are classified when ingested; when the regions file (or digest
+    itself) changes, the stories classified under the old rules are redone
+    here, and automatically by ingest, build and run.
+    """
+    annotate, fingerprint = app.classification
+    count = reclassify(app.store, annotate, fingerprint, force=everything)
+    click.echo(f"{count} stor{'y' if count == 1 else 'ies'} re-classified")
 
 
 @click.command()
