@@ -15,15 +15,16 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
+import feedparser
 import html5lib
 import pytest
 
 from digest.cli import main
-from digest.config import PROJECT_ROOT
+from digest.config import PROJECT_ROOT, config_from_dict
 from digest.edition import Edition, group_edition
 from digest.markup import MARK_OPEN
 from digest.model import Story
-from digest.publish import PublishReport, SiteSettings, build_archive
+from digest.publish import PublishReport, SiteSettings, build_archive, publish_archive
 from digest.publish.pages import archive_environment
 from digest.publish.site import (
     chart_counts,
@@ -32,6 +33,8 @@ from digest.publish.site import (
     place_editions,
 )
 from digest.render import render_edition, render_edition_body
+from digest.store import Store
+from digest.store import editions as store_editions
 from tests.sample_edition import HOSTILE, ZONE, Region
 
 BASE = "https://digest.example.org/archief"
@@ -302,9 +305,11 @@ def test_untrusted_text_is_inert_in_every_page(archive: Path) -> None:
                 assert not value.strip().lower().startswith("javascript:"), (page, value)
 
 
-def test_publish_command_publishes_the_recorded_editions(
+def test_publish_command_publishes_editions_built_from_snapshots(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The whole pipeline: seeds and test snapshots ingested, two editions built
+    and recorded, then published from the store."""
     config = tmp_path / "digest.toml"
     config.write_text(
         f"""
@@ -312,19 +317,72 @@ def test_publish_command_publishes_the_recorded_editions(
 regions = "{PROJECT_ROOT / "config" / "regions.toml"}"
 [storage]
 url = "sqlite:///{tmp_path / "digest.db"}"
+[[editions]]
+name = "ochtend"
+title = "Ochtendeditie"
+[[editions]]
+name = "avond"
+title = "Avondeditie"
+window = "12h"
 [archive]
 base_url = "{BASE}"
 """,
         encoding="utf-8",
     )
-    seeds = str(PROJECT_ROOT / "seeds")
-    args = ["--config", str(config)]
-    assert main([*args, "ingest", seeds, "--captured-at", "2026-01-21T05:50:00+00:00"]) == 0
-    assert main([*args, "build", "--at", "2026-01-21T07:00:00+01:00"]) == 0
+    run = ["--config", str(config)]
+    sources = [
+        ("seeds", "05:50:00+00:00", "ochtend", "07:00:00+01:00"),
+        ("tests/data/snapshots", "16:30:00+00:00", "avond", "18:00:00+01:00"),
+    ]
+    for folder, captured, edition, slot in sources:
+        ingest = ["ingest", str(PROJECT_ROOT / folder), "--captured-at", f"2026-01-21T{captured}"]
+        assert main([*run, *ingest, "--quiet"]) == 0
+        build = ["build", edition, "--at", f"2026-01-21T{slot}", "--out", str(tmp_path / "mail")]
+        assert main([*run, *build]) == 0
     out = tmp_path / "site"
-    assert main([*args, "publish", "--out", str(out), "--no-search"]) == 0
-    printed = capsys.readouterr().out
-    assert "1 editions" in printed
-    page = (out / "2026/01/21/ochtend/index.html").read_text()
-    assert "Groenland" in page and "Kallas" in page
+    assert main([*run, "publish", "--out", str(out), "--no-search"]) == 0
+    assert "2 editions" in capsys.readouterr().out
+    morning = (out / "2026/01/21/ochtend/index.html").read_text()
+    assert "Groenland" in morning and "Kallas" in morning
+    assert (out / "2026/01/21/avond/index.md").is_file()
     assert (out / "regio/groenland/index.html").is_file()
+    for page, href, target, _ in internal_links(out):  # parses every page strictly
+        assert target.is_file(), f"{page}: {href}"
+    for feed in [out / "feed.xml", *out.glob("regio/*/feed.xml")]:
+        assert feedparser.parse(feed.read_bytes()).bozo == 0, feed
+
+
+def test_publish_archive_leaves_out_editions_after_now(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editions = make_editions(4)
+    monkeypatch.setattr(store_editions, "list_editions", lambda store: editions)
+    config = config_from_dict({"archive": {"base_url": BASE}}, tmp_path / "digest.toml")
+    now = editions[2].slot + timedelta(minutes=5)
+    report = publish_archive(sqlite_store, config, out=tmp_path / "site", now=now, search=False)
+    assert report.editions == 3
+    assert (tmp_path / "site/2026/01/06/ochtend/index.html").is_file()
+    assert not (tmp_path / "site/2026/01/06/avond").exists()
+
+
+def test_sections_are_cut_right_when_the_partials_change(tmp_path: Path) -> None:
+    """A [site] templates folder may restyle the edition body; region pages
+    and feeds still show exactly their region's section."""
+    partials = tmp_path / "templates" / "partials"
+    partials.mkdir(parents=True)
+    partials.joinpath("edition_body.html").write_text(
+        '{% for section in edition.sections %}<section class="part">'
+        "<h2>{{ section_title(section) }}</h2>{% for brief in section.briefs %}"
+        "<p>{{ brief.story.text }}</p>{% endfor %}</section>{% endfor %}",
+        encoding="utf-8",
+    )
+    env = archive_environment([tmp_path / "templates"])
+    out = tmp_path / "site"
+    build_archive(make_editions(2), SETTINGS, out, env=env, search=False)
+    region = (out / "regio/iran/index.html").read_text()
+    edition = make_edition(0)
+    iran = next(s for s in edition.sections if s.region_id == "iran")
+    others = [b for s in edition.sections if s.region_id != "iran" for b in s.briefs]
+    assert all(b.story.text.split(" Bericht")[0] in region for b in iran.briefs)
+    assert not any(f"Bericht 0-{b.story.id[-1]}." in region for b in others)
+    assert '<section class="part">' in (out / "2026/01/05/ochtend/index.html").read_text()
