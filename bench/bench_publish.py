@@ -91,7 +91,7 @@ def pelican_markdown(edition: Edition) -> str:
 
 
 PELICAN = """
-import resource, sys, time
+import sys, time
 from pelican import Pelican
 from pelican.settings import read_settings
 content, output = sys.argv[1], sys.argv[2]
@@ -104,7 +104,9 @@ settings = read_settings(override={
 started = time.perf_counter()
 Pelican(settings).run()
 elapsed = time.perf_counter() - started
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM: this program's own peak (ru_maxrss would count the parent it was forked from)
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(elapsed, int(status["VmHWM"].split()[0]) / 1024)
 """
 
 

@@ -176,6 +176,8 @@ class Publication:
                     "try again when it has finished"
                 ) from exc
             self.live_name = self._live_generation()
+            for stale in self.target.parent.glob(f".{self.target.name}.*.link"):
+                stale.unlink()  # a link a crashed publish made but never swapped in
         if self.live_name is not None:
             self.live = _read_manifest(self.home / f"{self.live_name}.json") or {}
         return self
