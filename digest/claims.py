@@ -18,21 +18,20 @@ not race to store the same snapshot.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, select, text, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.errors import DigestError, StoreError
 from digest.slots import Slot
-from digest.store import Store
+from digest.store import Store, database_lock
 from digest.store.schema import as_utc, edition_runs
 
 Status = Literal["running", "delivering", "done", "skipped", "failed"]
@@ -229,26 +228,6 @@ def finish_claim(
     return _update_own(store, claim, **values)
 
 
-@contextlib.contextmanager
-def ingest_lock(store: Store) -> Iterator[None]:
+def ingest_lock(store: Store) -> contextlib.AbstractContextManager[None]:
     """Hold the cross-process ingestion lock of ``store``'s database."""
-    if store.dialect == "postgresql":
-        with store.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_INGEST_LOCK})
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_INGEST_LOCK})
-                conn.commit()
-        return
-    database = store.engine.url.database or ""
-    if not database or database == ":memory:":
-        yield
-        return
-    with open(f"{database}.ingest.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return database_lock(store, "ingest", _PG_INGEST_LOCK)

@@ -222,20 +222,23 @@ def config_path(explicit: str | Path | None = None) -> Path:
     return Path(os.path.abspath(chosen))
 
 
-def load_config(explicit: str | Path | None = None) -> Config:
-    """Read and validate a ``digest.toml``; raise ConfigError naming every problem."""
-    path = config_path(explicit)
+def read_toml(path: Path, missing_hint: str) -> dict[str, Any]:
+    """The table in a TOML file; ConfigError naming the file (and, when it
+    is missing, ``missing_hint`` on what to do)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(
-            str(path), ["file not found; pass --config or set DIGEST_CONFIG"]
-        ) from exc
+        raise ConfigError(str(path), [f"file not found; {missing_hint}"]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), [f"cannot be read: {exc}"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
-    return config_from_dict(data, path)
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    """Read and validate a ``digest.toml``; raise ConfigError naming every problem."""
+    path = config_path(explicit)
+    return config_from_dict(read_toml(path, "pass --config or set DIGEST_CONFIG"), path)
 
 
 def config_from_dict(data: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Config:

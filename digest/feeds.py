@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,11 +27,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from digest import __version__
 from digest.dateline import match_dateline
 from digest.errors import SourceError
+from digest.ingest import Annotate, store_parsed
 from digest.model import Item, ParseResult, ParseWarning
 from digest.sources import html_to_text
 from digest.store import Store
-from digest.store.schema import feed_state, stories
-from digest.store.stories import IngestCounts, SnapshotMeta, store_items
+from digest.store.schema import feed_state
+from digest.store.stories import IngestCounts, SnapshotMeta
 
 FETCH_TIMEOUT = 30.0
 USER_AGENT = f"digest/{__version__} (+feed reader)"
@@ -40,7 +40,6 @@ USER_AGENT = f"digest/{__version__} (+feed reader)"
 # and script/style/etc. are dropped with their content.
 _KEEP_TAGS = {"p", "div", "br", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4"}
 _DROP_CONTENT = {"script", "style", "iframe", "noscript", "template", "object", "svg"}
-Annotate = Callable[[Item], Item]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,16 +224,8 @@ def store_feed(
     """Parse ``data`` and store its items as one snapshot; fills ``report``."""
     result = parse_feed(data, report.location)
     report.warnings.extend(str(w) for w in result.warnings)
-    items = [annotate(i) for i in result.items] if annotate else list(result.items)
     meta = SnapshotMeta(report.location, hashlib.sha256(data).hexdigest(), now)
-    with store.begin() as conn:
-        report.counts = store_items(conn, meta, items, now)
-        if classified_with and report.counts.story_ids:
-            conn.execute(
-                stories.update()
-                .where(stories.c.id.in_(report.counts.story_ids))
-                .values(classified_with=classified_with)
-            )
+    report.counts = store_parsed(store, meta, result.items, now, annotate, classified_with)
 
 
 def ingest_feed(

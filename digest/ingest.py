@@ -99,17 +99,31 @@ def ingest_file(
     # Clock times on the page ("gisteren 21:05") are wall-clock times of the site's zone.
     result = parse_snapshot(snapshot.text, snapshot.captured_at.astimezone(zone), str(path))
     report.warnings.extend(str(w) for w in result.warnings)
-    items = [annotate(item) for item in result.items] if annotate else list(result.items)
     meta = SnapshotMeta(str(path), snapshot.checksum, snapshot.captured_at)
+    report.counts = store_parsed(store, meta, result.items, now, annotate, classified_with)
+    return report
+
+
+def store_parsed(
+    store: Store,
+    meta: SnapshotMeta,
+    items: Sequence[Item],
+    now: datetime,
+    annotate: Annotate | None,
+    classified_with: str,
+) -> IngestCounts:
+    """Classify one snapshot's items and store them in one transaction,
+    noting which region rules classified them."""
+    annotated = [annotate(item) for item in items] if annotate else list(items)
     with store.begin() as conn:
-        report.counts = store_items(conn, meta, items, now)
-        if classified_with and report.counts.story_ids:
+        counts = store_items(conn, meta, annotated, now)
+        if classified_with and counts.story_ids:
             conn.execute(
                 stories.update()
-                .where(stories.c.id.in_(report.counts.story_ids))
+                .where(stories.c.id.in_(counts.story_ids))
                 .values(classified_with=classified_with)
             )
-    return report
+    return counts
 
 
 def ingest_paths(

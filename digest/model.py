@@ -34,18 +34,7 @@ class Item:
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of ``digest parse --json`` (see DESIGN.md)."""
-        return {
-            "kind": self.kind,
-            "title": self.title,
-            "dateline": self.dateline,
-            "agencies": list(self.agencies),
-            "text": self.text,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "section": self.section,
-            "regions": list(self.regions),
-            "countries": list(self.countries),
-            "source": self.source,
-        }
+        return _news_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,18 +89,25 @@ class Story:
         """``digest briefs --json``: the keys of ``parse`` plus id and seen times."""
         return {
             "id": self.id,
-            "kind": self.kind,
-            "title": self.title,
-            "dateline": self.dateline,
-            "agencies": list(self.agencies),
-            "text": self.text,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "section": self.section,
-            "regions": list(self.regions),
-            "countries": list(self.countries),
-            "source": self.source,
+            **_news_json(self),
             "first_seen": self.first_seen.isoformat(),
             "last_seen": self.last_seen.isoformat(),
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "revisions": self.revisions,
         }
+
+
+def _news_json(news: Item | Story) -> dict[str, Any]:
+    """The keys items and stories share, in the order of the public interface."""
+    return {
+        "kind": news.kind,
+        "title": news.title,
+        "dateline": news.dateline,
+        "agencies": list(news.agencies),
+        "text": news.text,
+        "published_at": news.published_at.isoformat() if news.published_at else None,
+        "section": news.section,
+        "regions": list(news.regions),
+        "countries": list(news.countries),
+        "source": news.source,
+    }

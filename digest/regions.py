@@ -16,12 +16,12 @@ A region needs countries or keywords. Loading reports every problem at once.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from digest.config import read_toml
 from digest.errors import ConfigError
 
 FIELDS = ("id", "name", "countries", "keywords", "exclude")
@@ -45,16 +45,7 @@ def load_regions(path: Path, known_countries: Iterable[str] | None = None) -> tu
 
     ``known_countries`` defaults to the codes of the shipped gazetteer.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            str(path), ["file not found; create it or point [site] regions at another file"]
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [f"cannot be read: {exc}"]) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    data = read_toml(path, "create it or point [site] regions at another file")
     return regions_from_dict(data, path, known_countries)
 
 

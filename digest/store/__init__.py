@@ -106,26 +106,30 @@ def _is_current(conn: Connection) -> bool:
 
 
 @contextlib.contextmanager
-def _upgrade_lock(store: Store) -> Iterator[None]:
-    if store.dialect == "sqlite":
-        database = store.engine.url.database or ""
-        if not database or database == ":memory:":
-            yield
-            return
-        with open(f"{database}.migrate.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+def database_lock(store: Store, name: str, pg_key: int) -> Iterator[None]:
+    """An exclusive lock across processes on ``store``'s database, held while
+    the block runs: a PostgreSQL advisory lock (``pg_key``), or for SQLite an
+    flock on the file ``<database>.<name>.lock`` beside it."""
+    if store.dialect == "postgresql":
+        with store.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": pg_key})
+            conn.commit()
             try:
                 yield
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": pg_key})
+                conn.commit()
         return
-    with store.engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+    database = store.engine.url.database or ""
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.{name}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
-            conn.commit()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def upgrade(store: Store) -> None:
@@ -133,6 +137,6 @@ def upgrade(store: Store) -> None:
     with store.engine.connect() as conn:
         if _is_current(conn):
             return
-    with _upgrade_lock(store), store.engine.begin() as conn:
+    with database_lock(store, "migrate", _PG_LOCK_KEY), store.engine.begin() as conn:
         if not _is_current(conn):
             command.upgrade(_alembic_config(conn), "head")
