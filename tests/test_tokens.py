@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from digest.tokens import MissingSecretError, TokenError, TokenSigner, secret_key
+from digest.tokens import MissingSecretError, TokenError, TokenSigner, address_hash, secret_key
 
 SIGNER = TokenSigner("a-test-secret-that-is-long-enough")
 EMAILS = {7: "anna@example.nl", 8: "bert@example.nl"}
@@ -56,3 +56,12 @@ def test_missing_or_short_secret_is_refused_with_advice() -> None:
     with pytest.raises(MissingSecretError, match="too short"):
         secret_key({"DIGEST_SECRET_KEY": "short"})
     assert secret_key({"DIGEST_SECRET_KEY": "x" * 32}) == "x" * 32
+
+
+def test_a_token_from_a_hashed_address_reads_like_any_other() -> None:
+    hashed = address_hash(" Anna@Example.NL")  # addresses compare normalised
+    token = SIGNER.make_hashed("preferences", 7, hashed)
+    assert SIGNER.read("preferences", token, EMAILS) == 7
+    assert "anna" not in token.lower()  # the address itself is not in the link
+    with pytest.raises(TokenError, match="not valid for this address"):
+        SIGNER.read("preferences", token, {7: "bert@example.nl"})

@@ -13,7 +13,7 @@ from digest.edition import Edition
 from digest.errors import DeliveryError
 from digest.render import RenderedEdition, make_environment, render_edition
 from digest.segments import SegmentKey, segment_edition
-from digest.tokens import TokenSigner
+from digest.tokens import TokenSigner, address_hash
 
 
 class Renderer:
@@ -66,9 +66,10 @@ class Links:
         self.domain = sender.domain
 
     def addressee(self, subscriber_id: int, email: str, name: str | None) -> Addressee:
-        token = self.signer.make("unsubscribe", subscriber_id, email)
+        hashed = address_hash(email)
+        token = self.signer.make_hashed("unsubscribe", subscriber_id, hashed)
         unsubscribe = f"{self.base}/unsubscribe/{token}"
-        preferences = self.signer.make("preferences", subscriber_id, email)
+        preferences = self.signer.make_hashed("preferences", subscriber_id, hashed)
         return Addressee(
             subscriber_id=subscriber_id,
             email=email,
