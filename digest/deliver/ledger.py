@@ -34,12 +34,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.deliver import Outcome, Result
 from digest.deliver.runners import owner_alive as owner_alive  # re-exported
-from digest.errors import DeliveryError
 from digest.store import Store
+from digest.store.bulk import insert_many
 from digest.store.schema import deliveries, subscribers
 from digest.subscribers import read_regions
 
@@ -55,7 +54,6 @@ _STATUS_OF = {
     Outcome.SANDBOX: SANDBOX,
     Outcome.RETRY: CLAIMED,  # still ours: the sender retries it after a pause
 }
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 PLAN_CHUNK = 2000  # rows per INSERT
 PLAN_WINDOW = 50_000  # rows sorted by segment before they are written
 
@@ -82,13 +80,6 @@ class Claimed:
     status: str
 
 
-def _insert_ignoring_existing(store: Store) -> Any:
-    try:
-        return _INSERTS[store.dialect]
-    except KeyError:
-        raise DeliveryError(f"database {store.describe()}: no ledger support") from None
-
-
 def plan(store: Store, edition_id: str, rows: Iterable[PlanRow]) -> int:
     """Create the rows that do not exist yet (existing rows keep their state);
     the number of rows offered.
@@ -97,18 +88,17 @@ def plan(store: Store, edition_id: str, rows: Iterable[PlanRow]) -> int:
     segment's rows sit together on disk and a claim touches a few pages, not
     every page of the table.
     """
-    insert = _insert_ignoring_existing(store)
     offered = 0
     window: list[PlanRow] = []
     for row in rows:
         window.append(row)
         if len(window) == PLAN_WINDOW:
-            offered += _insert_window(store, insert, edition_id, window)
+            offered += _insert_window(store, edition_id, window)
             window = []
-    return offered + _insert_window(store, insert, edition_id, window)
+    return offered + _insert_window(store, edition_id, window)
 
 
-def _insert_window(store: Store, insert: Any, edition_id: str, window: list[PlanRow]) -> int:
+def _insert_window(store: Store, edition_id: str, window: list[PlanRow]) -> int:
     window.sort(key=lambda row: (row.segment, row.subscriber_id))
     values = [
         {
@@ -123,9 +113,7 @@ def _insert_window(store: Store, insert: Any, edition_id: str, window: list[Plan
     ]
     for start in range(0, len(values), PLAN_CHUNK):
         with store.begin() as conn:
-            conn.execute(
-                insert(deliveries).on_conflict_do_nothing(), values[start : start + PLAN_CHUNK]
-            )
+            insert_many(conn, deliveries, values[start : start + PLAN_CHUNK], skip_existing=True)
     return len(values)
 
 

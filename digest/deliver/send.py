@@ -37,6 +37,7 @@ from digest.store.subscribers import SubscriberChoice, get_subscriber, stream_ch
 from digest.tokens import TokenSigner
 
 NOTHING_NEW = "nothing new in the chosen regions"
+SKIP_EMPTY = (ledger.SKIPPED, NOTHING_NEW)
 
 
 @dataclass
@@ -72,13 +73,16 @@ def _recipients(store: Store, only: str | None) -> Iterator[SubscriberChoice]:
 def _plan_rows(
     edition: Edition, recipients: Iterator[SubscriberChoice], send_empty: bool
 ) -> Iterator[ledger.PlanRow]:
-    news: dict[SegmentKey, bool] = {}
+    # Each distinct choice's row values, worked out once (there are a few hundred).
+    made: dict[tuple[frozenset[str] | None, str], tuple[str, str, str | None]] = {}
     for subscriber in recipients:
-        key = segment_of(subscriber)
-        if key not in news:
-            news[key] = send_empty or has_news(edition, key)
-        status, error = (ledger.PENDING, None) if news[key] else (ledger.SKIPPED, NOTHING_NEW)
-        yield ledger.PlanRow(subscriber.id, key.label, status, error)
+        choice = (subscriber.regions, subscriber.locale)
+        if choice not in made:
+            key = segment_of(subscriber)
+            news = send_empty or has_news(edition, key)
+            made[choice] = (key.label, *((ledger.PENDING, None) if news else SKIP_EMPTY))
+        label, status, error = made[choice]
+        yield ledger.PlanRow(subscriber.id, label, status, error)
 
 
 def send_edition(

@@ -4,7 +4,9 @@ SQLAlchemy processes every bound value of an executemany in Python; for the
 tens of thousands of rows of a large snapshot that costs more than SQLite's
 own work. On SQLite this module formats the values once, exactly as
 ``UtcDateTime`` stores them, and hands the driver plain tuples. Other
-backends take SQLAlchemy's own (already batched) path.
+backends take SQLAlchemy's own (already batched) path. With
+``skip_existing``, rows whose primary key is already there are left as they
+are (``INSERT OR IGNORE`` / ``ON CONFLICT DO NOTHING``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Table
+from sqlalchemy.dialects import postgresql
 
+from digest.errors import StoreError
 from digest.store.schema import UtcDateTime
 
 
@@ -29,19 +33,34 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     return value.isoformat(" ", "microseconds")[:26]
 
 
-def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table``."""
+def insert_many(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, skip_existing: bool = False
+) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table``; with
+    ``skip_existing``, keep the rows already there instead of failing."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), list(rows))
+        conn.execute(_insert(conn, table, skip_existing), list(rows))
         return
     names = list(rows[0])
     instants = [i for i, name in enumerate(names) if isinstance(table.c[name].type, UtcDateTime)]
     flags = [i for i, name in enumerate(names) if isinstance(table.c[name].type, Boolean)]
     placeholders = ", ".join("?" for _ in names)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
+    verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
+    sql = f"{verb} INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
     conn.exec_driver_sql(sql, [_sqlite_row(row, names, instants, flags) for row in rows])
+
+
+def _insert(conn: Connection, table: Table, skip_existing: bool) -> Any:
+    if not skip_existing:
+        return table.insert()
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    raise StoreError(
+        f"database {conn.dialect.name}: cannot insert into {table.name} keeping existing rows; "
+        "use SQLite or PostgreSQL"
+    )
 
 
 def _sqlite_row(

@@ -135,13 +135,17 @@ def stream_choices(
     """Like :func:`stream_subscribers`, reading only id, regions and locale (fast)."""
     columns = select(subscribers.c.id, subscribers.c.regions, subscribers.c.locale)
     query = columns.where(subscribers.c.status == check_status(status))
+    choices: dict[str | None, frozenset[str] | None] = {}  # a few hundred distinct values
     last = 0
     while True:
         with store.begin() as conn:
             rows = conn.execute(
                 query.where(subscribers.c.id > last).order_by(subscribers.c.id).limit(chunk)
             ).all()
-        yield from (SubscriberChoice(i, read_regions(r), loc) for i, r, loc in rows)
+        for i, stored, locale in rows:
+            if stored not in choices:
+                choices[stored] = read_regions(stored)
+            yield SubscriberChoice(i, choices[stored], locale)
         if len(rows) < chunk:
             return
         last = rows[-1][0]
