@@ -233,7 +233,9 @@ def test_sandbox_mode_validates_without_using_up_the_ledger(
     assert len(sendgrid_server.recipients()) == 3
 
 
-@pytest.mark.parametrize("name", ["Anna", None, "", 'A <&> "B" \u00e9', "x\r\nBcc: y", "  "])
+@pytest.mark.parametrize(
+    "name", ["Anna", None, "", 'A <&> "B" \u00e9', "x\r\nBcc: y", "  ", " Anna  de Vries "]
+)
 def test_substitutions_fill_in_what_personalise_would(name: str | None) -> None:
     markers = [f"\ue000{m}\ue001" for m in MARKERS]
     probe = RenderedEdition("e", "nl", "s", "p", "|".join(markers), "|".join(markers), "")

@@ -52,20 +52,33 @@ def tagged(content: str, part: str) -> str:
     return content
 
 
+# Each marker's (text tag, HTML tag), made once: a fan-out fills them per recipient.
+_TAGS = tuple((marker, tag(marker, "text"), tag(marker, "html")) for marker in MARKERS)
+
+
+def _one_line(value: str) -> str:
+    """:func:`digest.markup.one_line`, quicker for printable ASCII (links, most
+    names), which has no control or marker characters to remove."""
+    if value.isascii() and value.isprintable():
+        return " ".join(value.split())
+    return markup.one_line(value)
+
+
 def substitutions(to: Addressee) -> dict[str, str]:
     """The recipient's value for every tag: one line each, HTML-escaped for the
     HTML part. The same values :func:`digest.render.personalise` fills in
     (a test holds the two together), without a regex pass over the edition."""
-    name = markup.one_line(to.name or "")
+    name = _one_line(to.name) if to.name else ""
     plain = {
         "name": f" {name}" if name else "",
-        "unsubscribe_url": markup.one_line(to.unsubscribe_url),
-        "preferences_url": markup.one_line(to.preferences_url),
+        "unsubscribe_url": _one_line(to.unsubscribe_url),
+        "preferences_url": _one_line(to.preferences_url),
     }
-    values = {tag(marker, "text"): value for marker, value in plain.items()}
-    values |= {
-        tag(marker, "html"): html.escape(value, quote=True) for marker, value in plain.items()
-    }
+    values: dict[str, str] = {}
+    for marker, text_tag, html_tag in _TAGS:
+        value = plain[marker]
+        values[text_tag] = value
+        values[html_tag] = html.escape(value, quote=True)
     return values
 
 
