@@ -38,7 +38,6 @@ keep the order of the regions file.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -161,7 +160,7 @@ class Classifier:
     def annotate(self, item: Item) -> Item:
         """The item with ``countries`` and ``regions`` filled in."""
         result = self.classify(item)
-        return dataclasses.replace(item, countries=result.countries, regions=result.regions)
+        return item.classified(result.regions, result.countries)
 
     def explain(self, item: Item) -> str:
         """A short heading for the item followed by ``Classification.explain``."""

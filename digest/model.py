@@ -32,6 +32,15 @@ class Item:
     regions: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
 
+    def classified(self, regions: tuple[str, ...], countries: tuple[str, ...]) -> Item:
+        """This item with its regions and countries (``dataclasses.replace``
+        costs more than classifying on the ingest path)."""
+        return Item(
+            self.kind, self.title, self.dateline, self.agencies, self.text,
+            self.published_at, self.section, self.source, self.earliest, self.url,
+            regions, countries,
+        )  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of ``digest parse --json`` (see DESIGN.md)."""
         return _news_json(self)
