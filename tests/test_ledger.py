@@ -7,15 +7,27 @@ import subprocess
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from digest.deliver import Outcome, Result, ledger, runners
+from digest.deliver import Backend, Batch, Outcome, Result, ledger, runners
+from digest.deliver import plan as plan_module
+from digest.deliver.plan import ChoiceRows, plan_active
 from digest.deliver.send import RetryPolicy, send_edition
 from digest.errors import DeliveryError
+from digest.segments import SegmentKey
 from digest.store import Store, open_store
 from digest.store.subscribers import list_subscribers, set_status
-from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record
+from tests.delivery_helpers import (
+    SIGNER,
+    SLOT,
+    add_readers,
+    make_config,
+    make_edition,
+    record,
+    region_choices,
+)
 from tests.support.sendgrid_server import SendGridServer
 
 EDITION = "ochtend-2026-01-21T0700"
@@ -244,3 +256,75 @@ def test_claims_by_many_threads_never_overlap(fresh_postgres_url: str) -> None:
         thread.join(timeout=60)
     flat = sorted(i for batch in taken for i in batch)
     assert flat == ids
+
+
+def test_planning_everyone_groups_segments_and_keeps_what_happened(store: Store) -> None:
+    record(store, make_edition())
+    add_readers(store, 64)
+
+    def decide(key: SegmentKey) -> ChoiceRows:
+        return ChoiceRows(key.label, *(("skipped", "none") if key.locale == "en" else ()))
+
+    plan_active(store, EDITION, decide)
+    assert ledger.counts(store, EDITION) == {"pending": 32, "skipped": 32}
+    assert ledger.segments_with_work(store, EDITION) == sorted(
+        SegmentKey(choice, "nl").label for choice in region_choices()
+    )
+    first = ledger.claim(store, EDITION, "nl:*", owner="a#1", limit=10, now=SLOT)
+    ledger.record(store, EDITION, {c.subscriber_id: Result(Outcome.SENT) for c in first}, now=SLOT)
+    plan_active(store, EDITION, decide)
+    assert ledger.counts(store, EDITION) == {"sent": 2, "pending": 30, "skipped": 32}
+
+
+def test_a_choice_made_while_planning_is_planned_too(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record(store, make_edition())
+    add_readers(store, 40)
+    seen = plan_module._active_choices(store)
+    # as if eight readers chose en-only regions after the choices were read
+    monkeypatch.setattr(plan_module, "_active_choices", lambda _: [c for c in seen if c[1] == "nl"])
+    plan_active(store, EDITION, lambda key: ChoiceRows(key.label))
+    assert ledger.counts(store, EDITION) == {"pending": 40}
+    english = ledger.claim(store, EDITION, "en:*", owner="a#1", limit=10, now=SLOT)
+    assert [c.email for c in english] == ["reader000016@example.org"]
+
+
+def test_released_claims_go_back_to_pending(store: Store) -> None:
+    planned(store, 6)
+    taken = ledger.claim(store, EDITION, "nl:*", owner="a#1", limit=4, now=SLOT)
+    ledger.mark_sending(store, EDITION, [c.subscriber_id for c in taken[:1]], "a#1")
+    assert ledger.release(store, EDITION, ["a#1", "b#1"]) == 3
+    assert ledger.counts(store, EDITION) == {"pending": 5, "sending": 1}
+
+
+class CheckingBackend(Backend):
+    """Records, at each hand-over, how many rows the ledger shows as sending."""
+
+    name = "checking"
+    claim_size = batch_size = 3
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sending: list[tuple[int, int]] = []
+
+    @classmethod
+    def from_config(cls, config: Any) -> CheckingBackend:
+        raise NotImplementedError
+
+    def send(self, batch: Batch) -> dict[int, Result]:
+        sending = ledger.counts(self.store, EDITION).get("sending", 0)
+        self.sending.append((len(batch.recipients), sending))
+        return {to.subscriber_id: Result(Outcome.SENT) for to in batch.recipients}
+
+
+def test_one_chunk_at_a_time_is_sending(store: Store, tmp_path: Path) -> None:
+    edition = record(store, make_edition())
+    add_readers(store, 40, locales=("nl",))
+    backend = CheckingBackend(store)
+    report = send_edition(
+        store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER, backend=backend
+    )
+    assert report.after == {"sent": 37, "skipped": 3}
+    assert sum(n for n, _ in backend.sending) == 37
+    assert all(sending == n for n, sending in backend.sending)  # none but this chunk

@@ -265,6 +265,24 @@ class _LostClaim(Exception):
     """Rolls back a partial mark_sending."""
 
 
+def release(store: Store, edition_id: str, owners: Collection[str]) -> int:
+    """Give the rows ``owners`` claimed but never handed over back to pending
+    (a run that stops on an error); how many."""
+    if not owners:
+        return 0
+    query = (
+        update(deliveries)
+        .where(
+            _in_edition(edition_id),
+            deliveries.c.status == CLAIMED,
+            deliveries.c.claimed_by.in_(list(owners)),
+        )
+        .values(status=PENDING, claimed_by=None)
+    )
+    with store.begin() as conn:
+        return int(conn.execute(query).rowcount)
+
+
 def record(store: Store, edition_id: str, results: Mapping[int, Result], *, now: datetime) -> None:
     """Write what became of each row (one statement per distinct outcome)."""
     groups: dict[tuple[str, str | None, str | None], list[int]] = {}

@@ -4,9 +4,8 @@
 time: rows already sent are never claimed again, rows a dead run left behind
 are recovered (see :mod:`digest.deliver.ledger`), failed rows are retried.
 
-Retries within a run: a recipient the provider refused *for now* (429, 5xx,
-SMTP 4xx, connection lost before the message was complete) is retried after
-an exponential, jittered pause that honours ``Retry-After``, up to
+Retries within a run (see :mod:`digest.deliver.handover`): a recipient the
+provider refused *for now* is retried after a jittered pause, up to
 ``[delivery] max_retries`` times; then it is recorded ``failed`` with the
 reason and retried by the next run. A refusal for good (other 4xx) fails the
 batch at once with the provider's message. A lost answer after the message
@@ -16,21 +15,20 @@ was handed over is recorded ``uncertain`` and not resent unless
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from digest.config import Config
-from digest.deliver import Addressee, Backend, Batch, Outcome, Result, ledger, make_backend, runners
+from digest.deliver import Addressee, Backend, ledger, make_backend, runners
 from digest.deliver.compose import Links as Links  # re-exported (digest.web.mail uses it)
 from digest.deliver.compose import Renderer
+from digest.deliver.handover import HandOver
+from digest.deliver.handover import RetryPolicy as RetryPolicy  # re-exported
 from digest.deliver.message import make_sender
+from digest.deliver.plan import ChoiceRows, plan_active
 from digest.deliver.report import Progress, SegmentPlan, SendReport
 from digest.edition import Edition
 from digest.errors import DeliveryError
-from digest.render import RenderedEdition
 from digest.segments import SegmentKey, has_news, segment_edition, segment_of
 from digest.store import Store
 from digest.store.subscribers import SubscriberChoice, get_subscriber, stream_choices
@@ -38,23 +36,6 @@ from digest.tokens import TokenSigner
 
 NOTHING_NEW = "nothing new in the chosen regions"
 SKIP_EMPTY = (ledger.SKIPPED, NOTHING_NEW)
-
-
-@dataclass
-class RetryPolicy:
-    """How long to wait before retrying what a provider refused for now."""
-
-    max_retries: int = 5
-    base: float = 1.0  # seconds before the first retry (before jitter); doubles each time
-    cap: float = 60.0  # longest pause of our own choosing
-    max_wait: float = 600.0  # a longer Retry-After fails the batch for the next run
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random)
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Full jitter on ``base * 2**attempt``, but never less than Retry-After."""
-        backoff = self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
-        return max(backoff, retry_after or 0.0)
 
 
 def _recipients(store: Store, only: str | None) -> Iterator[SubscriberChoice]:
@@ -70,19 +51,18 @@ def _recipients(store: Store, only: str | None) -> Iterator[SubscriberChoice]:
     yield SubscriberChoice(found.id, found.regions, found.locale)
 
 
-def _plan_rows(
-    edition: Edition, recipients: Iterator[SubscriberChoice], send_empty: bool
-) -> Iterator[ledger.PlanRow]:
-    # Each distinct choice's row values, worked out once (there are a few hundred).
-    made: dict[tuple[frozenset[str] | None, str], tuple[str, str, str | None]] = {}
-    for subscriber in recipients:
-        choice = (subscriber.regions, subscriber.locale)
-        if choice not in made:
-            key = segment_of(subscriber)
+def _decider(edition: Edition, send_empty: bool) -> Callable[[SegmentKey], ChoiceRows]:
+    """What the ledger rows of a segment get: its label, and pending, or
+    skipped when its regions have nothing new (worked out once per segment)."""
+    made: dict[SegmentKey, ChoiceRows] = {}
+
+    def decide(key: SegmentKey) -> ChoiceRows:
+        if key not in made:
             news = send_empty or has_news(edition, key)
-            made[choice] = (key.label, *((ledger.PENDING, None) if news else SKIP_EMPTY))
-        label, status, error = made[choice]
-        yield ledger.PlanRow(subscriber.id, label, status, error)
+            made[key] = ChoiceRows(key.label, *((ledger.PENDING, None) if news else SKIP_EMPTY))
+        return made[key]
+
+    return decide
 
 
 def send_edition(
@@ -127,10 +107,11 @@ def send_edition(
 def _plan(store: Store, edition: Edition, only: str | None, send_empty: bool) -> int | None:
     """Add the missing ledger rows; the subscriber id ``only`` names, if any."""
     if only is None:
-        ledger.plan(store, edition.id, _plan_rows(edition, _recipients(store, None), send_empty))
+        plan_active(store, edition.id, _decider(edition, send_empty))
         return None
     (one,) = _recipients(store, only)
-    ledger.plan(store, edition.id, _plan_rows(edition, iter([one]), send_empty))
+    rows = _decider(edition, send_empty)(segment_of(one))
+    ledger.plan(store, edition.id, [ledger.PlanRow(one.id, rows.segment, rows.status, rows.error)])
     return one.id
 
 
@@ -168,24 +149,36 @@ class _Run:
     def deliver(self) -> None:
         self.report.total = ledger.counts(self.store, self.edition.id).get(ledger.PENDING, 0)
         self._tick()
-        for segment in ledger.segments_with_work(self.store, self.edition.id, self.only):
-            while True:
-                self.claims += 1
-                owner = f"{self.owner}#{self.claims}"
-                rows = ledger.claim(
-                    self.store,
-                    self.edition.id,
-                    segment,
-                    owner=owner,
-                    limit=self.backend.claim_size,
-                    now=self.now,
-                    only=self.only,
-                )
-                if not rows:
-                    break
-                self._handle(owner, rows)
+        args = (self.store, self.edition, self.backend, self.policy, self.report, self.sender)
+        with HandOver(*args, self.now) as hand:
+            try:
+                for segment in ledger.segments_with_work(self.store, self.edition.id, self.only):
+                    while self._claim(hand, segment):
+                        pass
+                hand.settle()
+            except BaseException:
+                hand.abort([f"{self.owner}#{self.claims}"])
+                raise
+        self._tick()
 
-    def _handle(self, owner: str, rows: list[ledger.Claimed]) -> None:
+    def _claim(self, hand: HandOver, segment: str) -> bool:
+        """Claim and dispatch the next rows of ``segment``; False when none are left."""
+        self.claims += 1
+        owner = f"{self.owner}#{self.claims}"
+        rows = ledger.claim(
+            self.store,
+            self.edition.id,
+            segment,
+            owner=owner,
+            limit=self.backend.claim_size,
+            now=self.now,
+            only=self.only,
+        )
+        if rows:
+            self._handle(hand, owner, rows)
+        return bool(rows)
+
+    def _handle(self, hand: HandOver, owner: str, rows: list[ledger.Claimed]) -> None:
         gone = {
             r.subscriber_id: f"subscriber is {r.status} now" for r in rows if r.status != "active"
         }
@@ -207,7 +200,7 @@ class _Run:
             rendered = self.renderer(key)
             for start in range(0, len(members), size):
                 chunk = members[start : start + size]
-                self._send(owner, rendered, {r.subscriber_id: self._addressee(r) for r in chunk})
+                hand.dispatch(owner, rendered, {r.subscriber_id: self._addressee(r) for r in chunk})
         self._tick()
 
     def _news(self, key: SegmentKey) -> bool:
@@ -220,67 +213,9 @@ class _Run:
     def _addressee(self, row: ledger.Claimed) -> Addressee:
         return self.links.addressee(row.subscriber_id, row.email, row.name)
 
-    def _batch(self, rendered: RenderedEdition, recipients: dict[int, Addressee]) -> Batch:
-        return Batch(
-            self.edition.id,
-            self.edition.name,
-            rendered,
-            self.sender,
-            tuple(recipients.values()),
-            self.now,
-        )
-
-    def _send(self, owner: str, rendered: RenderedEdition, pending: dict[int, Addressee]) -> None:
-        for attempt in range(self.policy.max_retries + 1):
-            if not self.backend.idempotent and not ledger.mark_sending(
-                self.store, self.edition.id, pending.keys(), owner
-            ):
-                self.report.lost += len(pending)  # a runner that thought us dead took them
-                return
-            results = self._hand_over(rendered, pending)
-            retry = {sid: r for sid, r in results.items() if r.outcome is Outcome.RETRY}
-            final = {sid: r for sid, r in results.items() if r.outcome is not Outcome.RETRY}
-            wait = self.policy.delay(attempt, _longest_wait(retry))
-            if retry and (why := self._give_up(attempt, wait)):
-                final |= {
-                    sid: Result(Outcome.FAILED, f"{why}: {r.reason}") for sid, r in retry.items()
-                }
-                retry = {}
-            ledger.record(self.store, self.edition.id, {**final, **retry}, now=self.now)
-            self.report.count(final.values())
-            if not retry:
-                return
-            self.report.retries += 1
-            self.policy.sleep(wait)
-            pending = {sid: pending[sid] for sid in retry}
-
-    def _give_up(self, attempt: int, wait: float) -> str | None:
-        if attempt == self.policy.max_retries:
-            return f"gave up after {attempt + 1} attempt(s)"
-        if wait > self.policy.max_wait:
-            return f"asked to wait {wait:.0f} s, more than {self.policy.max_wait:.0f} s"
-        return None
-
-    def _hand_over(
-        self, rendered: RenderedEdition, pending: dict[int, Addressee]
-    ) -> dict[int, Result]:
-        try:
-            results = self.backend.send(self._batch(rendered, pending))
-        except DeliveryError as exc:
-            failed = Result(Outcome.FAILED, str(exc))
-            ledger.record(self.store, self.edition.id, dict.fromkeys(pending, failed), now=self.now)
-            raise
-        missing = Result(Outcome.UNCERTAIN, f"backend {self.backend.name} gave no result")
-        return {sid: results.get(sid, missing) for sid in pending}
-
     def _tick(self) -> None:
         if self.progress is not None:
             self.progress(self.report.progress())
-
-
-def _longest_wait(results: dict[int, Result]) -> float | None:
-    waits = [r.retry_after for r in results.values() if r.retry_after is not None]
-    return max(waits) if waits else None
 
 
 def dry_run_report(

@@ -6,7 +6,7 @@ own work. On SQLite this module formats the values once, exactly as
 ``UtcDateTime`` stores them, and hands the driver plain tuples. Other
 backends take SQLAlchemy's own (already batched) path. With
 ``skip_existing``, rows whose primary key is already there are left as they
-are (``INSERT OR IGNORE`` / ``ON CONFLICT DO NOTHING``).
+are (``ON CONFLICT DO NOTHING``).
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def insert_many(
     instants = [i for i, name in enumerate(names) if isinstance(table.c[name].type, UtcDateTime)]
     flags = [i for i, name in enumerate(names) if isinstance(table.c[name].type, Boolean)]
     placeholders = ", ".join("?" for _ in names)
-    verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
-    sql = f"{verb} INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
+    keep = " ON CONFLICT DO NOTHING" if skip_existing else ""
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders}){keep}"
     conn.exec_driver_sql(sql, [_sqlite_row(row, names, instants, flags) for row in rows])
 
 

@@ -1,0 +1,141 @@
+"""Planning a delivery: a ledger row for every active subscriber who has none.
+
+The database does the work: the distinct region choices (and locales) of
+the active subscribers are read first, the caller says what each choice gets
+(segment label, pending or skipped), and one ``INSERT ... SELECT`` per
+``WINDOW`` subscriber ids writes the rows, grouped by segment so that a
+segment's rows sit together. Subscribers whose choice was not among those
+read (they changed it meanwhile) are planned row by row afterwards, so every
+subscriber active by then has a row. Existing rows keep their state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import CTE, Exists, String, and_, column, exists, func, literal, select, values
+from sqlalchemy.dialects import postgresql, sqlite
+
+from digest.deliver import ledger
+from digest.errors import DeliveryError
+from digest.segments import SegmentKey
+from digest.store import Store
+from digest.store.schema import deliveries, subscribers
+from digest.subscribers import read_regions
+
+WINDOW = 50_000  # subscriber ids per statement (and transaction)
+_INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_COLUMNS = ["edition_id", "subscriber_id", "segment", "status", "error", "attempts"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceRows:
+    """What the rows of the subscribers of one segment get."""
+
+    segment: str
+    status: str = ledger.PENDING
+    error: str | None = None
+
+
+Choice = tuple[str, str]  # (stored regions, "" for all; locale)
+Decide = Callable[[SegmentKey], ChoiceRows]
+
+
+def plan_active(store: Store, edition_id: str, decide: Decide) -> None:
+    """Create the missing rows of every active subscriber; ``decide`` says
+    what the rows of each segment get."""
+    if store.dialect not in _INSERTS:
+        raise DeliveryError(f"database {store.describe()}: no ledger support")
+    choices = {choice: decide(_segment(*choice)) for choice in _active_choices(store)}
+    if choices:
+        with store.begin() as conn:
+            top = conn.execute(select(func.max(subscribers.c.id))).scalar() or 0
+        for low in range(0, top, WINDOW):
+            with store.begin() as conn:
+                conn.execute(_insert_window(store.dialect, edition_id, choices, low))
+    ledger.plan(store, edition_id, _late_rows(store, edition_id, decide))
+
+
+def _segment(regions: str | None, locale: str) -> SegmentKey:
+    return SegmentKey(read_regions(regions), locale)
+
+
+def _late_rows(store: Store, edition_id: str, decide: Decide) -> Iterator[ledger.PlanRow]:
+    """Rows for the active subscribers still without one (their choice changed
+    while planning)."""
+    query = select(subscribers.c.id, subscribers.c.regions, subscribers.c.locale).where(
+        subscribers.c.status == "active", ~_has_row(edition_id)
+    )
+    with store.begin() as conn:
+        late = conn.execute(query).all()
+    for subscriber_id, regions, locale in late:
+        rows = decide(_segment(regions, locale))
+        yield ledger.PlanRow(subscriber_id, rows.segment, rows.status, rows.error)
+
+
+def _active_choices(store: Store) -> list[Choice]:
+    query = (
+        select(func.coalesce(subscribers.c.regions, ""), subscribers.c.locale)
+        .where(subscribers.c.status == "active")
+        .distinct()
+    )
+    with store.begin() as conn:
+        return sorted({(regions, locale) for regions, locale in conn.execute(query).all()})
+
+
+def _insert_window(
+    dialect: str, edition_id: str, choices: dict[Choice, ChoiceRows], low: int
+) -> Any:
+    """Rows for the active subscribers with ids in (low, low + WINDOW] and no row yet."""
+    chosen = _choices_table(choices)
+    active = _active_without_row(edition_id, low)
+    rows = (
+        select(
+            literal(edition_id),
+            active.c.id,
+            chosen.c.segment,
+            chosen.c.status,
+            chosen.c.error,
+            literal(0),
+        )
+        .join_from(
+            active,
+            chosen,
+            and_(active.c.regions == chosen.c.regions, active.c.locale == chosen.c.locale),
+        )
+        .where(active.c.id > low)  # SQLite needs a WHERE before ON CONFLICT
+        .order_by(chosen.c.segment, active.c.id)
+    )
+    return _INSERTS[dialect](deliveries).from_select(_COLUMNS, rows).on_conflict_do_nothing()
+
+
+def _choices_table(choices: dict[Choice, ChoiceRows]) -> CTE:
+    names = ("regions", "locale", "segment", "status", "error")
+    table = values(*(column(name, String) for name in names), name="choices")
+    return table.data(
+        [(*choice, r.segment, r.status, r.error) for choice, r in choices.items()]
+    ).cte("choices")
+
+
+def _active_without_row(edition_id: str, low: int) -> CTE:
+    # Materialised, so that SQLite reads the subscribers once (not once per choice).
+    query = select(
+        subscribers.c.id,
+        func.coalesce(subscribers.c.regions, "").label("regions"),
+        subscribers.c.locale,
+    ).where(
+        subscribers.c.status == "active",
+        subscribers.c.id > low,
+        subscribers.c.id <= low + WINDOW,
+        ~_has_row(edition_id),
+    )
+    return query.cte("active").prefix_with("MATERIALIZED")
+
+
+def _has_row(edition_id: str) -> Exists:
+    return exists().where(
+        deliveries.c.edition_id == edition_id,
+        deliveries.c.subscriber_id == subscribers.c.id,
+    )
