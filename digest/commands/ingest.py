@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from digest import clock
+from digest.claims import ingest_lock
 from digest.cli import App, pass_app
 from digest.ingest import FileReport, IngestReport, ingest_paths, reclassify
 from digest.sources import expand_paths
@@ -41,8 +42,12 @@ def run_ingest(
         zone=app.config.zone,
     )
     if not show_progress or len(files) < PROGRESS_FROM:
-        return ingest()
-    with click.progressbar(length=len(files), label="ingest", file=sys.stderr) as bar:
+        with ingest_lock(app.store):  # one ingestion at a time per database
+            return ingest()
+    with (
+        ingest_lock(app.store),
+        click.progressbar(length=len(files), label="ingest", file=sys.stderr) as bar,
+    ):
 
         def tick(_: FileReport) -> None:
             bar.update(1)
