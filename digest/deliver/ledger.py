@@ -237,8 +237,16 @@ def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed
             deliveries.c.claimed_by == owner,
         )
     )  # no ORDER BY: SQLite would walk the primary key of every row to honour it
-    rows = sorted(conn.execute(query).all())
-    return [Claimed(r[0], r[1], r[2], r[3], read_regions(r[4]), r[5]) for r in rows]
+    rows = [
+        Claimed(sid, email, name, locale, read_regions(regions), status)
+        for sid, email, name, locale, regions, status in conn.execute(query).all()
+    ]
+    rows.sort(key=_subscriber_id)
+    return rows
+
+
+def _subscriber_id(row: Claimed) -> int:
+    return row.subscriber_id
 
 
 def mark_sending(store: Store, edition_id: str, ids: Collection[int], owner: str) -> bool:

@@ -46,6 +46,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def header_text(value: str) -> str:
     """``value`` on one line: control characters (CR, LF, tab...) and line or
     paragraph separators become spaces, runs of white space one space."""
+    if value.isascii() and value.isprintable():  # the usual case: nothing to replace
+        return " ".join(value.split())
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
