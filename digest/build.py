@@ -7,8 +7,6 @@ files. ``digest build`` and ``digest run`` both come through here.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from typing import Literal
 from digest.config import Config, EditionConfig, parse_duration
 from digest.edition import Edition, RegionLike, edition_id, group_edition, skip_reason
 from digest.errors import DigestError
+from digest.files import write_atomic
 from digest.render import RenderedEdition, make_environment, personalise, render_edition
 from digest.select import edition_window
 from digest.store import Store
@@ -131,24 +130,13 @@ def write_outputs(rendered: RenderedEdition, stem: str, out_dir: Path, base_url:
     contents = dict(zip(SUFFIXES, (preview.html, preview.text, preview.markdown), strict=True))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return [
-            _write_atomic(out_dir / f"{stem}.{suffix}", body) for suffix, body in contents.items()
-        ]
+        return [_write(out_dir / f"{stem}.{suffix}", body) for suffix, body in contents.items()]
     except OSError as exc:
         raise DigestError(
             f"{out_dir}: cannot write the edition files ({exc}); check --out"
         ) from exc
 
 
-def _write_atomic(path: Path, body: str) -> Path:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _write(path: Path, body: str) -> Path:
+    write_atomic(path, body.encode("utf-8"))
     return path

@@ -9,47 +9,20 @@ missing file once and never a second copy.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from digest.deliver import Backend, Batch, Outcome, Result, personal_message, register
 from digest.deliver.message import message_bytes
 from digest.errors import DeliveryError
+from digest.files import sync_directory, write_atomic
 
 if TYPE_CHECKING:
     from digest.config import Config
 
-TEMP_PREFIX = ".digest-"
-
 
 def outbox_name(edition_id: str, subscriber_id: int) -> str:
     return f"{edition_id}.{subscriber_id}.eml"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (temp file, fsync, rename)."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
-def _sync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @register
@@ -91,5 +64,5 @@ class OutboxBackend(Backend):
                 results[to.subscriber_id] = Result(Outcome.RETRY, f"cannot write {path}: {exc}")
                 continue
             results[to.subscriber_id] = Result(Outcome.SENT)
-        _sync_directory(self.directory)  # the renames are durable before the ledger says sent
+        sync_directory(self.directory)  # the renames are durable before the ledger says sent
         return results
