@@ -328,3 +328,27 @@ def test_one_chunk_at_a_time_is_sending(store: Store, tmp_path: Path) -> None:
     assert report.after == {"sent": 37, "skipped": 3}
     assert sum(n for n, _ in backend.sending) == 37
     assert all(sending == n for n, sending in backend.sending)  # none but this chunk
+
+
+def test_a_run_stopped_by_an_error_records_the_chunk_in_flight(
+    store: Store, tmp_path: Path
+) -> None:
+    edition = record(store, make_edition())
+    add_readers(store, 40, locales=("nl",))
+    backend = CheckingBackend(store)
+    ticks: list[int] = []
+
+    def progress(_: object) -> None:
+        ticks.append(1)
+        if len(ticks) == 3:  # after the second claim, its chunk with the backend
+            raise RuntimeError("stopped")
+
+    config = make_config(tmp_path)
+    with pytest.raises(RuntimeError, match="stopped"):
+        send_edition(
+            store, config, edition, now=SLOT, signer=SIGNER, backend=backend, progress=progress
+        )
+    assert ledger.counts(store, EDITION) == {"sent": 6, "pending": 31, "skipped": 3}
+    again = send_edition(store, config, edition, now=SLOT, signer=SIGNER, backend=backend)
+    assert again.after == {"sent": 37, "skipped": 3}
+    assert sum(n for n, _ in backend.sending) == 37  # each once

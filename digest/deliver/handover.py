@@ -111,10 +111,15 @@ class HandOver:
     def settle(self) -> None:
         """Wait for the chunk with the backend, record its results, and retry
         (here, in turn) what was refused for now."""
-        flight, self._flight = self._flight, None
+        flight = self._flight
         if flight is None:
             return
-        results = self._answer(flight.pending, flight.answer.result)
+        try:
+            results = self._answer(flight.pending, flight.answer.result)
+        except Exception:
+            self._flight = None  # answered with an error, recorded as such
+            raise
+        self._flight = None  # (interrupted while waiting, it stays for abort to record)
         self._conclude(flight.owner, flight.rendered, flight.pending, results)
 
     def abort(self, owners: Iterable[str]) -> None:
