@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -168,14 +169,22 @@ def start(config: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def kill_at_random(config: Path, times: int, seed: int, *args: str) -> int:
-    """Start ``digest send`` and SIGKILL it after a random delay, ``times`` times
-    (a run that finished first is not killed); how many were killed."""
+def kill_at_random(
+    config: Path, times: int, seed: int, progress: Callable[[], int], *args: str
+) -> int:
+    """Start ``digest send`` and SIGKILL it at a random point of its progress,
+    ``times`` times: after a random number (1-40) of further mails reached
+    ``progress`` (a run that finished first is not killed); how many were
+    killed. Counting mails, not seconds, keeps the kills inside the sending
+    however fast the machine is."""
     rng = random.Random(seed)
     killed = 0
     for _ in range(times):
+        target = progress() + rng.randint(1, 40)
         proc = start(config, *args)
-        time.sleep(rng.uniform(1.0, 3.0))  # startup takes about a second
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and progress() < target and time.monotonic() < deadline:
+            time.sleep(0.002)
         if proc.poll() is None:
             proc.kill()  # SIGKILL: no cleanup of any kind
             killed += 1
@@ -198,7 +207,7 @@ def test_killed_outbox_sends_resume_without_loss_or_double(tmp_path: Path) -> No
     rng = random.Random(11)
     killed = 0
     for _ in range(4):
-        killed += kill_at_random(config, 1, rng.randrange(1000))
+        killed += kill_at_random(config, 1, rng.randrange(1000), lambda: len(files(outbox)))
         now = files(outbox)
         assert {k: now[k] for k in seen} == seen, "a written mail was written again"
         seen = now
@@ -224,7 +233,7 @@ def test_killed_smtp_sends_never_double_and_say_what_is_uncertain(
 ) -> None:
     smtp = {"host": smtp_server.host, "port": smtp_server.port, "security": "none"}
     config = prepare(tmp_path, 300, backend="smtp", smtp=smtp)
-    killed = kill_at_random(config, 3, seed=5)
+    killed = kill_at_random(config, 3, 5, lambda: len(smtp_server.recipients()))
     assert killed >= 2
     final = start(config)
     assert final.wait(timeout=120) in (0, 1)  # 1 when some mails are left uncertain
