@@ -310,7 +310,7 @@ class CheckingBackend(Backend):
 
     @classmethod
     def from_config(cls, config: Any) -> CheckingBackend:
-        raise NotImplementedError
+        raise TypeError("the test builds this backend directly, never from a config")
 
     def send(self, batch: Batch) -> dict[int, Result]:
         sending = ledger.counts(self.store, EDITION).get("sending", 0)
