@@ -22,9 +22,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def sync_directory(directory: Path) -> None:
-    """Make the renames inside ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder (making the renames inside it durable), to disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

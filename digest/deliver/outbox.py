@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Self
 from digest.deliver import Backend, Batch, Outcome, Result, personal_message, register
 from digest.deliver.message import message_bytes
 from digest.errors import DeliveryError
-from digest.files import sync_directory, write_atomic
+from digest.files import fsync_path, write_atomic
 
 if TYPE_CHECKING:
     from digest.config import Config
@@ -64,5 +64,5 @@ class OutboxBackend(Backend):
                 results[to.subscriber_id] = Result(Outcome.RETRY, f"cannot write {path}: {exc}")
                 continue
             results[to.subscriber_id] = Result(Outcome.SENT)
-        sync_directory(self.directory)  # the renames are durable before the ledger says sent
+        fsync_path(self.directory)  # the renames are durable before the ledger says sent
         return results

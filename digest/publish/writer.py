@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 from digest.errors import PublishError
+from digest.files import fsync_path
 
 GENERATIONS = ("a", "b")
 MANIFEST_VERSION = 1
@@ -97,14 +98,6 @@ def _read_manifest(path: Path) -> dict[str, Record] | None:
     return {path: Record._make(record) for path, record in data["files"].items()}
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_new_file(path: Path, data: bytes) -> int:
     """Create ``path`` (which must not exist) with ``data``; its inode. Not yet
     fsynced: :meth:`Publication.commit` makes every written file durable first."""
@@ -118,14 +111,6 @@ def write_new_file(path: Path, data: bytes) -> int:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def make_durable(paths: list[Path]) -> None:
     """Flush ``paths`` to disk: each with fsync when they are few, else one
     ``sync()`` (thousands of fsyncs cost seconds; one sync flushes them together)."""
@@ -133,14 +118,14 @@ def make_durable(paths: list[Path]) -> None:
         os.sync()
         return
     for path in paths:
-        _fsync_file(path)
+        fsync_path(path)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)
     write_new_file(temp, data)
-    _fsync_file(temp)
+    fsync_path(temp)
     os.replace(temp, path)
 
 
@@ -246,7 +231,7 @@ class Publication:
         manifest = self.home / f"{self.spare_name}.json"
         known = _read_manifest(manifest) if self.spare.is_dir() else None
         manifest.unlink(missing_ok=True)  # the spare is dirty from here until commit
-        _fsync_dir(self.home)
+        fsync_path(self.home)
         if known is None and self.spare.exists():
             shutil.rmtree(self.spare)  # left half done by a crash: start again
         self.spare.mkdir(exist_ok=True)
@@ -306,12 +291,12 @@ class Publication:
             make_durable(self._unsynced)
             payload = json.dumps({"version": MANIFEST_VERSION, "files": self._staged})
             _write_atomically(self.home / f"{self.spare_name}.json", payload.encode())
-            _fsync_dir(self.home)
+            fsync_path(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
             link.unlink(missing_ok=True)
             os.symlink(Path(self.home.name) / self.spare_name, link)
             os.replace(link, self.target)
-            _fsync_dir(self.target.parent)
+            fsync_path(self.target.parent)
         self.stats.swapped = True
         return self.stats
 

@@ -18,7 +18,7 @@ from digest import dedupe
 from digest.model import Item, Story
 from digest.store import Store
 from digest.store.bulk import insert_many
-from digest.store.schema import as_utc, snapshots, stories, story_revisions
+from digest.store.schema import snapshots, stories, story_revisions
 
 _CHUNK = 500
 
@@ -88,7 +88,7 @@ def _candidates(
             for row in conn.execute(select(*columns).where(column.in_(chunk) & near)):
                 candidate = dedupe.Candidate(
                     row.id, row.kind, row.dateline, row.title,
-                    as_utc(row.published_at), dedupe.signature(row.text),
+                    row.published_at, dedupe.signature(row.text),
                 )  # fmt: skip
                 key = dedupe.match_key(row.kind, row.dateline, row.title)
                 found.setdefault(key, []).append(candidate)
@@ -141,7 +141,7 @@ def _sighting(conn: Connection, story: str, item: Item, captured: datetime) -> N
         ).where(stories.c.id == story)
     ).one()
     earliest, latest = dedupe.reconcile(
-        as_utc(row.earliest), as_utc(row.published_at), item.earliest, item.published_at
+        row.earliest, row.published_at, item.earliest, item.published_at
     )
     conn.execute(
         update(stories)
@@ -149,8 +149,8 @@ def _sighting(conn: Connection, story: str, item: Item, captured: datetime) -> N
         .values(
             earliest=earliest,
             published_at=latest,
-            last_seen=max(as_utc(row.last_seen) or captured, captured),
-            first_seen=min(as_utc(row.first_seen) or captured, captured),
+            last_seen=max(row.last_seen, captured),
+            first_seen=min(row.first_seen, captured),
         )
     )
 
@@ -167,7 +167,7 @@ def _new_revision(
         [_revision_row(item, story, digest_, number, captured, snapshot_id)],
     )
     values: dict[str, Any] = {"revisions": number}
-    last_seen = as_utc(row.last_seen)
+    last_seen = row.last_seen
     if last_seen is None or captured >= last_seen:  # the latest capture's wording wins
         values |= {
             "text": item.text,
@@ -248,12 +248,12 @@ def row_to_story(row: Row[Any]) -> Story:
         dateline=row.dateline,
         agencies=tuple(a for a in row.agencies.split("/") if a),
         text=row.text,
-        published_at=as_utc(row.published_at),
+        published_at=row.published_at,
         section=row.section,
         source=row.source,
-        first_seen=as_utc(row.first_seen) or datetime.min,
-        last_seen=as_utc(row.last_seen) or datetime.min,
-        updated_at=as_utc(row.updated_at),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        updated_at=row.updated_at,
         revisions=row.revisions,
         regions=_split(row.regions),
         countries=tuple(sorted(_split(row.countries))),
