@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.snapshots import generate_snapshot  # noqa: E402
-from digest.classify import Classifier  # noqa: E402
-from digest.gazetteer import load_gazetteer  # noqa: E402
+from digest.classify.classifier import Classifier  # noqa: E402
+from digest.classify.gazetteer import load_gazetteer  # noqa: E402
+from digest.classify.regions import load_regions  # noqa: E402
+from digest.ingest.wire import parse_snapshot  # noqa: E402
 from digest.model import Item  # noqa: E402
-from digest.parse import parse_snapshot  # noqa: E402
-from digest.regions import load_regions  # noqa: E402
 
 DATELINES = [
     "NUUK", "TEHERAN", "CARACAS", "GENÈVE", "BRUSSEL", "WASHINGTON", "MOSKOU", "KYIV",

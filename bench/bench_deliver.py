@@ -46,9 +46,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tests.support.sendgrid_server as look_alike
+from digest.deliver.segments import segment_edition, segment_of
 from digest.deliver.send import send_edition
-from digest.render import personalise, render_edition
-from digest.segments import segment_edition, segment_of
+from digest.render.outputs import personalise, render_edition
 from digest.store import open_store
 from digest.store.subscribers import stream_subscribers
 from tests.delivery_helpers import (

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from digest.edition import Edition, group_edition
-from digest.model import Story
-from digest.render import default_environment, personalise, render_edition
+from digest.edition.group import group_edition
+from digest.model import Edition, Story
+from digest.render.environment import default_environment
+from digest.render.outputs import personalise, render_edition
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 SLOT = datetime(2026, 1, 21, 7, 0, tzinfo=ZONE)

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine
 
 from bench.snapshots import generate_snapshot
-from digest.classify import Classifier
+from digest.classify.classifier import Classifier
+from digest.classify.regions import load_regions
+from digest.ingest.wire import parse_snapshot
 from digest.model import Item
-from digest.parse import parse_snapshot
-from digest.regions import load_regions
 from digest.store import open_store
 from digest.store.schema import metadata, stories
 from digest.store.stories import SnapshotMeta, store_items

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.snapshots import generate_snapshot
-from digest.parse import parse_snapshot
+from digest.ingest.wire import parse_snapshot
 
 CAPTURED = datetime(2026, 1, 20, 14, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 BASELINE = re.compile(r"([A-ZÀ-Þ'][A-ZÀ-Þ'. /-]*[A-ZÀ-Þ.])(?: \(([A-Z/]+)\))? - ")

@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digest.edition import Edition, group_edition
-from digest.model import Story
+from digest.edition.group import group_edition
+from digest.model import Edition, Story
 from digest.publish import SiteSettings, build_archive
 
 ZONE = ZoneInfo("Europe/Amsterdam")

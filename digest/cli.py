@@ -6,77 +6,19 @@ stderr and a non-zero exit status.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from digest import __version__
-from digest.config import Config, load_config
-from digest.errors import ConfigError, DigestError
+from digest.commands.app import App
+from digest.errors import DigestError
 
 if TYPE_CHECKING:
-    from digest.model import Item
-    from digest.regions import Region
-    from digest.store import Store
-
-
-@dataclass
-class App:
-    """What every command needs, loaded lazily: config, store."""
-
-    config_path: str | None
-    strict: bool = False
-    quiet: bool = False
-    _closers: list[Any] = field(default_factory=list)
-
-    @cached_property
-    def config(self) -> Config:
-        return load_config(self.config_path)
-
-    @cached_property
-    def store(self) -> Store:
-        from digest.store import open_store
-
-        store = open_store(self.config.database_url)
-        self._closers.append(store)
-        return store
-
-    @cached_property
-    def regions(self) -> tuple[Region, ...]:
-        from digest.regions import load_regions
-
-        return load_regions(self.config.resolve(self.config.site.regions))
-
-    @cached_property
-    def classification(self) -> tuple[Callable[[Item], Item], str]:
-        """The annotate function for items and the fingerprint of the region rules."""
-        from digest.classify import Classifier
-
-        # Stories classified under other rules (or another release) are redone.
-        rules = f"{__version__}|{self.regions!r}".encode()
-        return Classifier(self.regions).annotate, hashlib.sha256(rules).hexdigest()[:16]
-
-    def require_region(self, region_id: str) -> None:
-        known = [r.id for r in self.regions]
-        if region_id not in known:
-            raise ConfigError(
-                str(self.config.resolve(self.config.site.regions)),
-                [f"no region {region_id!r}; known: {', '.join(known)}"],
-            )
-
-    def close(self) -> None:
-        for closer in self._closers:
-            closer.close()
-
-
-pass_app = click.make_pass_decorator(App)
+    pass
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

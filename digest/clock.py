@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-import click
-
 
 def now() -> datetime:
     """The current instant, aware, in UTC."""
@@ -29,23 +27,3 @@ def parse_instant(text: str, zone: tzinfo) -> datetime:
 def in_zone(value: datetime, zone: tzinfo) -> datetime:
     """``value`` made aware: a zone-less time is a wall-clock time in ``zone``."""
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
-
-
-class InstantParam(click.ParamType):  # type: ignore[type-arg]
-    """A click option type for ISO 8601 instants; zone-less ones stay naive so
-    the command can place them in the site's zone with ``in_zone``."""
-
-    name = "ISO8601"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 time; write e.g. 2026-01-21T07:00+01:00")
-
-
-INSTANT = InstantParam()

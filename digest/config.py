@@ -21,6 +21,7 @@ from digest.errors import ConfigError
 
 CONFIG_ENV = "DIGEST_CONFIG"
 DATABASE_ENV = "DIGEST_DATABASE_URL"
+LOCALES: tuple[str, ...] = ("nl", "en")  # the locales digest has catalogs for
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "digest.toml"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
 
 Kind = Literal["article", "brief"]
 
@@ -120,3 +121,103 @@ def _news_json(news: Item | Story) -> dict[str, Any]:
         "countries": list(news.countries),
         "source": news.source,
     }
+
+
+class RegionLike(Protocol):
+    """What grouping needs of a configured region (``digest.classify.regions.Region``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EditionBrief:
+    """A story as it appears in one section of an edition."""
+
+    story: Story
+    band: str
+    updated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EditionSection:
+    """One region (or "Overig", region_id ``None``) with its briefs newest first."""
+
+    region_id: str | None
+    title: str
+    briefs: tuple[EditionBrief, ...]
+
+    @property
+    def key(self) -> str:
+        return self.region_id or OTHER_SECTION
+
+    def bands(self) -> list[tuple[str, list[EditionBrief]]]:
+        """The briefs split by recency band, in band order, empty bands left out."""
+        grouped: dict[str, list[EditionBrief]] = {}
+        for brief in self.briefs:
+            grouped.setdefault(brief.band, []).append(brief)
+        return [(band, grouped[band]) for band in BANDS if band in grouped]
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """Everything a reader gets in one edition; immutable once recorded.
+
+    ``timezone`` is the IANA name of the site zone that bands, dates and
+    times are shown in.
+    """
+
+    id: str
+    name: str
+    title: str
+    slot: datetime
+    window_start: datetime
+    window_end: datetime
+    sections: tuple[EditionSection, ...]
+    note_markdown: str | None = None
+    regions: tuple[str, ...] = field(default=())
+    timezone: str = "UTC"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_slot(self) -> datetime:
+        return self.slot.astimezone(self.zone)
+
+    @property
+    def story_count(self) -> int:
+        return len(self.story_ids())
+
+    @property
+    def new_count(self) -> int:
+        """Distinct stories that are new in this window (not merely updated)."""
+        return len({b.story.id for s in self.sections for b in s.briefs if not b.updated})
+
+    def story_ids(self) -> list[str]:
+        """Distinct story ids in order of first appearance."""
+        return list(dict.fromkeys(b.story.id for s in self.sections for b in s.briefs))
+
+    def for_regions(self, region_ids: frozenset[str] | None) -> Edition:
+        """The edition a subscriber who chose ``region_ids`` reads (None = all).
+
+        Keeps only the chosen regions' sections; "Overig" is kept only for
+        readers of everything.
+        """
+        if region_ids is None:
+            return self
+        kept = tuple(s for s in self.sections if s.region_id in region_ids)
+        return replace(self, sections=kept, regions=tuple(sorted(region_ids)))
+
+
+OTHER_SECTION = "overig"
+
+
+# Recency bands, newest first; their display names are translated in templates.
+# "lead" holds lead articles (shown first, as articles with their title),
+# "undated" the briefs whose time could not be read.
+BANDS: tuple[str, ...] = ("lead", "hour", "today", "yesterday", "earlier", "undated")

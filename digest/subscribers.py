@@ -19,8 +19,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from digest.config import LOCALES
 from digest.errors import DigestError
-from digest.i18n import LOCALES
 
 # Only "active" subscribers get mail; "paused" is chosen on the preferences page.
 STATUSES: tuple[str, ...] = (

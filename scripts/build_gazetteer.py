@@ -30,7 +30,7 @@ from babel import Locale
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digest.gazetteer import (  # noqa: E402
+from digest.classify.gazetteer import (  # noqa: E402
     CAPITALISED,
     GIVEN_NAME,
     NO_COMPOUND,

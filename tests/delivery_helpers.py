@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from digest.config import Config, load_config
-from digest.edition import Edition, EditionBrief, EditionSection
-from digest.model import Story
+from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.store import Store
 from digest.store.editions import record_edition
 from digest.store.schema import stories

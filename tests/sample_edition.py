@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from digest.edition import Edition, group_edition
-from digest.model import Story
+from digest.edition.group import group_edition
+from digest.model import Edition, Story
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 SLOT = datetime(2026, 1, 21, 7, 0, tzinfo=ZONE)

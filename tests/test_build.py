@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from digest.build import build_edition
 from digest.cli import cli, main
 from digest.config import PROJECT_ROOT, Config, config_from_dict
+from digest.edition.build import build_edition
 from digest.errors import StoreError
 from digest.model import Item
 from digest.store import Store, open_store

@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.claims import (
+from digest.ingest.load import ingest_lock
+from digest.schedule.claims import (
     ClaimLostError,
     claim_slot,
     finish_claim,
     get_claim,
     heartbeat,
-    ingest_lock,
     list_claims,
 )
-from digest.slots import Slot
+from digest.schedule.slots import Slot
 from digest.store import Store, open_store
 
 NOW = datetime(2026, 1, 21, 6, 0, tzinfo=UTC)

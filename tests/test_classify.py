@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from digest.classify import Classifier
+from digest.classify.classifier import Classifier
+from digest.classify.regions import Region, load_regions
 from digest.cli import cli
+from digest.ingest.wire import parse_snapshot
 from digest.model import Item
-from digest.parse import parse_snapshot
-from digest.regions import Region, load_regions
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = load_regions(ROOT / "config" / "regions.toml")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.dateline import Dateline, match_dateline
+from digest.ingest.dateline import Dateline, match_dateline
 
 
 @pytest.mark.parametrize(

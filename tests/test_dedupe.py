@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from digest import dedupe
 from digest.model import Item
+from digest.store import dedupe
 
 T0 = datetime(2026, 1, 21, 9, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ import pytest
 from digest.deliver import ledger
 from digest.deliver.outbox import OutboxBackend, outbox_name, write_atomic
 from digest.deliver.send import send_edition
-from digest.edition import Edition
 from digest.errors import DeliveryError
+from digest.model import Edition
 from digest.store import Store
 from digest.store.subscribers import list_subscribers
 from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record

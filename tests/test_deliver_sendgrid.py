@@ -20,9 +20,10 @@ from digest.deliver.sendgrid import (
     tag,
     tagged,
 )
-from digest.edition import Edition
 from digest.errors import DeliveryError
-from digest.render import MARKERS, RenderedEdition, personalise
+from digest.model import Edition
+from digest.render.environment import MARKERS
+from digest.render.outputs import RenderedEdition, personalise
 from digest.store import Store
 from digest.store.subscribers import add_subscriber, list_subscribers
 from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record

@@ -14,8 +14,8 @@ import pytest
 from digest.deliver import ledger
 from digest.deliver.send import RetryPolicy, send_edition
 from digest.deliver.smtp import PASSWORD_ENV, SmtpBackend
-from digest.edition import Edition
 from digest.errors import DeliveryError
+from digest.model import Edition
 from digest.store import Store
 from digest.store.subscribers import list_subscribers
 from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record

@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from digest.edition import BANDS, Edition, edition_id, group_edition, skip_reason
-from digest.model import Story
-from digest.select import edition_window, recency_band, select_stories
+from digest.edition.group import edition_id, group_edition, skip_reason
+from digest.edition.select import edition_window, recency_band, select_stories
+from digest.model import BANDS, Edition, Story
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 SLOT = datetime(2026, 1, 21, 7, 0, tzinfo=ZONE)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import SourceError
-from digest.feeds import html_text, ingest_feed, load_feed_state, parse_feed
+from digest.ingest.feeds import html_text, ingest_feed, load_feed_state, parse_feed
 from digest.model import Item
 from digest.store import Store
 from digest.store.stories import list_stories

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from babel import Locale
 
-from digest.gazetteer import VENUE, fold, key, load_gazetteer
+from digest.classify.gazetteer import VENUE, fold, key, load_gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "digest" / "data" / "gazetteer.json"

@@ -13,8 +13,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from digest.config import PROJECT_ROOT
-from digest.i18n import LOCALE_DIR, LOCALES, Formatter, LocaleError, translations
+from digest.config import LOCALES, PROJECT_ROOT
+from digest.render.i18n import LOCALE_DIR, Formatter, LocaleError, translations
 
 SLOT = datetime(2026, 1, 21, 7, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 

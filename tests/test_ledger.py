@@ -14,9 +14,9 @@ import pytest
 from digest.deliver import Backend, Batch, Outcome, Result, ledger, runners
 from digest.deliver import plan as plan_module
 from digest.deliver.plan import ChoiceRows, plan_active
+from digest.deliver.segments import SegmentKey
 from digest.deliver.send import RetryPolicy, send_edition
 from digest.errors import DeliveryError
-from digest.segments import SegmentKey
 from digest.store import Store, open_store
 from digest.store.subscribers import list_subscribers, set_status
 from tests.delivery_helpers import (
@@ -37,15 +37,17 @@ def planned(store: Store, n: int = 10, segment: str = "nl:*") -> list[int]:
     record(store, make_edition())
     add_readers(store, n)
     ids = [s.id for s in list_subscribers(store)]
-    ledger.plan(store, EDITION, [ledger.PlanRow(i, segment) for i in ids])
+    plan_module.plan_rows(store, EDITION, [plan_module.PlanRow(i, segment) for i in ids])
     return ids
 
 
 def test_planning_twice_keeps_what_happened(store: Store) -> None:
     ids = planned(store)
     ledger.record(store, EDITION, {ids[0]: Result(Outcome.SENT, provider_id="sg-1")}, now=SLOT)
-    rows = [ledger.PlanRow(i, "nl:*") for i in ids] + [ledger.PlanRow(ids[1], "x", "skipped")]
-    ledger.plan(store, EDITION, rows)
+    rows = [plan_module.PlanRow(i, "nl:*") for i in ids] + [
+        plan_module.PlanRow(ids[1], "x", "skipped")
+    ]
+    plan_module.plan_rows(store, EDITION, rows)
     assert ledger.counts(store, EDITION) == {"sent": 1, "pending": 9}
 
 
@@ -167,7 +169,9 @@ def test_claims_of_a_live_process_are_left_alone(store: Store) -> None:
 def test_rows_planned_earlier_are_checked_again_at_send_time(store: Store, tmp_path: Path) -> None:
     edition = record(store, make_edition())  # news in groenland, zeeland, friesland
     add_readers(store, 6, locales=("nl",))  # the fifth chose limburg only
-    ledger.plan(store, EDITION, [ledger.PlanRow(s.id, "nl:*") for s in list_subscribers(store)])
+    plan_module.plan_rows(
+        store, EDITION, [plan_module.PlanRow(s.id, "nl:*") for s in list_subscribers(store)]
+    )
     set_status(store, "reader000002@example.org", "unsubscribed", now=SLOT)
     report = send_edition(store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER)
     assert report.after == {"sent": 4, "skipped": 2}

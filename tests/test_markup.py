@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.markup import (
+from digest.render.markup import (
     MARK_CLOSE,
     MARK_OPEN,
     clean_text,

@@ -20,7 +20,7 @@ from digest.deliver.message import (
     parse_address,
 )
 from digest.errors import DeliveryError
-from digest.render import RenderedEdition, personalise, render_edition
+from digest.render.outputs import RenderedEdition, personalise, render_edition
 from tests.delivery_helpers import make_edition
 
 WHEN = datetime(2026, 1, 21, 6, 0, 5, tzinfo=UTC)

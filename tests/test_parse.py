@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from digest.ingest.chrome import normalise_lines
+from digest.ingest.wire import parse_snapshot
 from digest.model import Item
-from digest.parse import normalise_lines, parse_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.parse import parse_snapshot
-from digest.reltime import parse_time
+from digest.ingest.reltime import parse_time
+from digest.ingest.wire import parse_snapshot
 
 CAPTURED = datetime(2026, 1, 20, 14, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 AGENCIES = ["ANP", "AFP", "RTR", "DPA", "AP", "EFE", "BLOOMBERG", "NTB", "BELGA"]

@@ -21,9 +21,8 @@ import pytest
 
 from digest.cli import main
 from digest.config import PROJECT_ROOT, config_from_dict
-from digest.edition import Edition, group_edition
-from digest.markup import MARK_OPEN
-from digest.model import Story
+from digest.edition.group import group_edition
+from digest.model import Edition, Story
 from digest.publish import PublishReport, SiteSettings, build_archive, publish_archive
 from digest.publish.pages import archive_environment
 from digest.publish.site import (
@@ -32,7 +31,8 @@ from digest.publish.site import (
     collect_regions,
     place_editions,
 )
-from digest.render import render_edition, render_edition_body
+from digest.render.markup import MARK_OPEN
+from digest.render.outputs import render_edition, render_edition_body
 from digest.store import Store
 from digest.store import editions as store_editions
 from tests.sample_edition import HOSTILE, ZONE, Region

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from digest.classify.regions import Region, load_regions
 from digest.errors import ConfigError
-from digest.regions import Region, load_regions
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.reltime import TimeSpan, is_calendar_day, parse_time
+from digest.ingest.reltime import TimeSpan, is_calendar_day, parse_time
 
 AMS = ZoneInfo("Europe/Amsterdam")
 CAPTURED = datetime(2026, 1, 20, 14, 0, tzinfo=AMS)

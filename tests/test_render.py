@@ -19,16 +19,10 @@ import markdown
 import pytest
 from playwright.sync_api import Page
 
-from digest.edition import Edition
-from digest.i18n import LocaleError
-from digest.render import (
-    RenderedEdition,
-    RenderError,
-    make_environment,
-    personalise,
-    render_edition,
-    render_edition_body,
-)
+from digest.model import Edition
+from digest.render.environment import RenderError, make_environment
+from digest.render.i18n import LocaleError
+from digest.render.outputs import RenderedEdition, personalise, render_edition, render_edition_body
 from tests.sample_edition import HOSTILE, NOTE, SLOT, sample_edition, story
 from tests.support.browser import axe_violations, save_screenshot
 

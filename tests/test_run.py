@@ -24,11 +24,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from digest.claims import claim_slot, heartbeat, list_claims
-from digest.cli import App, cli, main
+from digest.cli import cli, main
+from digest.commands.app import App
 from digest.config import PROJECT_ROOT
-from digest.run import RunReport, run_job
-from digest.slots import Slot
+from digest.schedule.claims import claim_slot, heartbeat, list_claims
+from digest.schedule.job import RunReport, run_job
+from digest.schedule.slots import Slot
 from digest.store import open_store
 from digest.store.editions import list_editions
 from digest.store.schema import deliveries
@@ -319,9 +320,9 @@ def test_a_failed_delivery_exits_non_zero_and_the_next_run_completes_it(site: Si
 def test_a_run_that_died_half_way_is_resumed_without_resending(site: Site) -> None:
     """The state a killed run leaves: edition recorded, one mail sent, the claim still
     'delivering' with an owner process that no longer exists."""
-    from digest.build import build_edition
     from digest.deliver.send import send_edition
-    from digest.run import ingest_sources
+    from digest.edition.build import build_edition
+    from digest.schedule.sources import ingest_sources
     from digest.tokens import TokenSigner
 
     app = site.app()

@@ -30,9 +30,9 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MI
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.base import BaseScheduler
 
-from digest.claims import get_claim, list_claims
-from digest.cli import App
-from digest.schedule import configure_scheduler
+from digest.commands.app import App
+from digest.schedule.claims import get_claim, list_claims
+from digest.schedule.service import configure_scheduler
 from digest.store import open_store
 from digest.store.editions import list_editions
 from tests.support.smtp_server import SmtpServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digest.segments import (
+from digest.deliver.segments import (
     MAX_LABEL,
     SegmentKey,
     group_recipients,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.slots import (
+from digest.schedule.slots import (
     ON_TIME,
     ScheduleError,
     catch_up_grace,

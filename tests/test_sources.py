@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import SourceError
-from digest.sources import decode_snapshot, expand_paths, html_to_text, read_snapshot
+from digest.ingest.sources import decode_snapshot, expand_paths, html_to_text, read_snapshot
 
 BRIEF = "TEHERAN (ANP/AFP) - Iran zegt dat het internet wordt hersteld.\n15 minuten geleden\n"
 

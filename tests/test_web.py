@@ -29,11 +29,11 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import create_engine, func, select
 from starlette.exceptions import StarletteDeprecationWarning
 
+from digest.classify.regions import Region
 from digest.cli import main
 from digest.config import PROJECT_ROOT, Config, config_from_dict
 from digest.deliver import Backend, Batch, Outcome, Result
 from digest.deliver.send import send_edition
-from digest.regions import Region
 from digest.store import Store
 from digest.store.schema import webhook_events
 from digest.store.subscribers import add_subscriber, get_subscriber, set_status

@@ -20,8 +20,8 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect
 
+from digest.classify.regions import load_regions
 from digest.config import PROJECT_ROOT
-from digest.regions import load_regions
 from digest.store import Store
 from digest.store.subscribers import get_subscriber
 from digest.subscribers import Subscriber

@@ -1,4 +1,4 @@
-"""One module per command; each exposes a click command, collected here."""
+"""Commands: the command line's arguments in, calls into the stages out; one module each."""
 
 from __future__ import annotations
 

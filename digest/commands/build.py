@@ -10,17 +10,11 @@ from typing import Any
 import click
 
 from digest import clock
-from digest.build import (
-    BuildResult,
-    build_edition,
-    output_stem,
-    read_note,
-    render_for_config,
-    write_outputs,
-)
-from digest.cli import App, pass_app
-from digest.i18n import LOCALES
-from digest.ingest import reclassify
+from digest.commands.app import INSTANT, App, pass_app
+from digest.config import LOCALES
+from digest.edition.build import BuildResult, build_edition, read_note
+from digest.ingest.load import reclassify
+from digest.render.outputs import output_stem, render_for_config, write_outputs
 from digest.store.editions import edition_to_json
 
 DEFAULT_OUT = Path("../var/editions")
@@ -28,7 +22,7 @@ DEFAULT_OUT = Path("../var/editions")
 
 @click.command("build")
 @click.argument("edition", required=False)
-@click.option("--at", type=clock.INSTANT, help="Edition time, ISO 8601 (default: now).")
+@click.option("--at", type=INSTANT, help="Edition time, ISO 8601 (default: now).")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from digest import clock
-from digest.cli import App, pass_app
+from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import DigestError
 from digest.model import Item
 
@@ -19,7 +19,7 @@ from digest.model import Item
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--captured-at",
-    type=clock.INSTANT,
+    type=INSTANT,
     help="Capture time of the snapshots (ISO 8601); default: each file's modification time.",
 )
 @click.option(
@@ -39,9 +39,9 @@ def explain(
     """Parse snapshot FILES and show, for every item, the words that matched a
     country or a region keyword, the countries it is about, and why each
     configured region was chosen or not."""
-    from digest.classify import Classifier
-    from digest.parse import parse_snapshot
-    from digest.sources import read_snapshot
+    from digest.classify.classifier import Classifier
+    from digest.ingest.sources import read_snapshot
+    from digest.ingest.wire import parse_snapshot
 
     classifier = Classifier(app.regions)
     when = clock.in_zone(captured_at, app.config.zone) if captured_at else None

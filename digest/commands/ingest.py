@@ -11,10 +11,9 @@ from pathlib import Path
 import click
 
 from digest import clock
-from digest.claims import ingest_lock
-from digest.cli import App, pass_app
-from digest.ingest import FileReport, IngestReport, ingest_paths, reclassify
-from digest.sources import expand_paths
+from digest.commands.app import INSTANT, App, pass_app
+from digest.ingest.load import FileReport, IngestReport, ingest_lock, ingest_paths, reclassify
+from digest.ingest.sources import expand_paths
 from digest.store.stories import list_stories
 
 PROGRESS_FROM = 20  # files; fewer finish before a bar would help
@@ -72,7 +71,7 @@ def report_ingest(report: IngestReport, *, per_file: bool, strict: bool, quiet: 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--captured-at", type=clock.INSTANT, help="Capture time (default: file mtime).")
+@click.option("--captured-at", type=INSTANT, help="Capture time (default: file mtime).")
 @click.option("--per-file", is_flag=True, help="A line per file: new / known / updated / failed.")
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary line on success.")
@@ -114,7 +113,7 @@ def classify(app: App, everything: bool) -> None:
 
 
 @click.command()
-@click.option("--since", type=clock.INSTANT, help="Only stories published since this time.")
+@click.option("--since", type=INSTANT, help="Only stories published since this time.")
 @click.option("--region", help="Only stories of this region id (e.g. groenland).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many stories.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 
 from digest import clock
-from digest.cli import App, pass_app
+from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import SourceError
+from digest.ingest.sources import read_snapshot
+from digest.ingest.wire import parse_snapshot
 from digest.model import Item
-from digest.parse import parse_snapshot
-from digest.sources import read_snapshot
 
 _HEADLINE = 72
 
@@ -22,7 +22,7 @@ _HEADLINE = 72
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--captured-at",
-    type=clock.INSTANT,
+    type=INSTANT,
     help="Capture time of every file (default: each file's modification time); "
     "without an offset it is a time in the site's time zone.",
 )

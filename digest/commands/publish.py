@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from digest import clock
-from digest.cli import App, pass_app
+from digest.commands.app import App, pass_app
 
 
 @click.command("publish")

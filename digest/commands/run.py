@@ -12,15 +12,15 @@ from datetime import datetime
 import click
 
 from digest import clock
-from digest.cli import App, pass_app
+from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import DigestError
-from digest.run import RunReport, due_slots, run_job
-from digest.slots import cron_trigger
+from digest.schedule.job import RunReport, due_slots, run_job
+from digest.schedule.slots import cron_trigger
 
 
 @click.command("run")
 @click.argument("edition", required=False)
-@click.option("--at", type=clock.INSTANT, help="Run as if it were this time (ISO 8601).")
+@click.option("--at", type=INSTANT, help="Run as if it were this time (ISO 8601).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something failed.")
 @click.option("--force", is_flag=True, help="Re-run EDITION's latest slot even if it was done.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before --force.")

@@ -10,8 +10,8 @@ from types import FrameType
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from digest.cli import App, pass_app
-from digest.schedule import configure_scheduler, describe_jobs
+from digest.commands.app import App, pass_app
+from digest.schedule.service import configure_scheduler, describe_jobs
 
 log = logging.getLogger("digest.schedule")
 

@@ -10,11 +10,12 @@ from typing import TextIO
 import click
 
 from digest import clock
-from digest.cli import App, pass_app
+from digest.commands.app import INSTANT, App, pass_app
 from digest.deliver.report import Progress, SendReport
 from digest.deliver.send import send_edition
-from digest.edition import Edition, edition_id
+from digest.edition.group import edition_id
 from digest.errors import DeliveryError
+from digest.model import Edition
 from digest.store.editions import load_edition, previous_edition
 from digest.tokens import TokenSigner, secret_key
 
@@ -76,7 +77,7 @@ def _print(report: SendReport) -> None:
 
 @click.command("send")
 @click.argument("edition", required=False)
-@click.option("--at", type=clock.INSTANT, help="Slot of the edition (default: the latest one).")
+@click.option("--at", type=INSTANT, help="Slot of the edition (default: the latest one).")
 @click.option("--dry-run", is_flag=True, help="Show per segment who would get what; send nothing.")
 @click.option("--to", "only", metavar="ADDRESS", help="Send only to this (active) subscriber.")
 @click.option(

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from digest.cli import App, pass_app
+from digest.commands.app import App, pass_app
 from digest.tokens import TokenSigner, secret_key
 
 FORWARDED_ENV = "FORWARDED_ALLOW_IPS"

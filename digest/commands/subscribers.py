@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from digest import clock
-from digest.cli import App, pass_app
-from digest.i18n import LOCALES
+from digest.commands.app import App, pass_app
+from digest.config import LOCALES
 from digest.store.subscribers import (
     add_subscriber,
     import_subscribers,

@@ -1,4 +1,6 @@
-"""Delivery backends behind one small interface, chosen by name from config.
+"""Deliver: an edition and the subscribers in, one mail each out (ledger, segments, backends).
+
+Backends sit behind one small interface, chosen by name from config.
 
 A backend gets a :class:`Batch` (one segment's rendered edition, with its
 personalisation markers, and up to ``batch_size`` recipients with their own
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 from digest.deliver.message import Sender, build_message
 from digest.errors import DeliveryError
-from digest.render import RenderedEdition, personalise
+from digest.render.outputs import RenderedEdition, personalise
 
 if TYPE_CHECKING:
     from email.message import EmailMessage

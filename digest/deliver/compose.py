@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import jinja2
 
-from digest import markup
 from digest.config import Config
 from digest.deliver import Addressee
 from digest.deliver.message import Sender, list_unsubscribe, message_id
-from digest.edition import Edition
+from digest.deliver.segments import SegmentKey, segment_edition
 from digest.errors import DeliveryError
-from digest.render import RenderedEdition, make_environment, render_edition
-from digest.segments import SegmentKey, segment_edition
+from digest.model import Edition
+from digest.render import markup
+from digest.render.environment import make_environment
+from digest.render.outputs import RenderedEdition, render_edition
 from digest.tokens import TokenSigner, address_hash
 
 

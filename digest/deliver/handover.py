@@ -29,9 +29,9 @@ from datetime import datetime
 from digest.deliver import Addressee, Backend, Batch, Outcome, Result, ledger
 from digest.deliver.message import Sender
 from digest.deliver.report import SendReport
-from digest.edition import Edition
 from digest.errors import DeliveryError
-from digest.render import RenderedEdition
+from digest.model import Edition
+from digest.render.outputs import RenderedEdition
 from digest.store import Store
 
 

@@ -28,7 +28,7 @@ a time work on a database file.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,7 +38,6 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from digest.deliver import Outcome, Result
 from digest.deliver.runners import owner_alive as owner_alive  # re-exported
 from digest.store import Store
-from digest.store.bulk import insert_many
 from digest.store.schema import deliveries, subscribers
 from digest.subscribers import read_regions
 
@@ -54,18 +53,6 @@ _STATUS_OF = {
     Outcome.SANDBOX: SANDBOX,
     Outcome.RETRY: CLAIMED,  # still ours: the sender retries it after a pause
 }
-PLAN_CHUNK = 2000  # rows per INSERT
-PLAN_WINDOW = 50_000  # rows sorted by segment before they are written
-
-
-@dataclass(frozen=True, slots=True)
-class PlanRow:
-    """A ledger row to create: a subscriber, their segment label, and pending or skipped."""
-
-    subscriber_id: int
-    segment: str
-    status: str = PENDING
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,43 +65,6 @@ class Claimed:
     locale: str
     regions: frozenset[str] | None
     status: str
-
-
-def plan(store: Store, edition_id: str, rows: Iterable[PlanRow]) -> int:
-    """Create the rows that do not exist yet (existing rows keep their state);
-    the number of rows offered.
-
-    Rows are written grouped by segment, ``PLAN_WINDOW`` at a time, so that a
-    segment's rows sit together on disk and a claim touches a few pages, not
-    every page of the table.
-    """
-    offered = 0
-    window: list[PlanRow] = []
-    for row in rows:
-        window.append(row)
-        if len(window) == PLAN_WINDOW:
-            offered += _insert_window(store, edition_id, window)
-            window = []
-    return offered + _insert_window(store, edition_id, window)
-
-
-def _insert_window(store: Store, edition_id: str, window: list[PlanRow]) -> int:
-    window.sort(key=lambda row: (row.segment, row.subscriber_id))
-    values = [
-        {
-            "edition_id": edition_id,
-            "subscriber_id": row.subscriber_id,
-            "segment": row.segment,
-            "status": row.status,
-            "error": row.error,
-            "attempts": 0,
-        }
-        for row in window
-    ]
-    for start in range(0, len(values), PLAN_CHUNK):
-        with store.begin() as conn:
-            insert_many(conn, deliveries, values[start : start + PLAN_CHUNK], skip_existing=True)
-    return len(values)
 
 
 def _in_edition(edition_id: str) -> Any:

@@ -18,7 +18,7 @@ from email.utils import format_datetime
 from urllib.parse import quote
 
 from digest.errors import DeliveryError
-from digest.render import RenderedEdition
+from digest.render.outputs import RenderedEdition
 
 
 class _HeaderClasses(HeaderRegistry):

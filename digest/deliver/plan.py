@@ -11,17 +11,18 @@ subscriber active by then has a row. Existing rows keep their state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CTE, Exists, String, and_, column, exists, func, literal, select, values
 from sqlalchemy.dialects import postgresql, sqlite
 
-from digest.deliver import ledger
+from digest.deliver.ledger import PENDING
+from digest.deliver.segments import SegmentKey
 from digest.errors import DeliveryError
-from digest.segments import SegmentKey
 from digest.store import Store
+from digest.store.bulk import insert_many
 from digest.store.schema import deliveries, subscribers
 from digest.subscribers import read_regions
 
@@ -35,7 +36,7 @@ class ChoiceRows:
     """What the rows of the subscribers of one segment get."""
 
     segment: str
-    status: str = ledger.PENDING
+    status: str = PENDING
     error: str | None = None
 
 
@@ -55,14 +56,14 @@ def plan_active(store: Store, edition_id: str, decide: Decide) -> None:
         for low in range(0, top, WINDOW):
             with store.begin() as conn:
                 conn.execute(_insert_window(store.dialect, edition_id, choices, low))
-    ledger.plan(store, edition_id, _late_rows(store, edition_id, decide))
+    plan_rows(store, edition_id, _late_rows(store, edition_id, decide))
 
 
 def _segment(regions: str | None, locale: str) -> SegmentKey:
     return SegmentKey(read_regions(regions), locale)
 
 
-def _late_rows(store: Store, edition_id: str, decide: Decide) -> Iterator[ledger.PlanRow]:
+def _late_rows(store: Store, edition_id: str, decide: Decide) -> Iterator[PlanRow]:
     """Rows for the active subscribers still without one (their choice changed
     while planning)."""
     query = select(subscribers.c.id, subscribers.c.regions, subscribers.c.locale).where(
@@ -72,7 +73,7 @@ def _late_rows(store: Store, edition_id: str, decide: Decide) -> Iterator[ledger
         late = conn.execute(query).all()
     for subscriber_id, regions, locale in late:
         rows = decide(_segment(regions, locale))
-        yield ledger.PlanRow(subscriber_id, rows.segment, rows.status, rows.error)
+        yield PlanRow(subscriber_id, rows.segment, rows.status, rows.error)
 
 
 def _active_choices(store: Store) -> list[Choice]:
@@ -139,3 +140,56 @@ def _has_row(edition_id: str) -> Exists:
         deliveries.c.edition_id == edition_id,
         deliveries.c.subscriber_id == subscribers.c.id,
     )
+
+
+PLAN_CHUNK = 2000  # rows per INSERT
+
+
+PLAN_WINDOW = 50_000  # rows sorted by segment before they are written
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A ledger row to create: a subscriber, their segment label, and pending or skipped."""
+
+    subscriber_id: int
+    segment: str
+    status: str = PENDING
+    error: str | None = None
+
+
+def plan_rows(store: Store, edition_id: str, rows: Iterable[PlanRow]) -> int:
+    """Create the rows that do not exist yet (existing rows keep their state);
+    the number of rows offered.
+
+    Rows are written grouped by segment, ``PLAN_WINDOW`` at a time, so that a
+    segment's rows sit together on disk and a claim touches a few pages, not
+    every page of the table.
+    """
+    offered = 0
+    window: list[PlanRow] = []
+    for row in rows:
+        window.append(row)
+        if len(window) == PLAN_WINDOW:
+            offered += _write_window(store, edition_id, window)
+            window = []
+    return offered + _write_window(store, edition_id, window)
+
+
+def _write_window(store: Store, edition_id: str, window: list[PlanRow]) -> int:
+    window.sort(key=lambda row: (row.segment, row.subscriber_id))
+    values = [
+        {
+            "edition_id": edition_id,
+            "subscriber_id": row.subscriber_id,
+            "segment": row.segment,
+            "status": row.status,
+            "error": row.error,
+            "attempts": 0,
+        }
+        for row in window
+    ]
+    for start in range(0, len(values), PLAN_CHUNK):
+        with store.begin() as conn:
+            insert_many(conn, deliveries, values[start : start + PLAN_CHUNK], skip_existing=True)
+    return len(values)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from digest.deliver import Outcome, Result
-from digest.segments import SegmentKey
+from digest.deliver.segments import SegmentKey
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,11 @@ from digest.deliver.compose import Renderer
 from digest.deliver.handover import HandOver
 from digest.deliver.handover import RetryPolicy as RetryPolicy  # re-exported
 from digest.deliver.message import make_sender
-from digest.deliver.plan import ChoiceRows, plan_active
+from digest.deliver.plan import ChoiceRows, PlanRow, plan_active, plan_rows
 from digest.deliver.report import Progress, SegmentPlan, SendReport
-from digest.edition import Edition
+from digest.deliver.segments import SegmentKey, has_news, segment_edition, segment_of
 from digest.errors import DeliveryError
-from digest.segments import SegmentKey, has_news, segment_edition, segment_of
+from digest.model import Edition
 from digest.store import Store
 from digest.store.subscribers import SubscriberChoice, get_subscriber, stream_choices
 from digest.tokens import TokenSigner
@@ -111,7 +111,7 @@ def _plan(store: Store, edition: Edition, only: str | None, send_empty: bool) ->
         return None
     (one,) = _recipients(store, only)
     rows = _decider(edition, send_empty)(segment_of(one))
-    ledger.plan(store, edition.id, [ledger.PlanRow(one.id, rows.segment, rows.status, rows.error)])
+    plan_rows(store, edition.id, [PlanRow(one.id, rows.segment, rows.status, rows.error)])
     return one.id
 
 

@@ -25,11 +25,12 @@ from urllib.error import URLError
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from digest import clock, markup
+from digest import clock
 from digest.deliver import Addressee, Backend, Batch, Outcome, Result, register
 from digest.deliver.message import ONE_CLICK, subject_line
 from digest.errors import DeliveryError
-from digest.render import MARKERS
+from digest.render import markup
+from digest.render.environment import MARKERS
 
 if TYPE_CHECKING:
     from digest.config import Config, SendgridConfig
@@ -57,7 +58,7 @@ _TAGS = tuple((marker, tag(marker, "text"), tag(marker, "html")) for marker in M
 
 
 def _one_line(value: str) -> str:
-    """:func:`digest.markup.one_line`, quicker for printable ASCII (links, most
+    """:func:`digest.render.markup.one_line`, quicker for printable ASCII (links, most
     names), which has no control or marker characters to remove."""
     if value.isascii() and value.isprintable():
         return " ".join(value.split())

@@ -1,5 +1,6 @@
-"""Publish: the recorded editions as a static HTML archive with region pages,
-Atom feeds, a sitemap and Pagefind search (see docs/archive.md).
+"""Publish: recorded editions in, a static HTML archive out (pages, feeds, sitemap, search).
+
+The archive has region pages, Atom feeds, a sitemap and Pagefind search (see docs/archive.md).
 
 The recipe, as in Pelican: read every edition, plan every page (``site``),
 render what changed (``pages``, ``feeds``, ``assets``), then hand the whole
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from digest import __version__
-from digest.edition import Edition
+from digest.model import Edition
 from digest.publish import feeds
 from digest.publish.assets import Assets, build_assets
 from digest.publish.outputs import plan_outputs, run_jobs

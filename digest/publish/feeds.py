@@ -18,10 +18,10 @@ from xml.sax.saxutils import escape
 import nh3
 from feedgen.feed import FeedGenerator
 
-from digest import markup
-from digest.edition import EditionSection
-from digest.i18n import Formatter
+from digest.model import EditionSection
 from digest.publish.site import EditionEntry, RegionInfo, SiteSettings
+from digest.render import markup
+from digest.render.i18n import Formatter
 
 Fragment = Callable[[EditionEntry, EditionSection], str]
 

@@ -17,14 +17,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from digest import markup
-from digest.edition import Edition, EditionSection
 from digest.errors import PublishError
-from digest.i18n import LOCALE_DIR
+from digest.model import Edition, EditionSection
 from digest.publish.assets import Assets
 from digest.publish.chart import bar_chart
 from digest.publish.site import EditionEntry, Page, SiteSettings, relative_root
-from digest.render import RenderError, make_environment, render_edition_body
+from digest.render import markup
+from digest.render.environment import RenderError, make_environment
+from digest.render.i18n import LOCALE_DIR
+from digest.render.outputs import render_edition_body
 
 ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from digest.edition import Edition, EditionSection
+from digest.model import Edition, EditionSection
 
 CHART_DAYS = 30
 _SLUG_BAD = re.compile(r"[^a-z0-9-]+")

@@ -1,4 +1,6 @@
-"""The store: one SQLAlchemy engine over SQLite (default) or PostgreSQL.
+"""Store: items, editions and subscribers in, durable rows out (SQLite or PostgreSQL).
+
+One SQLAlchemy engine over SQLite (default) or PostgreSQL; items are deduped into stories.
 
 ``open_store`` creates the database if needed and brings its schema to the
 latest Alembic revision, under a lock so that concurrent runs don't race.

@@ -18,9 +18,8 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from digest import clock
-from digest.edition import Edition, EditionBrief, EditionSection
 from digest.errors import StoreError
-from digest.model import Story
+from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.store import Store
 from digest.store.schema import deliveries, edition_stories, editions, stories
 from digest.store.stories import row_to_story

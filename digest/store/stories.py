@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, select, update
 
-from digest import dedupe
 from digest.model import Item, Story
-from digest.store import Store
+from digest.store import Store, dedupe
 from digest.store.bulk import insert_many
 from digest.store.schema import snapshots, stories, story_revisions
 

@@ -1,4 +1,6 @@
-"""The subscription web app served by ``digest serve``: sign-up with double
+"""Web: HTTP requests in, subscriptions and pages out (sign-up, preferences, webhook, health).
+
+The subscription web app served by ``digest serve``: sign-up with double
 opt-in, preferences, one-click unsubscribe, SendGrid event webhook, health.
 
 Modules: :mod:`~digest.web.app` (factory, routes, error pages),

@@ -26,10 +26,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from digest import clock
+from digest.classify.regions import Region, load_regions
 from digest.config import Config
 from digest.deliver import Backend
 from digest.errors import DeliveryError, DigestError
-from digest.regions import Region, load_regions
 from digest.store import Store
 from digest.tokens import TokenError, TokenSigner
 from digest.web import manage, signup, webhook

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from digest.classify.regions import Region
 from digest.config import Config
 from digest.deliver import Backend
-from digest.regions import Region
-from digest.render import make_environment
+from digest.render.environment import make_environment
 from digest.store import Store
 from digest.subscribers import Subscriber
 from digest.tokens import Purpose, TokenError, TokenSigner

@@ -18,14 +18,14 @@ from datetime import datetime
 
 import jinja2
 
-from digest import markup
 from digest.config import Config
 from digest.deliver import Backend, Batch, Outcome, make_backend
 from digest.deliver.message import make_sender
 from digest.deliver.send import Links
 from digest.errors import DeliveryError
-from digest.i18n import translations
-from digest.render import RenderedEdition
+from digest.render import markup
+from digest.render.i18n import translations
+from digest.render.outputs import RenderedEdition
 from digest.subscribers import Subscriber
 from digest.tokens import MAX_AGE, Purpose, TokenSigner
 

@@ -20,8 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from digest.classify.regions import Region
 from digest.errors import DigestError
-from digest.regions import Region
 from digest.store.subscribers import set_status
 from digest.subscribers import Subscriber, SubscriberError, clean_name, normalise_address
 from digest.subscribers import parse_regions as parse_region_ids

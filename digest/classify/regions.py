@@ -54,7 +54,7 @@ def regions_from_dict(
 ) -> tuple[Region, ...]:
     """Validate an already-read mapping as if it came from ``path``."""
     if known_countries is None:
-        from digest.gazetteer import load_gazetteer
+        from digest.classify.gazetteer import load_gazetteer
 
         known_countries = load_gazetteer().countries
     known = frozenset(known_countries)

@@ -1,7 +1,7 @@
 """``digest schedule``: the editions and sources on APScheduler 3.
 
 One job per edition (its cron expression in the site zone) runs
-:func:`digest.run.run_job` for that edition; one job per source (every
+:func:`digest.schedule.job.run_job` for that edition; one job per source (every
 ``every``) ingests it. Jobs live in the same database as everything else
 (APScheduler's ``SQLAlchemyJobStore`` makes its own ``apscheduler_jobs``
 table), so a restarted service knows what it missed.
@@ -16,7 +16,7 @@ APScheduler's traps, and what guards against each:
 - a run that failed (mail server down) or died: a retry job every ten
   minutes resumes it while its slot is still within the grace;
 - the fall-back hour firing a 02:30 job twice, and several schedulers on one
-  job store each firing a job: :mod:`digest.claims` lets one run per slot do
+  job store each firing a job: :mod:`digest.schedule.claims` lets one run per slot do
   the work; the others log that the slot was taken.
 """
 
@@ -36,11 +36,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digest import clock
-from digest.claims import DEFAULT_LEASE, get_claim
 from digest.config import Config, parse_duration
 from digest.errors import DigestError
-from digest.run import Context, RunReport, SourceOutcome, due_slots, ingest_sources, run_job
-from digest.slots import catch_up_grace, cron_trigger
+from digest.schedule.claims import DEFAULT_LEASE, get_claim
+from digest.schedule.context import Context
+from digest.schedule.job import RunReport, due_slots, run_job
+from digest.schedule.slots import catch_up_grace, cron_trigger
+from digest.schedule.sources import SourceOutcome, ingest_sources
 
 log = logging.getLogger(__name__)
 JOBSTORE = "default"

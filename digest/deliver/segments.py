@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from digest.edition import Edition
+from digest.model import Edition
 
 MAX_LABEL = 128  # the width of deliveries.segment
 ALL_REGIONS = "*"

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 from digest.config import Config, EditionConfig, parse_duration
-from digest.edition import Edition, RegionLike, edition_id, group_edition, skip_reason
+from digest.edition.group import edition_id, group_edition, skip_reason
+from digest.edition.select import edition_window
 from digest.errors import DigestError
-from digest.files import write_atomic
-from digest.render import RenderedEdition, make_environment, personalise, render_edition
-from digest.select import edition_window
+from digest.model import Edition, RegionLike
 from digest.store import Store
 from digest.store.editions import (
     load_edition,
@@ -29,7 +28,6 @@ from digest.store.editions import (
 )
 
 Status = Literal["recorded", "existing", "rebuilt", "skipped"]
-SUFFIXES: tuple[str, ...] = ("html", "txt", "md")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,40 +101,3 @@ def build_edition(
         return BuildResult(replace_edition(store, edition), "rebuilt")
     recorded = record_edition(store, edition)
     return BuildResult(recorded, "recorded" if recorded is edition else "existing")
-
-
-def render_for_config(edition: Edition, config: Config, locale: str) -> RenderedEdition:
-    """``edition`` rendered with the configured templates and site settings."""
-    folders = [config.resolve(config.site.templates)] if config.site.templates else None
-    env = make_environment(folders, locale)
-    return render_edition(
-        edition,
-        locale=locale,
-        site_title=config.site.title,
-        base_url=config.site.base_url,
-        env=env,
-    )
-
-
-def output_stem(edition: Edition) -> str:
-    """``2026-01-21-ochtend``: the local date of the slot and the edition name."""
-    return f"{edition.local_slot:%Y-%m-%d}-{edition.name}"
-
-
-def write_outputs(rendered: RenderedEdition, stem: str, out_dir: Path, base_url: str) -> list[Path]:
-    """Write ``stem.html/.txt/.md`` atomically, links filled in as a preview
-    (no name; unsubscribe and preferences point at the site)."""
-    preview = personalise(rendered, name=None, unsubscribe_url=base_url, preferences_url=base_url)
-    contents = dict(zip(SUFFIXES, (preview.html, preview.text, preview.markdown), strict=True))
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        return [_write(out_dir / f"{stem}.{suffix}", body) for suffix, body in contents.items()]
-    except OSError as exc:
-        raise DigestError(
-            f"{out_dir}: cannot write the edition files ({exc}); check --out"
-        ) from exc
-
-
-def _write(path: Path, body: str) -> Path:
-    write_atomic(path, body.encode("utf-8"))
-    return path

@@ -17,7 +17,6 @@ not race to store the same snapshot.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import uuid
@@ -30,15 +29,14 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.errors import DigestError, StoreError
-from digest.slots import Slot
-from digest.store import Store, database_lock
+from digest.schedule.slots import Slot
+from digest.store import Store
 from digest.store.schema import as_utc, edition_runs
 
 Status = Literal["running", "delivering", "done", "skipped", "failed"]
 FINISHED: frozenset[str] = frozenset({"done", "skipped"})
 ACTIVE: frozenset[str] = frozenset({"running", "delivering"})
 DEFAULT_LEASE = timedelta(minutes=10)
-_PG_INGEST_LOCK = 0x696E676573  # "inges"
 
 
 class ClaimLostError(DigestError):
@@ -226,8 +224,3 @@ def finish_claim(
     if edition_id is not None:
         values["edition_id"] = edition_id
     return _update_own(store, claim, **values)
-
-
-def ingest_lock(store: Store) -> contextlib.AbstractContextManager[None]:
-    """Hold the cross-process ingestion lock of ``store``'s database."""
-    return database_lock(store, "ingest", _PG_INGEST_LOCK)

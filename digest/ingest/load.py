@@ -6,6 +6,7 @@ is reported by name and never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digest.errors import SourceError
+from digest.ingest.sources import expand_paths, read_snapshot
+from digest.ingest.wire import parse_snapshot
 from digest.model import Item, Story
-from digest.parse import parse_snapshot
-from digest.sources import expand_paths, read_snapshot
-from digest.store import Store
+from digest.store import Store, database_lock
 from digest.store.schema import stories
 from digest.store.stories import (
     IngestCounts,
@@ -185,3 +186,11 @@ def reclassify(
             item = annotate(story_as_item(story))
             updates.append((story.id, item.regions, item.countries))
         return update_classification(conn, updates, classified_with)
+
+
+_PG_INGEST_LOCK = 0x696E676573  # "inges"
+
+
+def ingest_lock(store: Store) -> contextlib.AbstractContextManager[None]:
+    """Hold the cross-process ingestion lock of ``store``'s database."""
+    return database_lock(store, "ingest", _PG_INGEST_LOCK)

@@ -18,11 +18,11 @@ from babel.dates import format_date, format_datetime, format_time, format_timede
 from babel.numbers import format_decimal
 from babel.support import Translations
 
+from digest.config import LOCALES
 from digest.errors import DigestError
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
-LOCALES: tuple[str, ...] = ("nl", "en")
 _JUST_NOW = timedelta(minutes=1)
 
 

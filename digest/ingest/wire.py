@@ -25,26 +25,21 @@ after normalising line breaks.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from digest.dateline import UPPER, Dateline, match_dateline
-from digest.model import Item, Kind, ParseResult, ParseWarning
-from digest.reltime import RELATIVE_PATTERN, TIME_RE, TimeSpan, is_calendar_day, parse_time
-
-_BREAKS = "\x0b\x0c\x85\u2028\u2029"
-_SPACES = "\t\u00a0\u1680\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
-_INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff" + "".join(
-    chr(code)
-    for code in range(0xA0)
-    if (code < 0x20 or code >= 0x7F) and chr(code) not in _BREAKS + "\t\n\r"
+from digest.ingest.chrome import (
+    RUBRICS,
+    is_chrome,
+    looks_like_rubric,
+    looks_like_title,
+    normalise_lines,
 )
-_REPLACEMENT = {char: " " for char in _SPACES} | {char: "" for char in _INVISIBLE}
-_REPLACEMENT |= {char: "\n" for char in _BREAKS}
-# str.translate looks up every character; a regex finds the rare odd ones far faster.
-_ODD_CHARS = re.compile("[" + re.escape("".join(_REPLACEMENT)) + "]")
+from digest.ingest.dateline import UPPER, Dateline, match_dateline
+from digest.ingest.reltime import RELATIVE_PATTERN, TIME_RE, TimeSpan, is_calendar_day, parse_time
+from digest.model import Item, Kind, ParseResult, ParseWarning
+
 _GLUE_START = frozenset(UPPER + "0123456789\"'“”„‘’«(")
 _INNER_TIME = re.compile(
     rf"(?<=[.!?\"”’)])\s*(?P<time>(?i:{RELATIVE_PATTERN}))(?=$|[{UPPER}0-9\"'“„‘«(])"
@@ -54,31 +49,6 @@ _LABEL = re.compile(
     r"(?P<label>(?:ANP|AFP|RTR|REUTERS|DPA|AP|EFE|BELGA|NTB|BLOOMBERG)(?:/[A-Z]+)*)"
     rf" +(?=[{UPPER}0-9\"'“‘„])"
 )
-_CHROME_WORDS = frozenset(
-    "lees meer|lees verder|lees ook|meer nieuws|net binnen|meest gelezen|laatste nieuws|"
-    "deel dit artikel|deel|delen|share|advertentie|reclame|terug|terug naar boven|naar boven|"
-    "home|menu|zoeken|zoek|inloggen|uitloggen|log in|volgende|vorige|meer laden|laad meer|"
-    "toon meer|bekijk meer|bekijk ook|ook interessant|gerelateerd|video|foto|reageer|reacties|"
-    "sluiten|accepteren|alles accepteren|akkoord|weigeren|instellingen|nieuwsbrief|abonneren|"
-    "volg ons|tip de redactie|nieuws|privacy|privacyverklaring|privacybeleid|cookies|"
-    "cookiebeleid|cookie-instellingen|contact|colofon|disclaimer|algemene voorwaarden|"
-    "uitgelicht|populair|meer berichten|alle berichten|anp".split("|")
-)
-_CHROME_ANYWHERE = re.compile(
-    r"©|\(c\) |copyright\b|alle rechten voorbehouden|(?:lees|bekijk) (?:ook|meer|verder)\b"
-    r"|[-–•·*▪►] ?\S.*?\b(?:[01]?\d|2[0-3])[:.][0-5]\d\b",  # "- Buitenland 11:40 Kop" tickers
-    re.IGNORECASE,
-)
-_CHROME_OUTSIDE = re.compile(
-    r".*(?:webmail|cookie)|(?:foto|video|beeld) ?:|pagina \d|\d+(?: \d+)+$", re.IGNORECASE
-)
-_RUBRICS = frozenset(
-    "binnenland buitenland politiek economie financieel sport cultuur media opmerkelijk "
-    "wetenschap tech techniek gezondheid koningshuis showbizz entertainment regio "
-    "regionaal muziek film lifestyle".split()
-)
-_SENTENCE_END = (".", ":", ";", ",")
-_TITLE_MAX = 200
 
 
 def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult:
@@ -101,20 +71,6 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
                 else:
                     parser.feed(segment, number, glued)
     return parser.finish(len(lines))
-
-
-def normalise_lines(text: str) -> list[str]:
-    """Lines with CR/CRLF, odd spaces, zero-width and control characters cleaned up."""
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
-    if _ODD_CHARS.search(text):
-        text = _ODD_CHARS.sub(lambda odd: _REPLACEMENT[odd.group()], text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = []
-    for raw in text.split("\n"):
-        line = raw.strip()
-        lines.append(" ".join(line.split()) if "  " in line else line)
-    return lines
 
 
 def _segments(line: str) -> list[tuple[bool, str, bool]]:
@@ -143,24 +99,6 @@ def _segments(line: str) -> list[tuple[bool, str, bool]]:
     if line:
         parts.append((False, line, glued))
     return parts
-
-
-def _looks_like_title(text: str) -> bool:
-    """Short and without a closing full stop (an ellipsis may end a headline)."""
-    bare = text.rstrip("\"'”’»)")
-    return len(text) <= _TITLE_MAX and (not bare.endswith(_SENTENCE_END) or bare.endswith("..."))
-
-
-def _looks_like_rubric(text: str) -> bool:
-    return len(text) <= 40 and len(text.split()) <= 4 and not any(c.isdigit() for c in text)
-
-
-def _is_chrome(text: str, inside: bool) -> bool:
-    """Navigation, notices and tickers; inside an item only the unmistakable kinds."""
-    lowered = text.lower().rstrip(":>» ")
-    if lowered in _CHROME_WORDS or _CHROME_ANYWHERE.match(text):
-        return True
-    return not inside and _CHROME_OUTSIDE.match(text) is not None
 
 
 @dataclass(slots=True)
@@ -213,7 +151,7 @@ class _Parser:
         elif self.open is not None:
             self.add_paragraph(self.open, text)
         elif glued:  # glued to a time: content, unless unmistakably chrome
-            if not _is_chrome(text, inside=True):
+            if not is_chrome(text, inside=True):
                 self.loose.append(_Loose(text, line, glued))
         else:
             self.outside(text, line)
@@ -230,20 +168,20 @@ class _Parser:
             return
         if self.expect_rubric:
             self.expect_rubric = False
-            if _looks_like_rubric(text) and _looks_like_title(text):
+            if looks_like_rubric(text) and looks_like_title(text):
                 self.header_rubric = text
                 return
-        if _is_chrome(text, inside=False):
+        if is_chrome(text, inside=False):
             return
-        if not self.items and text.lower() in _RUBRICS:
+        if not self.items and text.lower() in RUBRICS:
             self.rubrics_seen.add(text)
             return
         self.loose.append(_Loose(text, line, False))
 
     def add_paragraph(self, draft: _Draft, text: str) -> None:
-        if _is_chrome(text, inside=True) or text == draft.title:
+        if is_chrome(text, inside=True) or text == draft.title:
             return
-        if text in self.repeated and _looks_like_title(text):
+        if text in self.repeated and looks_like_title(text):
             return  # a headline the page repeats elsewhere, not part of this item
         draft.paragraphs.append(text)
 
@@ -260,13 +198,13 @@ class _Parser:
 
     def steal_title(self, draft: _Draft) -> str | None:
         """An untimed item ending in a title-like line: that line titles the next item."""
-        if len(draft.paragraphs) > 1 and _looks_like_title(draft.paragraphs[-1]):
+        if len(draft.paragraphs) > 1 and looks_like_title(draft.paragraphs[-1]):
             return draft.paragraphs.pop()
         return None
 
     def title_from_loose(self) -> str | None:
         loose, self.loose = self.loose, []
-        title = loose.pop().text if loose and _looks_like_title(loose[-1].text) else None
+        title = loose.pop().text if loose and looks_like_title(loose[-1].text) else None
         if loose and loose[0].glued:
             self.loose = loose
             self.close(None, loose[0].line, "dateline")
@@ -287,7 +225,7 @@ class _Parser:
         if not self.items or at_end:
             return
         for dropped in loose:
-            if not _looks_like_title(dropped.text):
+            if not looks_like_title(dropped.text):
                 self.warn(dropped.line, f"skipped text outside any item: {dropped.text[:60]!r}")
 
     def close(self, time: str | None, line: int, by: str) -> None:
@@ -305,7 +243,7 @@ class _Parser:
     def draft_from_loose(self, by: str) -> _Draft | None:
         """An item without dateline: optional title line, then its text."""
         loose, self.loose = self.loose, []
-        start = next((i for i, x in enumerate(loose) if not _looks_like_title(x.text)), None)
+        start = next((i for i, x in enumerate(loose) if not looks_like_title(x.text)), None)
         if start is None and by != "time" and not loose[0].glued:
             return None  # only headline-like lines and nothing that dates them: chrome
         if by == "end" and not loose[0].glued:

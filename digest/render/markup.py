@@ -16,8 +16,7 @@ from urllib.parse import quote, urlsplit
 import markdown
 import nh3
 
-from digest.edition import Edition
-from digest.model import Story
+from digest.model import Edition, Story
 
 # Personalisation markers are MARK_OPEN + name + MARK_CLOSE (Unicode private
 # use characters); clean_text strips both from all content.

@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from digest import __version__
-from digest.dateline import match_dateline
 from digest.errors import SourceError
-from digest.ingest import Annotate, store_parsed
+from digest.ingest.dateline import match_dateline
+from digest.ingest.load import Annotate, store_parsed
+from digest.ingest.sources import html_to_text
 from digest.model import Item, ParseResult, ParseWarning
-from digest.sources import html_to_text
 from digest.store import Store
 from digest.store.schema import feed_state
 from digest.store.stories import IngestCounts, SnapshotMeta

@@ -1,7 +1,7 @@
 """The whole job: ingest the sources, then for each due edition claim its slot,
 build and record the edition, publish the archive and deliver it.
 
-The claim in the edition ledger (:mod:`digest.claims`) comes first: of any
+The claim in the edition ledger (:mod:`digest.schedule.claims`) comes first: of any
 number of runs for one slot (cron and a service, several hosts, a scheduler
 firing twice in the DST fall-back hour) one does the work and the others say
 who has it. Every step after the claim is idempotent (a recorded edition is
@@ -16,75 +16,39 @@ does all steps again and completes what was left.
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-import httpx
+from typing import TYPE_CHECKING
 
 from digest import clock
-from digest.claims import (
+from digest.config import Config, EditionConfig, parse_duration
+from digest.errors import DigestError
+from digest.schedule.claims import (
     DEFAULT_LEASE,
     FINISHED,
     Claim,
     ClaimOutcome,
-    Status,
     claim_slot,
     finish_claim,
     get_claim,
     has_claims,
-    heartbeat,
-    ingest_lock,
     new_owner,
 )
-from digest.config import Config, EditionConfig, SourceConfig, parse_duration
-from digest.errors import DigestError
-from digest.slots import Slot, catch_up_grace, due_slot, latest_slot
+from digest.schedule.context import Context, EditionRun, Now
+from digest.schedule.slots import Slot, catch_up_grace, due_slot, latest_slot
+from digest.schedule.sources import SourceOutcome, ingest_sources
+from digest.schedule.steps import build_publish_deliver, deliver_edition
 from digest.store import Store
-from digest.tokens import TokenSigner, secret_key
+from digest.tokens import secret_key
 
 if TYPE_CHECKING:
-    from digest.deliver.report import SendReport
-    from digest.edition import Edition, RegionLike
-    from digest.model import Item
+    pass
 
 log = logging.getLogger(__name__)
-Now = Callable[[], datetime]
 HELP_POLL = 1.0  # seconds between looks at a slot another runner is still building
 HELP_WAIT = timedelta(minutes=5)  # how long a runner waits to help with a delivery
-
-
-class Context(Protocol):
-    """What a run needs (``digest.cli.App`` is one)."""
-
-    @property
-    def config(self) -> Config: ...
-
-    @property
-    def store(self) -> Store: ...
-
-    @property
-    def regions(self) -> Sequence[RegionLike]: ...
-
-    @property
-    def classification(self) -> tuple[Callable[[Item], Item], str]: ...
-
-
-@dataclass
-class EditionRun:
-    """What this run did about one slot. ``status``: done, skipped, failed (this
-    run did the work); busy (another run holds the slot); finished (done or
-    skipped before); helped (sent a share of another runner's delivery)."""
-
-    slot: Slot
-    status: str
-    message: str
-    edition_id: str | None = None
-    resumed_from: str | None = None
 
 
 @dataclass
@@ -104,59 +68,6 @@ class RunReport:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-
-@dataclass
-class SourceOutcome:
-    """What ingesting one configured source did."""
-
-    name: str
-    summary: str
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def ingest_source(
-    app: Context, source: SourceConfig, *, at: datetime, now: datetime, client: httpx.Client
-) -> SourceOutcome:
-    """One configured source into the store; its errors are reported, never raised."""
-    from digest.feeds import ingest_feed
-    from digest.ingest import ingest_paths
-    from digest.sources import expand_paths
-
-    annotate, rules = app.classification
-    config, store = app.config, app.store
-    if source.kind == "wire" and source.path is None:
-        problem = f"source {source.name!r}: kind 'wire' reads files; for a URL use kind = 'feed'"
-        return SourceOutcome(source.name, "not read", [problem])
-    if source.kind == "wire" and source.path is not None:
-        files = ingest_paths(
-            store, [config.resolve(source.path)], now=now, annotate=annotate, classified_with=rules
-        )
-        errors = [f"source {source.name!r}: {f.error}" for f in files.failed]
-        return SourceOutcome(source.name, files.summary(), errors, files.warnings)
-    where: list[Path | str] = (
-        list(expand_paths([config.resolve(source.path)])) if source.path else [source.url or ""]
-    )
-    feeds = [
-        ingest_feed(
-            store, source.name, w, now=at, annotate=annotate, classified_with=rules, client=client
-        )
-        for w in where
-    ]
-    summary = "; ".join(f"{f.location}: {f.status}" for f in feeds) or "no feed files"
-    errors = [f.error for f in feeds if f.error]
-    return SourceOutcome(source.name, summary, errors, [w for f in feeds for w in f.warnings])
-
-
-def ingest_sources(
-    app: Context, *, at: datetime, now: datetime, only: str | None = None
-) -> list[SourceOutcome]:
-    """Every configured source (or the one named ``only``), under the ingest lock,
-    so that concurrent runs and scheduler jobs never store a snapshot twice."""
-    chosen = [s for s in app.config.sources if only is None or s.name == only]
-    with ingest_lock(app.store), httpx.Client() as client:
-        return [ingest_source(app, s, at=at, now=now, client=client) for s in chosen]
 
 
 def due_slots(
@@ -252,7 +163,7 @@ def _complete(
     if resumed:
         log.info("%s: resuming the run of %s", slot, resumed)
     try:
-        run = _build_publish_deliver(app, ec, slot, claim, at, now)
+        run = build_publish_deliver(app, ec, slot, claim, at, now)
     except Exception as exc:  # any failure must close the claim, or it blocks the slot
         if isinstance(exc, DigestError):
             log.error("%s: %s", slot, exc)
@@ -274,56 +185,6 @@ def _close_failed(store: Store, claim: Claim, now: Now, message: str) -> None:
         finish_claim(store, claim, "failed", now(), message=message)
     except DigestError as exc:  # we lost the claim meanwhile: its new owner closes it
         log.warning("%s: %s", claim.slot_key, exc)
-
-
-def _build_publish_deliver(
-    app: Context, ec: EditionConfig, slot: Slot, claim: Claim, at: datetime, now: Now
-) -> EditionRun:
-    from digest.build import build_edition, read_note
-    from digest.ingest import reclassify
-    from digest.publish import publish_archive
-
-    store, config = app.store, app.config
-    claim = heartbeat(store, claim, now())
-    note = read_note(config, ec, None)
-    reclassify(store, *app.classification)  # stories stored under older region rules
-    # A late run (after downtime, or a first run) still carries the news up to
-    # the moment it runs; the next edition starts where this window ends.
-    result = build_edition(
-        store, config, ec, app.regions, at=slot.at, window_end=at, note_markdown=note
-    )
-    if result.skipped is not None:
-        finish_claim(store, claim, "skipped", now(), message=result.skipped)
-        return EditionRun(slot, "skipped", result.skipped)
-    edition = result.edition
-    claim = heartbeat(store, claim, now(), status="delivering", edition_id=edition.id)
-    publish_archive(store, config, out=_archive_link(config), now=now())
-    claim = heartbeat(store, claim, now())
-    sent = _deliver(app, edition, claim, now)
-    status: Status = "done" if sent.ok else "failed"
-    message = f"{edition.story_count} stories ({result.status}); {sent.summary()}"
-    finish_claim(store, claim, status, now(), edition_id=edition.id, message=message)
-    return EditionRun(slot, status, message, edition.id)
-
-
-def _archive_link(config: Config) -> Path:
-    """``[archive] dir`` made absolute *without* following symlinks: the archive
-    is a link to its live generation, and ``Config.resolve`` would follow it."""
-    return Path(os.path.normpath(config.base_dir / config.archive.dir))
-
-
-def _deliver(app: Context, edition: Edition, claim: Claim | None, now: Now) -> SendReport:
-    """Send ``edition``; holding ``claim``, beat its heart after every batch."""
-    from digest.deliver.send import send_edition
-
-    held = [claim] if claim is not None else []
-
-    def beat(_: object) -> None:
-        if held:
-            held[0] = heartbeat(app.store, held[0], now())
-
-    signer = TokenSigner(secret_key())
-    return send_edition(app.store, app.config, edition, now=now(), signer=signer, progress=beat)
 
 
 def _stand_down(
@@ -362,5 +223,5 @@ def _help(
     edition = load_edition(app.store, current.edition_id)
     if edition is None:
         return None
-    sent = _deliver(app, edition, None, now)
+    sent = deliver_edition(app, edition, None, now)
     return EditionRun(slot, "helped", f"helped {current.owner}: {sent.summary()}", edition.id)

@@ -1,0 +1,1 @@
+"""Classify: items in, the countries and configured regions they are about out (with reasons)."""

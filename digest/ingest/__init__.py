@@ -1,0 +1,1 @@
+"""Ingest: snapshot files and feeds in, stored stories out (read, parse, dedupe, store)."""

@@ -1,0 +1,169 @@
+"""Rendering: one edition in, HTML e-mail, plain text and Markdown out.
+
+:func:`make_environment` is the one place a Jinja environment is built.
+Rendering is pure: the edition slot, never the clock, is "now" for relative
+times. Mail is rendered once per segment with personalisation *markers*
+(private-use characters that content can never contain, see
+:mod:`digest.render.markup`); :func:`personalise` fills them per recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from digest.config import PROJECT_ROOT
+from digest.errors import DigestError
+from digest.model import Edition, EditionBrief, EditionSection, Story
+from digest.render import markup
+from digest.render.i18n import Formatter, check_locale, translations
+
+PACKAGE_TEMPLATES = PROJECT_ROOT / "templates"
+MARKERS: tuple[str, ...] = ("name", "unsubscribe_url", "preferences_url")
+DAY_MONTH = "EEEE d MMMM"  # "dinsdag 20 januari": a date within the last days
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
+OTHER_TITLE = N_("Other")
+BAND_TITLES: Mapping[str, str] = {
+    "lead": N_("Featured"),
+    "hour": N_("Past hour"),
+    "today": N_("Earlier today"),
+    "yesterday": N_("Yesterday"),
+    "earlier": N_("Earlier"),
+    "undated": N_("Time unknown"),
+}
+
+
+class RenderError(DigestError):
+    """A template is missing or broken, or a render argument is unusable."""
+
+
+def marker(name: str) -> Markup:
+    """The placeholder :func:`personalise` replaces (``name``, ``unsubscribe_url``...)."""
+    if name not in MARKERS:
+        raise RenderError(f"template asks for marker {name!r}; known: {', '.join(MARKERS)}")
+    return Markup(f"{markup.MARK_OPEN}{name}{markup.MARK_CLOSE}")
+
+
+def make_environment(
+    template_dirs: Sequence[Path] | None = None, locale: str = "nl"
+) -> jinja2.Environment:
+    """A Jinja environment for ``locale``: the given folders first (user
+    overrides, e.g. ``[site] templates``), then digest's own templates.
+
+    Autoescape for .html/.xml, StrictUndefined, ``jinja2.ext.i18n`` with the
+    compiled catalog, and Babel filters bound to ``locale``.
+    """
+    check_locale(locale)
+    folders = [Path(d) for d in template_dirs or ()]
+    for folder in folders:
+        if not folder.is_dir():
+            raise RenderError(f"template folder {folder} does not exist; fix [site] templates")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*folders, PACKAGE_TEMPLATES]),
+        autoescape=jinja2.select_autoescape(("html", "htm", "xml"), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,  # templates are fixed for a build; no stat() per include
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    formatter = Formatter(locale)
+    env.extend(digest_formatter=formatter)
+    env.filters.update(_filters(formatter))
+    env.globals.update(_globals(formatter, locale))
+    return env
+
+
+def _zone(ctx: Context) -> Any:
+    edition = ctx.get("edition")
+    return edition.zone if isinstance(edition, Edition) else None
+
+
+def _filters(fmt: Formatter) -> dict[str, Callable[..., Any]]:
+    return {
+        "format_date": pass_context(lambda c, v, f="full": fmt.date(v, f, _zone(c))),
+        "format_time": pass_context(lambda c, v, f="short": fmt.time(v, f, _zone(c))),
+        "format_datetime": pass_context(lambda c, v, f="medium": fmt.date_time(v, f, _zone(c))),
+        "relative_time": fmt.relative,
+        "format_number": fmt.number,
+        "paragraphs": markup.paragraphs,
+        "one_line": markup.one_line,
+        "md": markup.md_paragraphs,
+        "md_inline": markup.md_inline,
+        "md_url": markup.md_url,
+        "wrap_text": markup.wrap,
+        "wrap_lines": markup.wrap_lines,
+        "html_block": markup.html_block,
+        "safe_url": markup.safe_url,
+    }
+
+
+def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
+    gettext = fmt.gettext
+
+    def section_title(section: EditionSection) -> str:
+        return section.title if section.region_id else gettext(OTHER_TITLE)
+
+    @pass_context
+    def brief_when(ctx: Context, brief: EditionBrief) -> str:
+        return _when(fmt, brief, ctx["edition"])
+
+    return {
+        "locale": locale,
+        "marker": marker,
+        "band_title": lambda band: gettext(BAND_TITLES[band]),
+        "section_title": section_title,
+        "brief_when": brief_when,
+        "dateline": _dateline,
+    }
+
+
+def _dateline(story: Story) -> str:
+    """``WASHINGTON (ANP/AFP)``, ``VLISSINGEN``, or "" for a brief without one."""
+    if not story.dateline:
+        return ""
+    agencies = "/".join(story.agencies)
+    return f"{story.dateline} ({agencies})" if agencies else story.dateline
+
+
+def _when(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
+    """The brief's time as readers want it for its band (relative to the end
+    of the window, which is the slot unless the edition was built late)."""
+    published = brief.story.published_at
+    if published is None:
+        return ""
+    zone = edition.zone
+    clock = fmt.time(published, "short", zone)
+    if brief.band in ("hour", "today"):
+        return f"{clock} · {fmt.relative(published, edition.window_end)}"
+    if brief.band == "yesterday":
+        return clock
+    return f"{fmt.date(published, DAY_MONTH, zone)}, {clock}"
+
+
+def formatter_of(env: jinja2.Environment) -> Formatter:
+    owner = getattr(env, "digest_formatter", None)
+    if not isinstance(owner, Formatter):
+        raise RenderError("environment was not built by digest.render.environment.make_environment")
+    return owner
+
+
+@lru_cache(maxsize=8)
+def default_environment(locale: str) -> jinja2.Environment:
+    """A cached environment over digest's own templates for ``locale``."""
+    return make_environment(None, locale)

@@ -1,0 +1,228 @@
+"""Render outputs: an edition as HTML e-mail, text and Markdown, personalised per recipient."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import css_inline
+import jinja2
+from markupsafe import Markup
+
+from digest.config import Config
+from digest.errors import DigestError
+from digest.files import write_atomic
+from digest.model import Edition
+from digest.render import markup
+from digest.render.environment import (
+    DAY_MONTH,
+    MARKERS,
+    N_,
+    RenderError,
+    default_environment,
+    formatter_of,
+    make_environment,
+)
+from digest.render.i18n import Formatter, translations
+
+_MARKER = re.compile(f"{markup.MARK_OPEN}({'|'.join(MARKERS)}){markup.MARK_CLOSE}")
+
+
+_EXTRA_BLANKS = re.compile(r"\n{3,}")
+
+
+_TRAILING = re.compile(r"[ \t]+\n")
+
+
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+
+
+GREETINGS = ((12, N_("Good morning")), (18, N_("Good afternoon")), (24, N_("Good evening")))
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEdition:
+    """Every part of one rendered edition; ``html``/``text``/``markdown`` hold
+    personalisation markers until :func:`personalise` fills them."""
+
+    edition_id: str
+    locale: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    markdown: str
+
+
+def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template {name}: {exc}; check the template's variables") from exc
+
+
+def _charset_first(document: str) -> str:
+    """Put ``<meta charset>`` first in <head> again (css-inline puts kept @media rules there)."""
+    meta = '<meta charset="utf-8">'
+    if meta not in document or "<head>" not in document:
+        return document
+    return document.replace(meta, "", 1).replace("<head>", "<head>" + meta, 1)
+
+
+def _tidy(text: str) -> str:
+    """Plain text and Markdown: no trailing blanks, at most one blank line, one final newline."""
+    text = _TRAILING.sub("\n", text.replace("\r", ""))
+    return _EXTRA_BLANKS.sub("\n\n", text).strip("\n") + "\n"
+
+
+def _context(
+    edition: Edition, fmt: Formatter, site_title: str, base_url: str, archive_url: str | None
+) -> dict[str, Any]:
+    local_hour = edition.local_slot.hour
+    greeting = next(text for limit, text in GREETINGS if local_hour < limit)
+    return {
+        "edition": edition,
+        "site_title": markup.one_line(site_title),
+        "base_url": markup.safe_url(base_url),
+        "archive_url": markup.safe_url(archive_url),
+        "greeting": fmt.gettext(greeting),
+        "note_html": Markup(markup.note_to_html(edition.note_markdown))
+        if edition.note_markdown
+        else None,
+        "summary": _summary(edition, fmt),
+    }
+
+
+def _summary(edition: Edition, fmt: Formatter) -> str:
+    """``9 nieuwe berichten, 1 bijgewerkt sinds dinsdag 20 januari, 07:00.``"""
+    catalog = translations(str(fmt.locale))
+    new, updated = edition.new_count, edition.story_count - edition.new_count
+    text = catalog.ngettext("%(num)s new brief", "%(num)s new briefs", new) % {
+        "num": fmt.number(new)
+    }
+    if updated:
+        text += catalog.ngettext(", %(num)s updated", ", %(num)s updated", updated) % {
+            "num": fmt.number(updated)
+        }
+    start, zone = edition.window_start, edition.zone
+    since = f"{fmt.date(start, DAY_MONTH, zone)}, {fmt.time(start, 'short', zone)}"
+    return text + " " + catalog.gettext("since %(time)s") % {"time": since} + "."
+
+
+def render_edition(
+    edition: Edition,
+    *,
+    locale: str = "nl",
+    site_title: str,
+    base_url: str,
+    archive_url: str | None = None,
+    env: jinja2.Environment | None = None,
+) -> RenderedEdition:
+    """Subject, preheader, HTML mail (CSS inlined), plain text and Markdown of
+    ``edition``, with personalisation markers left for :func:`personalise`."""
+    env = env or default_environment(locale)
+    fmt = formatter_of(env)
+    if fmt.locale.language != locale:
+        raise RenderError(f"environment is for locale {fmt.locale}, not {locale!r}")
+    context = _context(markup.clean_edition(edition), fmt, site_title, base_url, archive_url)
+    context["subject"] = markup.one_line(_render(env, "email/subject.txt", context))
+    context["preheader"] = markup.one_line(_render(env, "email/preheader.txt", context))
+    raw_html = _render(env, "email/edition.html", context)
+    return RenderedEdition(
+        edition_id=edition.id,
+        locale=locale,
+        subject=context["subject"],
+        preheader=context["preheader"],
+        html=_charset_first(_INLINER.inline(raw_html)),
+        text=_tidy(_render(env, "text/edition.txt", context)),
+        markdown=_tidy(_render(env, "markdown/edition.md", context)),
+    )
+
+
+def render_edition_body(
+    edition: Edition, *, locale: str = "nl", env: jinja2.Environment | None = None
+) -> str:
+    """The sections as an HTML fragment (classes, no inlined CSS) from the same
+    partials the mail uses, for the archive; style it with partials/edition.css."""
+    env = env or default_environment(locale)
+    fmt = formatter_of(env)
+    context = _context(markup.clean_edition(edition), fmt, "", "", None)
+    return _render(env, "partials/edition_body.html", context)
+
+
+def personalise(
+    rendered: RenderedEdition,
+    *,
+    name: str | None,
+    unsubscribe_url: str,
+    preferences_url: str,
+) -> RenderedEdition:
+    """``rendered`` for one recipient: greeting name and footer links filled in,
+    each value escaped for the part it goes into. Cheap: one regex pass per part."""
+    urls = {"unsubscribe_url": unsubscribe_url, "preferences_url": preferences_url}
+    for key, url in urls.items():
+        if markup.safe_url(url) is None:
+            raise RenderError(f"{key} {url!r} must be an http(s) or mailto URL")
+    person = markup.one_line(name or "")
+    plain = {
+        "name": f" {person}" if person else "",
+        **{k: markup.one_line(v) for k, v in urls.items()},
+    }
+    html = {k: html_lib.escape(v, quote=True) for k, v in plain.items()}
+    md = {"name": markup.md_escape(plain["name"])} | {k: markup.md_url(v) for k, v in urls.items()}
+    return replace(
+        rendered,
+        html=_fill(rendered.html, html),
+        text=_fill(rendered.text, plain),
+        markdown=_fill(rendered.markdown, md),
+    )
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    return _MARKER.sub(lambda m: values[m.group(1)], text)
+
+
+SUFFIXES: tuple[str, ...] = ("html", "txt", "md")
+
+
+def render_for_config(edition: Edition, config: Config, locale: str) -> RenderedEdition:
+    """``edition`` rendered with the configured templates and site settings."""
+    folders = [config.resolve(config.site.templates)] if config.site.templates else None
+    env = make_environment(folders, locale)
+    return render_edition(
+        edition,
+        locale=locale,
+        site_title=config.site.title,
+        base_url=config.site.base_url,
+        env=env,
+    )
+
+
+def output_stem(edition: Edition) -> str:
+    """``2026-01-21-ochtend``: the local date of the slot and the edition name."""
+    return f"{edition.local_slot:%Y-%m-%d}-{edition.name}"
+
+
+def write_outputs(rendered: RenderedEdition, stem: str, out_dir: Path, base_url: str) -> list[Path]:
+    """Write ``stem.html/.txt/.md`` atomically, links filled in as a preview
+    (no name; unsubscribe and preferences point at the site)."""
+    preview = personalise(rendered, name=None, unsubscribe_url=base_url, preferences_url=base_url)
+    contents = dict(zip(SUFFIXES, (preview.html, preview.text, preview.markdown), strict=True))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return [_write(out_dir / f"{stem}.{suffix}", body) for suffix, body in contents.items()]
+    except OSError as exc:
+        raise DigestError(
+            f"{out_dir}: cannot write the edition files ({exc}); check --out"
+        ) from exc
+
+
+def _write(path: Path, body: str) -> Path:
+    write_atomic(path, body.encode("utf-8"))
+    return path

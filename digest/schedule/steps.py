@@ -1,0 +1,73 @@
+"""The work of one claimed slot, in order: build and record, publish the archive, deliver."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from digest.config import Config, EditionConfig
+from digest.schedule.claims import (
+    Claim,
+    Status,
+    finish_claim,
+    heartbeat,
+)
+from digest.schedule.context import Context, EditionRun, Now
+from digest.schedule.slots import Slot
+from digest.tokens import TokenSigner, secret_key
+
+if TYPE_CHECKING:
+    from digest.deliver.report import SendReport
+    from digest.model import Edition
+
+
+def build_publish_deliver(
+    app: Context, ec: EditionConfig, slot: Slot, claim: Claim, at: datetime, now: Now
+) -> EditionRun:
+    from digest.edition.build import build_edition, read_note
+    from digest.ingest.load import reclassify
+    from digest.publish import publish_archive
+
+    store, config = app.store, app.config
+    claim = heartbeat(store, claim, now())
+    note = read_note(config, ec, None)
+    reclassify(store, *app.classification)  # stories stored under older region rules
+    # A late run (after downtime, or a first run) still carries the news up to
+    # the moment it runs; the next edition starts where this window ends.
+    result = build_edition(
+        store, config, ec, app.regions, at=slot.at, window_end=at, note_markdown=note
+    )
+    if result.skipped is not None:
+        finish_claim(store, claim, "skipped", now(), message=result.skipped)
+        return EditionRun(slot, "skipped", result.skipped)
+    edition = result.edition
+    claim = heartbeat(store, claim, now(), status="delivering", edition_id=edition.id)
+    publish_archive(store, config, out=archive_link(config), now=now())
+    claim = heartbeat(store, claim, now())
+    sent = deliver_edition(app, edition, claim, now)
+    status: Status = "done" if sent.ok else "failed"
+    message = f"{edition.story_count} stories ({result.status}); {sent.summary()}"
+    finish_claim(store, claim, status, now(), edition_id=edition.id, message=message)
+    return EditionRun(slot, status, message, edition.id)
+
+
+def archive_link(config: Config) -> Path:
+    """``[archive] dir`` made absolute *without* following symlinks: the archive
+    is a link to its live generation, and ``Config.resolve`` would follow it."""
+    return Path(os.path.normpath(config.base_dir / config.archive.dir))
+
+
+def deliver_edition(app: Context, edition: Edition, claim: Claim | None, now: Now) -> SendReport:
+    """Send ``edition``; holding ``claim``, beat its heart after every batch."""
+    from digest.deliver.send import send_edition
+
+    held = [claim] if claim is not None else []
+
+    def beat(_: object) -> None:
+        if held:
+            held[0] = heartbeat(app.store, held[0], now())
+
+    signer = TokenSigner(secret_key())
+    return send_edition(app.store, app.config, edition, now=now(), signer=signer, progress=beat)
