@@ -20,9 +20,12 @@ CAPTURED = "2026-01-20T14:00:00+01:00"
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    """A config whose site zone is Tokyo, so zone handling is visible."""
+    """A config whose site zone is Tokyo, so zone handling is visible (with the
+    default regions beside it: parse classifies its items)."""
     path = tmp_path / "digest.toml"
     path.write_text('[site]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    regions = (ROOT / "config" / "regions.toml").read_text(encoding="utf-8")
+    (tmp_path / "regions.toml").write_text(regions, encoding="utf-8")
     return path
 
 
@@ -45,6 +48,19 @@ def test_json_of_the_seeds() -> None:
     }  # fmt: skip
     assert "Oekraïens" in result.stdout  # not \u-escaped
     assert result.stderr == ""
+
+
+def test_json_items_carry_their_regions_and_countries() -> None:
+    """The README promises classified items; the keys were once always empty."""
+    result = run("parse", *SEEDS, "--captured-at", CAPTURED, "--json")
+    items = json.loads(result.stdout)
+    by_place = {(item["dateline"], item["text"][:20]): item for item in items}
+    assert sum(bool(item["regions"]) for item in items) == 9
+    assert all(item["countries"] for item in items if item["regions"])
+    tehran = next(item for (place, _), item in by_place.items() if place == "TEHERAN")
+    assert tehran["regions"] == ["iran"]
+    assert "IR" in tehran["countries"]
+    assert {r for item in items for r in item["regions"]} == {"groenland", "iran", "venezuela"}
 
 
 def test_table_without_json() -> None:

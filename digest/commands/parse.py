@@ -1,4 +1,4 @@
-"""``digest parse``: snapshots in, items out, without touching the store."""
+"""``digest parse``: snapshots in, classified items out, without touching the store."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def parse(
     clock times ("gisteren 21:05") are read in the site's time zone. A file
     that cannot be read is reported and the others are still parsed.
     """
+    annotate, _rules = app.classification  # regions and countries, as the README promises
     items: list[Item] = []
     failed = warned = False
     for path in files:
@@ -58,7 +59,7 @@ def parse(
         for warning in [*snapshot.warnings, *map(str, result.warnings)]:
             click.echo(f"digest: warning: {warning}", err=True)
             warned = True
-        items.extend(result.items)
+        items.extend(annotate(item) for item in result.items)
     _print(items, as_json)
     if failed or (strict and warned):
         ctx.exit(1)
