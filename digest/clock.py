@@ -27,3 +27,9 @@ def parse_instant(text: str, zone: tzinfo) -> datetime:
 def in_zone(value: datetime, zone: tzinfo) -> datetime:
     """``value`` made aware: a zone-less time is a wall-clock time in ``zone``."""
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+def moment(value: datetime, zone: tzinfo) -> str:
+    """``2026-12-01 07:00 CET``: an instant for operators, in ``zone``, to the minute."""
+    local = value.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

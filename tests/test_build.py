@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, select
@@ -380,3 +381,30 @@ def test_seeds_build_into_the_expected_sections(
     for suffix in ("html", "txt", "md"):
         body = (out_dir / f"2026-01-21-ochtend.{suffix}").read_text(encoding="utf-8")
         check_golden(f"seeds-{locale}.{suffix}", body)
+
+
+def test_build_without_at_builds_the_slot_digest_run_would(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not an edition for the current minute: the latest cron time (07:00) not after now."""
+    cfg = str(write_config(tmp_path))
+    code, out, err = run(capsys, "--config", cfg, "build", "--out", str(tmp_path / "o"), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    zone = ZoneInfo("Europe/Amsterdam")
+    now = datetime.now(zone)
+    slot_day = now.date() if now.hour >= 7 else now.date() - timedelta(days=1)
+    assert data["id"] == f"ochtend-{slot_day:%Y-%m-%d}T0700"
+    assert datetime.fromisoformat(data["time"]).astimezone(zone).strftime("%H:%M") == "07:00"
+    assert now - datetime.fromisoformat(data["window"]["end"]) < timedelta(minutes=5)
+
+
+def test_nothing_written_names_times_in_the_site_zone_to_the_minute(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = str(write_config(tmp_path))
+    code, _, err = run(capsys, "--config", cfg, "build", "--at", "2026-03-02T07:00:00.123456")
+    assert code == 0
+    assert "no new or updated briefs between" in err
+    assert "2026-03-02 07:00 CET" in err
+    assert ".123456" not in err and "+00:00" not in err

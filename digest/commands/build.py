@@ -13,8 +13,10 @@ from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.config import LOCALES
 from digest.edition.build import BuildResult, build_edition, read_note
+from digest.errors import DigestError
 from digest.ingest.load import reclassify
 from digest.render.outputs import output_stem, render_for_config, write_outputs
+from digest.schedule.slots import latest_slot
 from digest.store.editions import edition_to_json
 
 DEFAULT_OUT = Path("../var/editions")
@@ -22,7 +24,11 @@ DEFAULT_OUT = Path("../var/editions")
 
 @click.command("build")
 @click.argument("edition", required=False)
-@click.option("--at", type=INSTANT, help="Edition time, ISO 8601 (default: now).")
+@click.option(
+    "--at",
+    type=INSTANT,
+    help="Build as if run at this moment, ISO 8601 (default: now): the latest slot not after it.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -47,22 +53,30 @@ def build(
     as_json: bool,
     rebuild: bool,
 ) -> None:
-    """Build EDITION (default: the first configured) for the slot --at and write it.
+    """Build EDITION (default: the first configured) and write its files.
 
-    The window runs from the end of the previous recorded edition of that name
-    (or the configured look-back) to the edition time. A built edition is
+    The slot is the one ``digest run`` would build at --at (default now): the
+    latest time of the edition's cron not after it. The window runs from the
+    end of the site's previous edition to that moment. A built edition is
     recorded and immutable: building the same slot again gives it back.
     """
     config = app.config
     edition_config = config.edition(edition)
-    instant = clock.in_zone(at, config.zone) if at else clock.now()
+    moment = clock.in_zone(at, config.zone) if at else clock.now().astimezone(config.zone)
+    slot = latest_slot(edition_config.name, edition_config.cron, config.zone, moment)
+    if slot is None:
+        raise DigestError(
+            f"edition {edition_config.name!r}: its cron {edition_config.cron!r} has no time "
+            f"before {clock.moment(moment, config.zone)}; pass a later --at"
+        )
     reclassify(app.store, *app.classification)  # stories stored under older region rules
     result = build_edition(
         app.store,
         config,
         edition_config,
         app.regions,
-        at=instant,
+        at=slot.at,
+        window_end=moment,
         note_markdown=read_note(config, edition_config, note),
         rebuild=rebuild,
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from digest import clock
 from digest.edition.select import band_sort_key, recency_band, select_stories
 from digest.model import BANDS, Edition, EditionBrief, EditionSection, RegionLike, Story
 
@@ -90,7 +91,8 @@ def skip_reason(edition: Edition, min_briefs: int) -> str | None:
     if edition.story_count == 0:
         return (
             f"edition {edition.id}: no new or updated briefs between "
-            f"{edition.window_start.isoformat()} and {edition.window_end.isoformat()}"
+            f"{clock.moment(edition.window_start, edition.zone)} and "
+            f"{clock.moment(edition.window_end, edition.zone)}"
         )
     new = edition.new_count
     if new < min_briefs:
