@@ -1,9 +1,9 @@
-"""Values that flow through the pipeline: parsed items and their JSON form."""
+"""Values that flow through the pipeline: items, stories and editions, and their JSON form."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -123,6 +123,15 @@ def _news_json(news: Item | Story) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """A story as an earlier edition carried it: where that edition's window
+    ended, and the text its readers got."""
+
+    until: datetime
+    text: str
+
+
 class RegionLike(Protocol):
     """What grouping needs of a configured region (``digest.classify.regions.Region``)."""
 
@@ -140,6 +149,9 @@ class EditionBrief:
     story: Story
     band: str
     updated: bool = False
+    # For an updated story: what changed since a reader last got it, as
+    # (before, now) fragments of its text ("3.700", "4.100"); empty when unknown.
+    changes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +202,19 @@ class Edition:
         return self.slot.astimezone(self.zone)
 
     @property
+    def late(self) -> bool:
+        """Built well after its slot (after downtime, or on a first run)."""
+        return self.window_end - self.slot > LATE
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the edition really went out, in the site zone: its slot, or the
+        moment it was built when that was late. Titles, greetings and times
+        are stated against this moment."""
+        moment = self.window_end if self.late else self.slot
+        return moment.astimezone(self.zone)
+
+    @property
     def story_count(self) -> int:
         return len(self.story_ids())
 
@@ -209,12 +234,29 @@ class Edition:
         readers of everything.
         """
         if region_ids is None:
-            return self
+            once = _once(self.sections)
+            return self if once == self.sections else replace(self, sections=once)
         kept = tuple(s for s in self.sections if s.region_id in region_ids)
-        return replace(self, sections=kept, regions=tuple(sorted(region_ids)))
+        return replace(self, sections=_once(kept), regions=tuple(sorted(region_ids)))
+
+
+def _once(sections: tuple[EditionSection, ...]) -> tuple[EditionSection, ...]:
+    """Each story only in the first section a reader gets that holds it (a story
+    about two regions is in both sections of the record), empty sections dropped."""
+    seen: set[str] = set()
+    kept: list[EditionSection] = []
+    for section in sections:
+        briefs = tuple(b for b in section.briefs if b.story.id not in seen)
+        seen.update(b.story.id for b in briefs)
+        if len(briefs) == len(section.briefs):
+            kept.append(section)
+        elif briefs:
+            kept.append(replace(section, briefs=briefs))
+    return tuple(kept)
 
 
 OTHER_SECTION = "overig"
+LATE = timedelta(minutes=15)  # an edition built later than this after its slot says so
 
 
 # Recency bands, newest first; their display names are translated in templates.

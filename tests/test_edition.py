@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from digest.edition.group import edition_id, group_edition, skip_reason
 from digest.edition.select import edition_window, recency_band, select_stories
-from digest.model import BANDS, Edition, Story
+from digest.model import BANDS, Carried, Edition, Story
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 SLOT = datetime(2026, 1, 21, 7, 0, tzinfo=ZONE)
@@ -176,8 +176,22 @@ def test_window_starts_at_previous_edition_or_lookback() -> None:
     previous_end = SLOT - timedelta(hours=11)
     assert edition_window(SLOT, previous_end, timedelta(hours=24)) == (previous_end, SLOT)
     assert edition_window(SLOT, None, timedelta(hours=24)) == (START, SLOT)
+    # A previous edition that ended at or after this one's end leaves nothing new
+    # (it used to fall back to the look-back and carry the same stories again).
     later = SLOT + timedelta(hours=1)
-    assert edition_window(SLOT, later, timedelta(hours=24)) == (START, SLOT)
+    assert edition_window(SLOT, later, timedelta(hours=24)) == (SLOT, SLOT)
+    assert edition_window(SLOT, SLOT, timedelta(hours=24)) == (SLOT, SLOT)
+
+
+def test_a_carried_story_comes_again_only_when_reworded_since() -> None:
+    kept = story("kept", first_seen=START + timedelta(hours=1))
+    reworded = story(
+        "reworded", first_seen=START + timedelta(hours=1), updated_at=SLOT - timedelta(hours=1)
+    )
+    before = SLOT - timedelta(hours=2)
+    carried = {"kept": Carried(before, "old"), "reworded": Carried(before, "old")}
+    chosen = select_stories([kept, reworded], window_start=START, window_end=SLOT, carried=carried)
+    assert chosen == [(reworded, True)]
 
 
 def test_edition_id_is_the_local_wall_clock_slot() -> None:
@@ -217,6 +231,16 @@ def test_empty_edition_is_always_skipped() -> None:
     reason = skip_reason(build([]), 0)
     assert reason is not None
     assert "no new or updated briefs" in reason
+
+
+def test_a_story_of_two_regions_is_read_once_in_the_first_section_a_reader_gets() -> None:
+    both = story("b", regions=("groenland", "iran"))
+    edition = build([both, story("i", regions=("iran",))])
+    assert [len(s.briefs) for s in edition.sections] == [1, 2]  # the record keeps both
+    everyone = edition.for_regions(None)
+    assert [[b.story.id for b in s.briefs] for s in everyone.sections] == [["b"], ["i"]]
+    iran_only = edition.for_regions(frozenset({"iran"}))
+    assert sorted(b.story.id for b in iran_only.sections[0].briefs) == ["b", "i"]
 
 
 def test_for_regions_keeps_chosen_sections_and_drops_other() -> None:

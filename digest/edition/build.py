@@ -21,11 +21,11 @@ from digest.model import Edition, RegionLike
 from digest.store import Store
 from digest.store.editions import (
     load_edition,
-    previous_edition,
     record_edition,
     replace_edition,
     window_stories,
 )
+from digest.store.history import carried_stories, latest_cut
 
 Status = Literal["recorded", "existing", "rebuilt", "skipped"]
 
@@ -69,22 +69,29 @@ def build_edition(
 ) -> BuildResult:
     """The edition of ``edition_config`` at ``at``: the recorded one if the
     slot was built before (unless ``rebuild``), else a new one, recorded
-    unless :func:`digest.edition.skip_reason` says there is too little news."""
+    unless :func:`digest.edition.group.skip_reason` says there is too little news.
+
+    Its window continues the site's timeline (see :mod:`digest.edition.select`):
+    it starts at the latest end of any recorded edition, and stories that an
+    edition already carried come again only when they changed since.
+    """
     zone = config.zone
     slot = slot_of(at.astimezone(zone))
+    own_id = edition_id(edition_config.name, slot, zone)
     if not rebuild:
-        found = load_edition(store, edition_id(edition_config.name, slot, zone))
+        found = load_edition(store, own_id)
         if found is not None:
             return BuildResult(found, "existing")
-    previous = previous_edition(store, edition_config.name, before=slot)
+    stop = max(slot, window_end) if window_end is not None else slot
     start, end = edition_window(
         slot,
-        previous.window_end if previous else None,
+        latest_cut(store, until=stop, other_than=own_id),
         parse_duration(edition_config.window),
         window_end,
     )
+    candidates = window_stories(store, start, end)
     edition = group_edition(
-        window_stories(store, start, end),
+        candidates,
         regions,
         name=edition_config.name,
         title=edition_config.title,
@@ -93,6 +100,7 @@ def build_edition(
         zone=zone,
         note_markdown=note_markdown,
         window_end=end,
+        carried=carried_stories(store, [s.id for s in candidates], other_than=own_id),
     )
     reason = skip_reason(edition, edition_config.min_briefs)
     if reason is not None:

@@ -11,13 +11,14 @@ hour therefore map to one id, so the store's ledger keeps one edition per slot.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from digest import clock
+from digest.edition.changes import changed_fragments
 from digest.edition.select import band_sort_key, recency_band, select_stories
-from digest.model import BANDS, Edition, EditionBrief, EditionSection, RegionLike, Story
+from digest.model import BANDS, Carried, Edition, EditionBrief, EditionSection, RegionLike, Story
 
 OTHER_TITLE = "Overig"
 
@@ -38,6 +39,7 @@ def group_edition(
     zone: ZoneInfo,
     note_markdown: str | None = None,
     window_end: datetime | None = None,
+    carried: Mapping[str, Carried] | None = None,
 ) -> Edition:
     """The edition for the window ``(window_start, window_end]`` (the window
     ends at the slot unless the edition was built later).
@@ -47,14 +49,19 @@ def group_edition(
     into the section of every configured region it is about, or into
     "Overig" when it is about none of them; sections without briefs are left
     out. Within a section: lead articles, then briefs newest first by band.
+    Stories in ``carried`` (earlier editions had them) come only when they
+    were reworded since, with the changed fragments of their text.
     """
     end = window_end or slot
-    chosen = select_stories(stories, window_start=window_start, window_end=end)
+    before = carried or {}
+    chosen = select_stories(stories, window_start=window_start, window_end=end, carried=before)
     known = {region.id for region in regions}
     buckets: dict[str | None, dict[str, EditionBrief]] = {r.id: {} for r in regions}
     buckets[None] = {}
     for story, updated in chosen:
-        brief = EditionBrief(story, recency_band(story, end, zone), updated)
+        earlier = before.get(story.id)
+        changes = changed_fragments(earlier.text, story.text) if earlier and updated else ()
+        brief = EditionBrief(story, recency_band(story, end, zone), updated, changes)
         targets: list[str | None] = [r for r in story.regions if r in known] or [None]
         for target in targets:
             buckets[target].setdefault(story.id, brief)

@@ -2,20 +2,24 @@
 
 Pure: stories and instants in, decisions out; no clock, no store.
 
-A story belongs to the window ``(start, end]`` when it was *first seen* in it:
-readers of the previous edition of that name (whose window ended at
-``start``) cannot have read it. A story first seen earlier but reworded in the
-window (``updated_at`` in it) comes back marked as updated. Recency bands
-compare the publication time with the edition slot in the site's zone.
+The editions of a site, whatever their names, form one timeline: an
+edition's window ``(start, end]`` starts where the site's previous edition
+ended, so a story first seen in it cannot have reached a reader before. A
+story that an earlier edition already carried comes again only when it was
+reworded after that edition (``updated_at`` later than that edition's end),
+marked as updated; otherwise it is left out, even if windows overlap (a late
+or deliberate re-run). A story first seen earlier but reworded in the window
+that no edition carried comes as updated too. Recency bands compare the
+publication time with the end of the window in the site's zone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from digest.model import Story
+from digest.model import Carried, Story
 
 HOUR = timedelta(hours=1)
 
@@ -26,14 +30,26 @@ def in_window(moment: datetime | None, start: datetime, end: datetime) -> bool:
 
 
 def select_stories(
-    stories: Iterable[Story], *, window_start: datetime, window_end: datetime
+    stories: Iterable[Story],
+    *,
+    window_start: datetime,
+    window_end: datetime,
+    carried: Mapping[str, Carried] | None = None,
 ) -> list[tuple[Story, bool]]:
-    """The stories of the window with an ``updated`` flag, each story once, in input order."""
+    """The stories of the window with an ``updated`` flag, each story once, in input order.
+
+    ``carried`` holds the stories that earlier editions carried, each as the
+    latest such edition had it.
+    """
+    before = carried or {}
     chosen: dict[str, tuple[Story, bool]] = {}
     for story in stories:
         if story.id in chosen:
             continue
-        if in_window(story.first_seen, window_start, window_end):
+        if story.id in before:
+            if in_window(story.updated_at, max(before[story.id].until, window_start), window_end):
+                chosen[story.id] = (story, True)
+        elif in_window(story.first_seen, window_start, window_end):
             chosen[story.id] = (story, False)
         elif story.first_seen <= window_start and in_window(
             story.updated_at, window_start, window_end
@@ -71,10 +87,12 @@ def edition_window(
     lookback: timedelta,
     end: datetime | None = None,
 ) -> tuple[datetime, datetime]:
-    """``(start, end)`` of the edition at ``slot``: from the end of the previous
-    edition of that name if there is one before the end, else ``end - lookback``.
-    The window ends at the slot, or later (``end``) for an edition built late."""
+    """``(start, end)`` of the edition at ``slot``: from ``previous_end`` (where the
+    site's latest edition ending no later than this one ended), else ``end -
+    lookback`` for a site's first edition. The window ends at the slot, or later
+    (``end``) for an edition built late; it is empty when the previous one ended
+    at the same moment."""
     stop = max(slot, end) if end is not None else slot
-    if previous_end is not None and previous_end < stop:
-        return previous_end, stop
+    if previous_end is not None:
+        return min(previous_end, stop), stop
     return stop - lookback, stop

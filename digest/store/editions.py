@@ -78,6 +78,7 @@ def _brief_to_json(brief: EditionBrief, zone: ZoneInfo) -> dict[str, Any]:
         "published_at": _iso(story.published_at.astimezone(zone) if story.published_at else None),
         "band": brief.band,
         "updated": brief.updated,
+        "changes": [list(pair) for pair in brief.changes],
     }
 
 
@@ -128,7 +129,13 @@ def edition_from_json(data: dict[str, Any]) -> Edition:
             region_id=s["region_id"],
             title=s["title"],
             briefs=tuple(
-                EditionBrief(by_id[b["story_id"]], b["band"], b["updated"]) for b in s["briefs"]
+                EditionBrief(
+                    by_id[b["story_id"]],
+                    b["band"],
+                    b["updated"],
+                    tuple((old, new) for old, new in b.get("changes", ())),
+                )
+                for b in s["briefs"]
             ),
         )
         for s in data["sections"]
