@@ -440,3 +440,49 @@ def _claims(site: Site) -> list[Any]:
         return list_claims(store)
     finally:
         store.close()
+
+
+# --- several editions a day: each story once ------------------------------------------
+
+TWO_EDITIONS = [
+    {"name": "ochtend", "title": "Ochtendeditie", "cron": "0 7 * * *", "window": "24h"},
+    {"name": "avond", "title": "Avondeditie", "cron": "0 18 * * *", "window": "12h"},
+]
+
+
+def test_a_second_edition_never_repeats_the_first_ones_stories(site: Site) -> None:
+    """The example `avond` switched on: it once sent the morning's 16 stories again."""
+    site.editions = TWO_EDITIONS
+    site.write_config()
+    morning = run_in_process(site, AT)
+    statuses = {r.slot.edition: r.status for r in morning.editions}
+    assert statuses == {"ochtend": "done", "avond": "skipped"}  # yesterday's 18:00 passed over
+    evening = run_in_process(site, datetime.fromisoformat("2026-01-21T18:00:30+01:00"))
+    assert [(r.slot.edition, r.status) for r in evening.editions] == [("avond", "skipped")]
+    assert site.received() == {
+        e: 1 for e in ("ans@example.nl", "bram@example.nl", "cor@example.nl")
+    }
+
+
+def test_a_first_run_makes_only_the_sites_newest_edition(site: Site) -> None:
+    """A fresh install at 19:57 made an "Ochtendeditie 07:00" saying "Goedemorgen"."""
+    site.editions = TWO_EDITIONS
+    site.write_config()
+    captured = datetime.fromisoformat("2026-01-21T19:40:00+01:00").timestamp()
+    for snapshot in (site.root / "wire").iterdir():
+        os.utime(snapshot, (captured, captured))
+    report = run_in_process(site, datetime.fromisoformat("2026-01-21T19:57:00+01:00"))
+    by_name = {r.slot.edition: r for r in report.editions}
+    assert by_name["ochtend"].status == "skipped"
+    assert "first run" in by_name["ochtend"].message
+    assert by_name["avond"].status == "done"
+    store = open_store(site.url)
+    try:
+        assert [e.id for e in list_editions(store)] == ["avond-2026-01-21T1800"]
+    finally:
+        store.close()
+    # The next morning is an ordinary slot again, and brings nothing twice.
+    run_in_process(site, datetime.fromisoformat("2026-01-22T07:00:30+01:00"))
+    assert site.received() == {
+        e: 1 for e in ("ans@example.nl", "bram@example.nl", "cor@example.nl")
+    }

@@ -96,6 +96,49 @@ def due_slots(
     return found
 
 
+def newest_first_run(
+    config: Config,
+    slots: list[tuple[EditionConfig, Slot]],
+    first_run: Collection[str],
+    at: datetime,
+) -> tuple[list[tuple[EditionConfig, Slot]], list[tuple[EditionConfig, Slot]]]:
+    """``(kept, passed over)``: an edition that never ran makes its first edition
+    only if its latest slot is the site's newest; an older one (an "Ochtendeditie
+    07:00" on an evening install, or an edition added to a running site) would
+    go out at the wrong moment, so it starts with its next slot instead."""
+    latest = [latest_slot(ec.name, ec.cron, config.zone, at) for ec in config.editions]
+    newest = max((s.at for s in latest if s is not None), default=None)
+    kept: list[tuple[EditionConfig, Slot]] = []
+    passed: list[tuple[EditionConfig, Slot]] = []
+    for ec, slot in slots:
+        older = newest is not None and slot.at < newest
+        (passed if ec.name in first_run and older else kept).append((ec, slot))
+    return kept, passed
+
+
+def _pass_over(
+    app: Context,
+    ec: EditionConfig,
+    slot: Slot,
+    owner: str,
+    now: Now,
+    lease: timedelta,
+    kept: list[tuple[EditionConfig, Slot]],
+) -> EditionRun:
+    """Close a first run's older slot as skipped, so that later runs do not make it."""
+    outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
+    if not outcome.won:
+        return (
+            _finished(slot, outcome.claim)
+            if outcome.claim.status in FINISHED
+            else EditionRun(slot, "busy", f"held by {outcome.claim.owner}")
+        )
+    instead = ", ".join(str(s) for _, s in kept) or "a later edition"
+    message = f"first run: {ec.name} starts with its next slot; {instead} carries the news"
+    finish_claim(app.store, outcome.claim, "skipped", now(), message=message)
+    return EditionRun(slot, "skipped", message)
+
+
 def run_job(
     app: Context,
     edition: str | None,
@@ -117,10 +160,15 @@ def run_job(
     names = [edition] if edition else [ec.name for ec in app.config.editions]
     first_run = {name for name in names if not has_claims(app.store, name)}
     slots = due_slots(app.config, edition, at, force=force, first_run=first_run)
+    passed: list[tuple[EditionConfig, Slot]] = []
+    if edition is None and not force:
+        slots, passed = newest_first_run(app.config, slots, first_run, at)
     report.due = len(slots)
     if slots:
         secret_key()  # delivery will need it: refuse before claiming anything
     owner = new_owner()
+    for ec, slot in passed:
+        report.editions.append(_pass_over(app, ec, slot, owner, now, lease, slots))
     won: list[tuple[EditionConfig, ClaimOutcome]] = []
     for ec, slot in slots:
         outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=force)
