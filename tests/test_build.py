@@ -316,7 +316,7 @@ def test_build_command_english_and_note(
     code, _, err = run(capsys, *args)
     assert code == 0, err
     html = (tmp_path / "2026-01-21-ochtend.html").read_text(encoding="utf-8")
-    assert 'lang="en"' in html and "Past hour" in html and "<em" in html and "<script" not in html
+    assert 'lang="en"' in html and "Between " in html and "<em" in html and "<script" not in html
     assert "Groenland kiest een nieuw parlement" in html
 
 

@@ -228,8 +228,9 @@ def test_edition_pages_live_at_their_local_date_with_neighbours(archive: Path) -
     assert first.is_file() and second.is_file()
     links = {(p.name, h, t) for p, h, t, _ in internal_links(archive) if p == second}
     hrefs = {h for _, h, _ in links}
-    assert "../../../../2026/01/05/ochtend/" in hrefs  # previous
-    assert "../../../../2026/01/06/ochtend/" in hrefs  # next
+    # Links name the index page, so that they also work opened from disk (file://).
+    assert "../../../../2026/01/05/ochtend/index.html" in hrefs  # previous
+    assert "../../../../2026/01/06/ochtend/index.html" in hrefs  # next
     text = second.read_text()
     assert "maandag 5 januari 2026, 19:00" in text
     assert f'<link rel="canonical" href="{BASE}/2026/01/05/avond/">' in text
@@ -261,12 +262,13 @@ def test_index_is_newest_first_with_dutch_dates_and_stable_pages(archive: Path) 
     front = (archive / "index.html").read_text()
     titles = re.findall(r'edition-item-title"><a href="([^"]+)"', front)
     urls = [e.url for e in place_editions(make_editions(11), SETTINGS)]
-    assert titles == urls[::-1][: len(titles)] and titles[0] == "2026/01/10/ochtend/"
+    urls = [url + "index.html" for url in urls]
+    assert titles == urls[::-1][: len(titles)] and titles[0] == "2026/01/10/ochtend/index.html"
     assert 4 <= len(titles) < 8  # the last full page of 4 and the open one
     assert "zaterdag 10 januari 2026" in front
     older = (archive / "pagina/1/index.html").read_text()
     assert re.findall(r'edition-item-title"><a href="([^"]+)"', older)[-1].endswith(
-        "2026/01/05/ochtend/"
+        "2026/01/05/ochtend/index.html"
     )
 
 
@@ -352,17 +354,18 @@ base_url = "{BASE}"
         assert feedparser.parse(feed.read_bytes()).bozo == 0, feed
 
 
-def test_publish_archive_leaves_out_editions_after_now(
+def test_publish_archive_has_every_recorded_edition_whatever_the_clock(
     sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Editions of slots after the real clock (a run --at a later moment) were left
+    out, so an edition that was mailed was missing from the archive."""
     editions = make_editions(4)
     monkeypatch.setattr(store_editions, "list_editions", lambda store: editions)
     config = config_from_dict({"archive": {"base_url": BASE}}, tmp_path / "digest.toml")
-    now = editions[2].slot + timedelta(minutes=5)
-    report = publish_archive(sqlite_store, config, out=tmp_path / "site", now=now, search=False)
-    assert report.editions == 3
+    report = publish_archive(sqlite_store, config, out=tmp_path / "site", search=False)
+    assert report.editions == 4
     assert (tmp_path / "site/2026/01/06/ochtend/index.html").is_file()
-    assert not (tmp_path / "site/2026/01/06/avond").exists()
+    assert (tmp_path / "site/2026/01/06/avond/index.html").is_file()
 
 
 def test_sections_are_cut_right_when_the_partials_change(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def test_numbered_pages_keep_their_content_as_editions_arrive(out: Path) -> None
     editions = make_editions(15)
     publish(editions[:9], out)
     first = edition_links(out / "pagina/1/index.html")
-    assert len(first) == 4 and first[-1].endswith("2026/01/05/ochtend/")
+    assert len(first) == 4 and first[-1].endswith("2026/01/05/ochtend/index.html")
     publish(editions[:14], out)  # pages 1 and 2 are full now; the front holds the rest
     assert edition_links(out / "pagina/1/index.html") == first
     before = snapshot(out)

@@ -112,22 +112,25 @@ def test_missing_template_folder_and_unknown_locale_are_errors(tmp_path: Path) -
 
 def test_babel_filters_in_dutch_and_english() -> None:
     template = (
-        "{{ t|format_date }} | {{ t|format_time }} | {{ (t - d)|relative_time(t) }} | "
-        "{{ t|relative_time(t) }} | {{ n|format_number }} | "
+        "{{ t|format_date }} | {{ t|format_time }} | {{ n|format_number }} | "
         "{{ ngettext('%(num)s new brief', '%(num)s new briefs', 1) }} | "
         "{{ ngettext('%(num)s new brief', '%(num)s new briefs', n, num=n|format_number) }}"
     )
-    values = {"t": SLOT, "d": timedelta(minutes=15), "n": 3700}
+    values = {"t": SLOT, "n": 3700}
     nl = make_environment(locale="nl").from_string(template).render(values)
     en = make_environment(locale="en").from_string(template).render(values)
     assert nl == (
-        "woensdag 21 januari 2026 | 07:00 | 15 minuten geleden | zojuist | 3.700 | "
-        "1 nieuw bericht | 3.700 nieuwe berichten"
+        "woensdag 21 januari 2026 | 07:00 | 3.700 | 1 nieuw bericht | 3.700 nieuwe berichten"
     )
     assert en == (
-        "Wednesday, January 21, 2026 | 7:00\u202fAM | 15 minutes ago | just now | 3,700 | "
-        "1 new brief | 3,700 new briefs"
+        "Wednesday, January 21, 2026 | 7:00\u202fAM | 3,700 | 1 new brief | 3,700 new briefs"
     )
+
+
+def test_no_relative_age_can_be_rendered() -> None:
+    """Ages measured at build time ("17 minuten geleden") froze into mails and pages."""
+    with pytest.raises(jinja2.TemplateAssertionError):
+        make_environment(locale="nl").from_string("{{ t|relative_time(t) }}")
 
 
 def test_dates_are_shown_in_the_edition_zone_not_the_values_zone() -> None:
@@ -204,9 +207,9 @@ def test_text_is_wrapped_at_72_and_separates_sections_and_briefs() -> None:
     assert max(len(line) for line in text.splitlines()) <= 72
     assert "GROENLAND (4)" in text
     assert text.count("=" * 72) == 2 * 4
-    assert "--- Afgelopen uur ---" in text
+    assert "--- Tussen 06:00 en 07:00 ---" in text
     assert "* WASHINGTON (ANP) – Trump wil niets zeggen" in text
-    assert "  [06:45 · 15 minuten geleden]" in text
+    assert "  [06:45]" in text
 
 
 def test_markdown_renders_to_the_same_headings_and_briefs_as_the_html() -> None:
@@ -224,7 +227,7 @@ def test_markdown_renders_to_the_same_headings_and_briefs_as_the_html() -> None:
     briefs_html = [line for line in html_lines if " – " in line]
     assert briefs_md == briefs_html
     headings = [e for e in html_lines if e in md_lines]
-    assert "Groenland (4)" in headings and "Afgelopen uur" in headings
+    assert "Groenland (4)" in headings and "Tussen 06:00 en 07:00" in headings
 
 
 def test_lead_article_is_shown_with_its_title_and_paragraphs() -> None:
@@ -250,8 +253,9 @@ def test_english_locale_translates_the_interface_not_the_news() -> None:
         assert "Good morning Anna," in part
         assert "Iran zegt dat het internet geleidelijk wordt hersteld." in part
         assert "Goedemorgen" not in part and "Afmelden" not in part
-    assert "Past hour" in rendered.html and "Other (4)" in rendered.text.title() + rendered.markdown
-    assert "15 minutes ago" in rendered.text
+    assert "Between 6:00\u202fAM and 7:00\u202fAM" in rendered.html
+    assert "Other (4)" in rendered.text.title() + rendered.markdown
+    assert "[6:45 AM]" in rendered.text
 
 
 # --- untrusted text and markers -------------------------------------------------
@@ -362,10 +366,64 @@ def test_editors_note_is_markdown_sanitised_everywhere() -> None:
     assert "<em>lezers</em>" in markdown.markdown(rendered.markdown)
 
 
-def test_render_is_deterministic_and_uses_the_slot_not_the_clock() -> None:
+def test_render_is_deterministic_and_states_times_against_the_edition() -> None:
     assert render() == render()
-    later = replace(sample_edition(), slot=SLOT + timedelta(hours=1))
-    assert "1 uur geleden" in render(later).text
+    text = render().text
+    assert "[06:45]" in text and "geleden" not in text
+    next_day = replace(sample_edition(), window_end=SLOT + timedelta(days=1))
+    assert "[gisteren 06:45]" in render(next_day).text
+    week_later = replace(sample_edition(), window_end=SLOT + timedelta(days=7))
+    assert "[wo 21 jan, 06:45]" in render(week_later).text
+
+
+AGES = re.compile(r"\b(?:geleden|zojuist|ago|just now|afgelopen uur|past hour)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_no_output_states_an_age_measured_when_it_was_built(locale: str) -> None:
+    rendered = personal(locale=locale)
+    for part in (rendered.subject, rendered.html, rendered.text, rendered.markdown):
+        assert not AGES.search(part.replace("Oekraïense", "")), AGES.search(part)
+
+
+def test_a_late_edition_says_when_it_really_went_out() -> None:
+    """A first run at 19:57 made an "Ochtendeditie · 07:00" that said "Goedemorgen"."""
+    late = replace(sample_edition(), window_end=SLOT.replace(hour=19, minute=57))
+    rendered = personal(late)
+    for part in (rendered.html, rendered.text, rendered.markdown):
+        assert "Goedenavond Anna," in part and "Goedemorgen" not in part
+        assert "woensdag 21 januari 2026 · 19:57" in part
+        assert "Gepland voor 07:00, verzonden om 19:57." in part
+    on_time = personal()
+    assert "Gepland voor" not in on_time.text and "Goedemorgen Anna," in on_time.text
+
+
+def test_an_updated_story_shows_what_changed() -> None:
+    edition = sample_edition()
+    section = edition.sections[0]
+    brief = replace(
+        section.briefs[0], updated=True, changes=(("3.700", "4.100"), ("", "zegt Kyiv"))
+    )
+    changed = replace(edition, sections=(replace(section, briefs=(brief, *section.briefs[1:])),))
+    rendered = personal(changed)
+    assert "bijgewerkt: ‘3.700’ → ‘4.100’; nieuw: ‘zegt Kyiv’" in rendered.markdown
+    assert re.search(
+        r'bijgewerkt</span>: <span class="brief-changes"[^>]*>‘3.700’ → ‘4.100’', rendered.html
+    )
+    assert "‘3.700’ → ‘4.100’" in " ".join(rendered.text.split())
+
+
+def test_a_mail_links_to_its_archive_page() -> None:
+    url = "https://digest.example.org/archief/2026/01/21/ochtend/"
+    rendered = render_edition(
+        sample_edition(),
+        site_title="Digest",
+        base_url="https://digest.example.org",
+        archive_url=url,
+    )
+    assert f'href="{url}"' in rendered.html and "Bekijk online" in rendered.html
+    assert f"Bekijk online: {url}" in rendered.text
+    assert f"[Bekijk online]({url})" in rendered.markdown
 
 
 # --- archive body -------------------------------------------------------------

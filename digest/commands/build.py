@@ -12,7 +12,7 @@ import click
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.config import LOCALES
-from digest.edition.build import BuildResult, build_edition, read_note
+from digest.edition.build import BuildResult, archive_page, build_edition, read_note
 from digest.errors import DigestError
 from digest.ingest.load import reclassify
 from digest.render.outputs import output_stem, render_for_config, write_outputs
@@ -82,7 +82,8 @@ def build(
     )
     files: list[Path] = []
     if result.skipped is None:
-        rendered = render_for_config(result.edition, config, locale or config.site.locale)
+        page = archive_page(app.store, config, result.edition)
+        rendered = render_for_config(result.edition, config, locale or config.site.locale, page)
         target = out or config.resolve(DEFAULT_OUT)
         files = write_outputs(rendered, output_stem(result.edition), target, config.site.base_url)
     _report(result, files, as_json)

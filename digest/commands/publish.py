@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from digest import clock
 from digest.commands.app import App, pass_app
 
 
@@ -31,7 +30,6 @@ def publish(app: App, out: Path | None, no_search: bool, quiet: bool) -> None:
         app.store,
         app.config,
         out=out.resolve() if out else None,
-        now=clock.now(),
         search=not no_search,
     )
     if not quiet:

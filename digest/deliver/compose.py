@@ -20,9 +20,10 @@ from digest.tokens import TokenSigner, address_hash
 class Renderer:
     """Renders the edition once per segment and keeps it."""
 
-    def __init__(self, edition: Edition, config: Config) -> None:
+    def __init__(self, edition: Edition, config: Config, archive_url: str | None = None) -> None:
         self.edition = edition
         self.config = config
+        self.archive_url = archive_url  # the edition's page, for "Bekijk online"
         self._cache: dict[SegmentKey, RenderedEdition] = {}
         self._envs: dict[str, jinja2.Environment | None] = {}
 
@@ -41,6 +42,7 @@ class Renderer:
                 locale=key.locale,
                 site_title=self.config.site.title,
                 base_url=self.config.site.base_url,
+                archive_url=self.archive_url,
                 env=self._environment(key.locale),
             )
         return self._cache[key]

@@ -28,6 +28,7 @@ from digest.deliver.message import make_sender
 from digest.deliver.plan import ChoiceRows, PlanRow, plan_active, plan_rows
 from digest.deliver.report import Progress, SegmentPlan, SendReport
 from digest.deliver.segments import SegmentKey, has_news, segment_edition, segment_of
+from digest.edition.build import archive_page
 from digest.errors import DeliveryError
 from digest.model import Edition
 from digest.store import Store
@@ -139,7 +140,7 @@ class _Run:
             site_title=config.site.title,
             edition_name=edition.name,
         )
-        self.renderer = Renderer(edition, config)
+        self.renderer = Renderer(edition, config, archive_page(store, config, edition))
         self.links = Links(config, signer, edition.id, self.sender)
         self.owner = runners.runner_id()
         self.claims = 0
@@ -225,7 +226,7 @@ def dry_run_report(
     done = ledger.statuses(store, edition.id)
     plans: dict[SegmentKey, SegmentPlan] = {}
     send_empty = config.delivery.send_empty
-    renderer = Renderer(edition, config)
+    renderer = Renderer(edition, config, archive_page(store, config, edition))
     for subscriber in _recipients(store, only):
         key = segment_of(subscriber)
         if key not in plans:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from digest.config import Config, EditionConfig, parse_duration
+from digest.edition.address import edition_url
 from digest.edition.group import edition_id, group_edition, skip_reason
 from digest.edition.select import edition_window
 from digest.errors import DigestError
@@ -25,7 +26,7 @@ from digest.store.editions import (
     replace_edition,
     window_stories,
 )
-from digest.store.history import carried_stories, latest_cut
+from digest.store.history import carried_stories, first_of_its_day, latest_cut
 
 Status = Literal["recorded", "existing", "rebuilt", "skipped"]
 
@@ -109,3 +110,9 @@ def build_edition(
         return BuildResult(replace_edition(store, edition), "rebuilt")
     recorded = record_edition(store, edition)
     return BuildResult(recorded, "recorded" if recorded is edition else "existing")
+
+
+def archive_page(store: Store, config: Config, edition: Edition) -> str:
+    """The address of the edition's archive page, which its mail links to."""
+    first = first_of_its_day(store, edition)
+    return edition_url(config.archive.base_url, edition, first_of_its_day=first)

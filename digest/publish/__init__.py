@@ -14,7 +14,6 @@ import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,17 +72,19 @@ def settings_from(config: Config) -> SiteSettings:
         base_url=config.archive.base_url,
         per_page=config.archive.per_page,
         timezone=config.site.timezone,
+        signup_url=config.site.base_url.rstrip("/") + "/",
     )
 
 
 def publish_archive(
-    store: Store, config: Config, *, out: Path | None = None, now: datetime, search: bool = True
+    store: Store, config: Config, *, out: Path | None = None, search: bool = True
 ) -> PublishReport:
-    """Publish every edition recorded in ``store`` whose slot is not after ``now``
-    to ``out`` (default ``[archive] dir``)."""
+    """Publish every edition recorded in ``store`` to ``out`` (default ``[archive]
+    dir``): what was mailed is what is archived, whatever the clock says (a run
+    ``--at`` a later moment mails its edition, so the archive has it too)."""
     from digest.store.editions import list_editions
 
-    editions = [e for e in list_editions(store) if e.slot <= now]
+    editions = list_editions(store)
     folders = [config.resolve(config.site.templates)] if config.site.templates else None
     return build_archive(
         editions,

@@ -16,7 +16,7 @@ import jinja2
 from digest.errors import PublishError
 
 STYLESHEETS = ("partials/edition.css", "archive/archive.css")
-SCRIPTS = {"search": "archive/search.js"}
+SCRIPTS = {"search": "archive/search.js", "offline": "archive/offline.js"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,9 @@ from digest.publish.assets import Assets
 from digest.publish.chart import bar_chart
 from digest.publish.site import EditionEntry, Page, SiteSettings, relative_root
 from digest.render import markup
-from digest.render.environment import RenderError, make_environment
+from digest.render.environment import RenderError, formatter_of, make_environment
 from digest.render.i18n import LOCALE_DIR
-from digest.render.outputs import render_edition_body
+from digest.render.outputs import late_note, render_edition_body
 
 ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
@@ -63,6 +63,13 @@ def templates_fingerprint(env: jinja2.Environment) -> str:
     return digest.hexdigest()
 
 
+def page_href(root: str, target: str) -> str:
+    """A relative link to an archive address that also works opened from disk
+    (``file://``), where a browser shows a folder's listing, not its index page."""
+    href = root + target
+    return href + "index.html" if not href or href.endswith("/") else href
+
+
 def tidy_markdown(text: str) -> str:
     """No trailing blanks, at most one blank line in a row, one final newline."""
     text = _TRAILING.sub("\n", text)
@@ -87,8 +94,20 @@ class Renderer:
         return found
 
     def body(self, entry: EditionEntry) -> Markup:
-        """All sections of an edition, in order (the same HTML as ``render_edition_body``)."""
+        """All sections of an edition, in order, each story once (the HTML of
+        ``render_edition_body`` for a reader of every region)."""
+        once = entry.edition.for_regions(None)
+        if once is not entry.edition:
+            return Markup(self._body_html(once))
         return Markup("".join(self.fragment(entry, s) for s in entry.edition.sections))
+
+    def region_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
+        """A section as a region page shows it: the edition's own, or, where a
+        newer edition carried some of its stories again, the rest of it."""
+        own = next((s for s in entry.edition.sections if s.key == section.key), None)
+        if own == section:
+            return self.fragment(entry, section)
+        return self._body_html(replace(entry.edition, sections=(section,)))
 
     def body_html(self, entry: EditionEntry) -> str:
         """``render_edition_body`` of the whole edition (used to fill the fragments)."""
@@ -124,6 +143,7 @@ class Renderer:
         note = edition.note_markdown
         context = {
             "edition": edition,
+            "issued": edition.issued_at,
             "site_title": markup.one_line(self.settings.title),
             "canonical": self.settings.root_url + entry.url,
             "note_html": Markup(markup.note_to_html(note)) if note else None,
@@ -153,7 +173,7 @@ class Renderer:
             "root": root,
             "page_url": url,
             "canonical": canonical,
-            "link": lambda target: (root + target) or "./",
+            "link": lambda target: page_href(root, target),
             **extra,
         }
         try:
@@ -168,6 +188,7 @@ class Renderer:
             note = entry.edition.note_markdown
             context |= {
                 "edition": entry.edition,
+                "late_note": late_note(entry.edition, formatter_of(self.env)),
                 "body": self.body(entry),
                 "note_html": Markup(markup.note_to_html(note)) if note else None,
             }
@@ -180,7 +201,9 @@ class Renderer:
         fragments = [
             # The same section appears once per edition here: drop its in-page id.
             Markup(
-                self.fragment(i.entry, i.section).replace(f' id="section-{i.section.key}"', "", 1)
+                self.region_fragment(i.entry, i.section).replace(
+                    f' id="section-{i.section.key}"', "", 1
+                )
             )
             for i in context["items"]
         ]

@@ -13,17 +13,16 @@ chunk that is still filling up together with the last full chunk.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from digest.edition.address import edition_path, slug
 from digest.model import Edition, EditionSection
 
 CHART_DAYS = 30
-_SLUG_BAD = re.compile(r"[^a-z0-9-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +34,7 @@ class SiteSettings:
     per_page: int = 20
     timezone: str = "Europe/Amsterdam"
     feed_size: int = 20
+    signup_url: str | None = None  # the subscription pages (``digest serve``), if any
 
     @property
     def zone(self) -> ZoneInfo:
@@ -99,11 +99,6 @@ class SitePlan:
     pages: tuple[Page, ...]
 
 
-def slug(value: str) -> str:
-    """A safe path segment: lower case letters, digits and hyphens."""
-    return _SLUG_BAD.sub("-", value.lower()).strip("-") or "x"
-
-
 def digest_of(*parts: object) -> str:
     """A short stable hash of ``parts`` (their ``str``), for keys and fingerprints."""
     text = "\x1f".join(str(p) for p in parts)
@@ -142,23 +137,38 @@ def place_editions(editions: Iterable[Edition], settings: SiteSettings) -> list[
     placed: list[EditionEntry] = []
     for edition in ordered:
         local = edition.slot.astimezone(zone)
-        url = f"{local:%Y/%m/%d}/{slug(edition.name)}/"
+        url = edition_path(edition)
         if url in taken:
-            url = f"{local:%Y/%m/%d}/{slug(edition.name)}-{local:%H%M}/"
+            url = edition_path(edition, first_of_its_day=False)
         taken.add(url)
         placed.append(EditionEntry(edition, url, local, edition_fingerprint(edition)))
     return placed
 
 
 def collect_regions(entries: Sequence[EditionEntry]) -> list[RegionInfo]:
-    """The regions that have briefs in any edition, by name; names as most recently shown."""
+    """The regions that have briefs in any edition, by name; names as most recently shown.
+
+    A region page shows each story once: where the story came again (it was
+    updated), only in the newest edition that carried it.
+    """
     sections: dict[str, list[RegionEntry]] = {}
     names: dict[str, str] = {}
-    for entry in entries:
+    shown: dict[str, set[str]] = {}
+    for entry in reversed(entries):
         for section in entry.edition.sections:
-            if section.region_id is not None and section.briefs:
-                sections.setdefault(section.region_id, []).append(RegionEntry(entry, section))
-                names[section.region_id] = section.title
+            if section.region_id is None or not section.briefs:
+                continue
+            seen = shown.setdefault(section.region_id, set())
+            briefs = tuple(b for b in section.briefs if b.story.id not in seen)
+            seen.update(b.story.id for b in briefs)
+            if briefs:
+                kept = (
+                    section
+                    if len(briefs) == len(section.briefs)
+                    else replace(section, briefs=briefs)
+                )
+                sections.setdefault(section.region_id, []).insert(0, RegionEntry(entry, kept))
+            names.setdefault(section.region_id, section.title)
     infos = [
         RegionInfo(
             rid, slug(rid), names[rid], tuple(found), sum(len(r.section.briefs) for r in found)
@@ -314,7 +324,10 @@ def _region_pages(
 
     def make(items: Sequence[RegionEntry]) -> tuple[str, dict[str, Any], list[object]]:
         parts: list[object] = [region.id, region.name]
-        parts += [(i.entry.url, i.entry.fingerprint) for i in items]
+        parts += [
+            (i.entry.url, i.entry.fingerprint, *(b.story.id for b in i.section.briefs))
+            for i in items
+        ]
         return "archive/region.html", {"region": region, "items": items, "chart": None}, parts
 
     weights = [len(item.section.briefs) for item in region.entries]

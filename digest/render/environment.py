@@ -1,15 +1,18 @@
 """Rendering: one edition in, HTML e-mail, plain text and Markdown out.
 
 :func:`make_environment` is the one place a Jinja environment is built.
-Rendering is pure: the edition slot, never the clock, is "now" for relative
-times. Mail is rendered once per segment with personalisation *markers*
-(private-use characters that content can never contain, see
-:mod:`digest.render.markup`); :func:`personalise` fills them per recipient.
+Rendering is pure: every time is stated against the edition's own moment
+(``07:12``, ``gisteren 21:05``), never against the clock at build time, so
+mails and archive pages stay true for as long as they are kept. Mail is
+rendered once per segment with personalisation *markers* (private-use
+characters that content can never contain, see :mod:`digest.render.markup`);
+:func:`personalise` fills them per recipient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,14 +39,19 @@ def N_(message: str) -> str:
 
 
 OTHER_TITLE = N_("Other")
+# Band titles name moments, never the reader's clock: "Tussen 06:00 en 07:00",
+# "Eerder op dinsdag 20 januari", "Maandag 19 januari", "Vóór maandag 19 januari".
 BAND_TITLES: Mapping[str, str] = {
     "lead": N_("Featured"),
-    "hour": N_("Past hour"),
-    "today": N_("Earlier today"),
-    "yesterday": N_("Yesterday"),
-    "earlier": N_("Earlier"),
+    "hour": N_("Between %(start)s and %(end)s"),
+    "today": N_("Earlier on %(day)s"),
+    "yesterday": "%(day)s",
+    "earlier": N_("Before %(day)s"),
     "undated": N_("Time unknown"),
 }
+SHORT_DAY = "EEE d MMM"  # "ma 19 jan": a brief older than the day before the edition
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
 
 
 class RenderError(DigestError):
@@ -99,7 +107,6 @@ def _filters(fmt: Formatter) -> dict[str, Callable[..., Any]]:
         "format_date": pass_context(lambda c, v, f="full": fmt.date(v, f, _zone(c))),
         "format_time": pass_context(lambda c, v, f="short": fmt.time(v, f, _zone(c))),
         "format_datetime": pass_context(lambda c, v, f="medium": fmt.date_time(v, f, _zone(c))),
-        "relative_time": fmt.relative,
         "format_number": fmt.number,
         "paragraphs": markup.paragraphs,
         "one_line": markup.one_line,
@@ -123,10 +130,15 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     def brief_when(ctx: Context, brief: EditionBrief) -> str:
         return _when(fmt, brief, ctx["edition"])
 
+    @pass_context
+    def band_title(ctx: Context, band: str) -> str:
+        return _band_title(fmt, band, ctx["edition"])
+
     return {
         "locale": locale,
         "marker": marker,
-        "band_title": lambda band: gettext(BAND_TITLES[band]),
+        "band_title": band_title,
+        "brief_changes": lambda brief: _changes(fmt, brief),
         "section_title": section_title,
         "brief_when": brief_when,
         "dateline": _dateline,
@@ -142,18 +154,52 @@ def _dateline(story: Story) -> str:
 
 
 def _when(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
-    """The brief's time as readers want it for its band (relative to the end
-    of the window, which is the slot unless the edition was built late)."""
+    """The brief's time against the edition's own moment (the end of its window),
+    so that it stays true in every mail and page: ``07:12`` on the edition's day,
+    ``gisteren 21:05`` the day before, ``ma 19 jan, 14:00`` earlier."""
     published = brief.story.published_at
     if published is None:
         return ""
     zone = edition.zone
+    day = published.astimezone(zone).date()
+    edition_day = edition.window_end.astimezone(zone).date()
     clock = fmt.time(published, "short", zone)
-    if brief.band in ("hour", "today"):
-        return f"{clock} · {fmt.relative(published, edition.window_end)}"
-    if brief.band == "yesterday":
+    if day >= edition_day:
         return clock
-    return f"{fmt.date(published, DAY_MONTH, zone)}, {clock}"
+    if day == edition_day - _DAY:
+        return fmt.gettext("yesterday %(time)s") % {"time": clock}
+    return f"{fmt.date(published, SHORT_DAY, zone)}, {clock}"
+
+
+def _band_title(fmt: Formatter, band: str, edition: Edition) -> str:
+    """The band's title, stated against the end of the edition's window."""
+    zone, end = edition.zone, edition.window_end
+    title = BAND_TITLES[band]
+    values: dict[str, str] = {}
+    if band == "hour":
+        values = {
+            "start": fmt.time(end - _HOUR, "short", zone),
+            "end": fmt.time(end, "short", zone),
+        }
+    elif band == "today":
+        values = {"day": fmt.date(end, DAY_MONTH, zone)}
+    elif band in ("yesterday", "earlier"):
+        values = {"day": fmt.date(end - _DAY, DAY_MONTH, zone)}
+    text = (fmt.gettext(title) if title != "%(day)s" else title) % values
+    return text[:1].upper() + text[1:]
+
+
+def _changes(fmt: Formatter, brief: EditionBrief) -> str:
+    """``‘3.700’ → ‘4.100’; nieuw: ‘zegt de minister’``: what changed, in its own words."""
+    parts = []
+    for old, new in brief.changes:
+        if old and new:
+            parts.append(f"‘{old}’ → ‘{new}’")
+        elif new:
+            parts.append(fmt.gettext("new: %(text)s") % {"text": f"‘{new}’"})
+        else:
+            parts.append(fmt.gettext("dropped: %(text)s") % {"text": f"‘{old}’"})
+    return "; ".join(parts)
 
 
 def formatter_of(env: jinja2.Environment) -> Formatter:

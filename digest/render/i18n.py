@@ -8,13 +8,13 @@ explicit locale and zone on every call, never the process locale.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from babel.support import Translations
 
@@ -23,7 +23,6 @@ from digest.errors import DigestError
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
-_JUST_NOW = timedelta(minutes=1)
 
 
 class LocaleError(DigestError):
@@ -83,16 +82,6 @@ class Formatter:
         local = _local(value, zone)
         key = ("dt", local.isoformat(), fmt)
         return self._cached(key, lambda: format_datetime(local, fmt, locale=self.locale))
-
-    def relative(self, value: datetime, reference: datetime) -> str:
-        """``15 minuten geleden`` relative to ``reference`` (the edition slot, not the clock)."""
-        delta = value - reference
-        if abs(delta) < _JUST_NOW:
-            return self.gettext("just now")
-        return self._cached(
-            ("r", delta),
-            lambda: format_timedelta(delta, threshold=1, add_direction=True, locale=self.locale),
-        )
 
     def number(self, value: float) -> str:
         """``3.700`` (nl) or ``3,700`` (en)."""

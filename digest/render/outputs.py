@@ -84,10 +84,12 @@ def _tidy(text: str) -> str:
 def _context(
     edition: Edition, fmt: Formatter, site_title: str, base_url: str, archive_url: str | None
 ) -> dict[str, Any]:
-    local_hour = edition.local_slot.hour
-    greeting = next(text for limit, text in GREETINGS if local_hour < limit)
+    issued = edition.issued_at
+    greeting = next(text for limit, text in GREETINGS if issued.hour < limit)
     return {
         "edition": edition,
+        "issued": issued,
+        "late_note": late_note(edition, fmt),
         "site_title": markup.one_line(site_title),
         "base_url": markup.safe_url(base_url),
         "archive_url": markup.safe_url(archive_url),
@@ -97,6 +99,18 @@ def _context(
         else None,
         "summary": _summary(edition, fmt),
     }
+
+
+def late_note(edition: Edition, fmt: Formatter) -> str | None:
+    """``Gepland voor 07:00, verzonden om 19:57.`` for an edition built late."""
+    if not edition.late:
+        return None
+    zone, planned, issued = edition.zone, edition.local_slot, edition.issued_at
+    when = fmt.time(planned, "short", zone)
+    if planned.date() != issued.date():
+        when = f"{fmt.date(planned, DAY_MONTH, zone)}, {when}"
+    sent = fmt.time(issued, "short", zone)
+    return fmt.gettext("Planned for %(time)s, sent at %(sent)s.") % {"time": when, "sent": sent}
 
 
 def _summary(edition: Edition, fmt: Formatter) -> str:
@@ -191,7 +205,9 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 SUFFIXES: tuple[str, ...] = ("html", "txt", "md")
 
 
-def render_for_config(edition: Edition, config: Config, locale: str) -> RenderedEdition:
+def render_for_config(
+    edition: Edition, config: Config, locale: str, archive_url: str | None = None
+) -> RenderedEdition:
     """``edition`` rendered with the configured templates and site settings."""
     folders = [config.resolve(config.site.templates)] if config.site.templates else None
     env = make_environment(folders, locale)
@@ -200,6 +216,7 @@ def render_for_config(edition: Edition, config: Config, locale: str) -> Rendered
         locale=locale,
         site_title=config.site.title,
         base_url=config.site.base_url,
+        archive_url=archive_url,
         env=env,
     )
 

@@ -44,7 +44,7 @@ def build_publish_deliver(
         return EditionRun(slot, "skipped", result.skipped)
     edition = result.edition
     claim = heartbeat(store, claim, now(), status="delivering", edition_id=edition.id)
-    publish_archive(store, config, out=archive_link(config), now=now())
+    publish_archive(store, config, out=archive_link(config))
     claim = heartbeat(store, claim, now())
     sent = deliver_edition(app, edition, claim, now)
     status: Status = "done" if sent.ok else "failed"

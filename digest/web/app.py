@@ -33,6 +33,7 @@ from digest.errors import DeliveryError, DigestError
 from digest.store import Store
 from digest.tokens import TokenError, TokenSigner
 from digest.web import manage, signup, webhook
+from digest.web.archive import archive_mount
 from digest.web.context import Web, web_of
 from digest.web.records import check_database
 from digest.web.security import (
@@ -181,6 +182,8 @@ def create_app(
         now=now,
         backend=backend,
     )
-    app = Starlette(routes=ROUTES, middleware=_middleware(web), exception_handlers=HANDLERS)
+    mount = archive_mount(config)
+    routes = [*ROUTES, mount] if mount is not None else ROUTES
+    app = Starlette(routes=routes, middleware=_middleware(web), exception_handlers=HANDLERS)
     app.state.web = web
     return app
