@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -486,3 +487,25 @@ def test_a_first_run_makes_only_the_sites_newest_edition(site: Site) -> None:
     assert site.received() == {
         e: 1 for e in ("ans@example.nl", "bram@example.nl", "cor@example.nl")
     }
+
+
+def test_an_edition_mailed_for_a_later_moment_is_archived_too(site: Site) -> None:
+    """`digest run --at <tomorrow 07:05>` mailed everyone, and publishing left the
+    edition out of the archive because its slot was later than the real clock."""
+    now = datetime.now(UTC)
+    for snapshot in (site.root / "wire").iterdir():
+        os.utime(snapshot, (now.timestamp(), now.timestamp()))
+    zone = ZoneInfo("Europe/Amsterdam")
+    tomorrow = (now.astimezone(zone) + timedelta(days=1)).replace(
+        hour=7, minute=5, second=0, microsecond=0
+    )
+    code = subprocess.run(
+        [DIGEST, "run", "--at", tomorrow.isoformat()], env=site.env, capture_output=True, text=True
+    )
+    assert code.returncode == 0, code.stderr
+    assert site.received() == {
+        e: 1 for e in ("ans@example.nl", "bram@example.nl", "cor@example.nl")
+    }
+    page = site.root / "archive" / f"{tomorrow:%Y/%m/%d}" / "ochtend" / "index.html"
+    assert page.is_file(), code.stdout
+    assert "Kallas" in page.read_text(encoding="utf-8")
