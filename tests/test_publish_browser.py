@@ -123,3 +123,28 @@ def test_archive_on_a_phone(
     expect(page.locator(".skip-link")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+
+
+@pytest.mark.slow
+def test_archive_opened_from_disk_navigates_and_explains_search(page: Page, archive: Path) -> None:
+    """Opened as file://, links once showed folder listings and search failed silently."""
+    page.goto((archive / "index.html").as_uri())
+    page.get_by_role("link", name="Regio’s").first.click()
+    expect(page.locator("h1")).to_have_text("Regio’s")
+    page.get_by_role("link", name="Groenland", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Groenland")
+    page.get_by_role("link", name="Edities").first.click()
+    expect(page.locator("h1")).to_contain_text("edities")
+    page.locator(".edition-item-title a").first.click()
+    expect(page.locator("article.edition h1")).to_contain_text("editie")
+    for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+        if href.startswith("file://"):
+            target = Path(href.removeprefix("file://").split("#")[0].split("?")[0])
+            assert target.is_file(), href  # never a folder: browsers list those
+    page.get_by_role("searchbox", name="Zoek in het archief").fill("dijken")
+    page.get_by_role("button", name="Zoeken").click()
+    note = page.locator("[data-search-offline]")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("digest serve")
+    expect(page.locator("[data-search]")).to_be_hidden()
+    save_screenshot(page, "archive-file-search")

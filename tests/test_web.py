@@ -723,3 +723,41 @@ def test_drops_count_only_when_they_are_about_the_address() -> None:
     assert status_for({"event": "dropped", "reason": "Spam Reporting Address"}) == "complained"
     assert status_for({"event": "dropped", "reason": "Invalid SMTPAPI header"}) is None
     assert status_for({"event": "delivered"}) is None
+
+
+# --- the archive under [archive] base_url ---------------------------------------------------
+
+
+def test_serve_answers_the_archive_under_the_path_of_its_base_url(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The default config links to http://localhost:8000/archief, where serve said 404."""
+    from starlette.testclient import TestClient
+
+    live = tmp_path / "generations" / "a"
+    (live / "2026/01/21/ochtend").mkdir(parents=True)
+    (live / "index.html").write_text("<p>Edities</p>", encoding="utf-8")
+    (live / "2026/01/21/ochtend/index.html").write_text("<p>Ochtend</p>", encoding="utf-8")
+    (live / "404.html").write_text("<p>Niet gevonden</p>", encoding="utf-8")
+    (tmp_path / "archive").symlink_to(live)  # publish swaps a link like this one
+    data = {
+        "site": {"base_url": "http://testserver"},
+        "archive": {"dir": "archive", "base_url": "http://testserver/archief"},
+    }
+    config = config_from_dict(data, tmp_path / "digest.toml")
+    app = create_app(config, sqlite_store, signer=TokenSigner(SECRET), regions=REGIONS)
+    with TestClient(app) as client:
+        front = client.get("/archief/")
+        assert front.status_code == 200 and "Edities" in front.text
+        assert "script-src 'self'" in front.headers["content-security-policy"]
+        page = client.get("/archief/2026/01/21/ochtend/index.html")
+        assert page.status_code == 200 and "Ochtend" in page.text
+        assert client.get("/archief/nergens/").status_code == 404
+        assert client.get("/").status_code == 200  # the sign-up page is still at the root
+        assert "script-src" not in client.get("/").headers["content-security-policy"]
+        newer = tmp_path / "generations" / "b"
+        newer.mkdir()
+        (newer / "index.html").write_text("<p>Nieuwe generatie</p>", encoding="utf-8")
+        (tmp_path / "archive").unlink()
+        (tmp_path / "archive").symlink_to(newer)
+        assert "Nieuwe generatie" in client.get("/archief/").text  # follows each swap
