@@ -389,3 +389,38 @@ def test_sections_are_cut_right_when_the_partials_change(tmp_path: Path) -> None
     assert all(b.story.text.split(" Bericht")[0] in region for b in iran.briefs)
     assert not any(f"Bericht 0-{b.story.id[-1]}." in region for b in others)
     assert '<section class="part">' in (out / "2026/01/05/ochtend/index.html").read_text()
+
+
+def test_a_region_page_shows_an_updated_story_once(tmp_path: Path) -> None:
+    """Region pages showed each brief of a repeated story twice."""
+    first, second = make_editions(2)
+    story = first.sections[0].briefs[0].story
+    updated = replace(story, text=story.text + " Nu meer doden.", revisions=2)
+    brief = replace(second.sections[0].briefs[0], story=updated, updated=True)
+    section = next(s for s in second.sections if s.region_id == first.sections[0].region_id)
+    section = replace(section, briefs=(brief, *section.briefs))
+    second = replace(
+        second,
+        sections=tuple(section if s.key == section.key else s for s in second.sections),
+    )
+    out = tmp_path / "site"
+    publish([first, second], out)
+    region = slug_of(first.sections[0].region_id)
+    page = (out / "regio" / region / "index.html").read_text(encoding="utf-8")
+    marker = story.text.rsplit("Bericht ", 1)[1]
+    assert page.count(f"Bericht {marker}") == 1
+    assert "Nu meer doden." in page  # the newest edition's version is the one shown
+
+
+def test_every_page_links_to_the_sign_up_page(tmp_path: Path) -> None:
+    settings = replace(SETTINGS, signup_url="https://digest.example.org/")
+    out = tmp_path / "site"
+    build_archive(make_editions(3), settings, out, search=False)
+    for path in html_files(out):
+        if path.name != "404.html":
+            assert 'href="https://digest.example.org/"' in path.read_text(), path
+
+
+def slug_of(region_id: str | None) -> str:
+    assert region_id is not None
+    return region_id
