@@ -239,9 +239,10 @@ def test_lead_article_is_shown_with_its_title_and_paragraphs() -> None:
 
 def test_updated_stories_are_marked() -> None:
     rendered = personal()
-    assert "bijgewerkt</span>" in rendered.html
-    assert "[18:00 · bijgewerkt]" in rendered.text or "· bijgewerkt]" in rendered.text
-    assert "· bijgewerkt*" in rendered.markdown
+    # Marked with the moment it was reworded, stated against the edition's time.
+    assert "bijgewerkt 04:00</span>" in rendered.html
+    assert "[gisteren 20:00 · bijgewerkt 04:00]" in rendered.text
+    assert "· bijgewerkt 04:00*" in rendered.markdown
     assert "bijgewerkt" in render(locale="nl").html
 
 

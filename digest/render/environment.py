@@ -12,7 +12,7 @@ characters that content can never contain, see :mod:`digest.render.markup`);
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,10 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         return _when(fmt, brief, ctx["edition"])
 
     @pass_context
+    def updated_label(ctx: Context, brief: EditionBrief) -> str:
+        return _updated(fmt, brief, ctx["edition"])
+
+    @pass_context
     def band_title(ctx: Context, band: str) -> str:
         return _band_title(fmt, band, ctx["edition"])
 
@@ -139,6 +143,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         "marker": marker,
         "band_title": band_title,
         "brief_changes": lambda brief: _changes(fmt, brief),
+        "updated_label": updated_label,
         "section_title": section_title,
         "brief_when": brief_when,
         "dateline": _dateline,
@@ -158,17 +163,27 @@ def _when(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
     so that it stays true in every mail and page: ``07:12`` on the edition's day,
     ``gisteren 21:05`` the day before, ``ma 19 jan, 14:00`` earlier."""
     published = brief.story.published_at
-    if published is None:
-        return ""
+    return "" if published is None else _moment(fmt, published, edition)
+
+
+def _moment(fmt: Formatter, moment: datetime, edition: Edition) -> str:
     zone = edition.zone
-    day = published.astimezone(zone).date()
+    day = moment.astimezone(zone).date()
     edition_day = edition.window_end.astimezone(zone).date()
-    clock = fmt.time(published, "short", zone)
+    clock = fmt.time(moment, "short", zone)
     if day >= edition_day:
         return clock
     if day == edition_day - _DAY:
         return fmt.gettext("yesterday %(time)s") % {"time": clock}
-    return f"{fmt.date(published, SHORT_DAY, zone)}, {clock}"
+    return f"{fmt.date(moment, SHORT_DAY, zone)}, {clock}"
+
+
+def _updated(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
+    """``bijgewerkt 17:05``: when the story was reworded, against the edition's moment."""
+    when = brief.story.updated_at
+    if when is None:
+        return fmt.gettext("updated")
+    return fmt.gettext("updated %(time)s") % {"time": _moment(fmt, when, edition)}
 
 
 def _band_title(fmt: Formatter, band: str, edition: Edition) -> str:
