@@ -54,7 +54,7 @@ def flaky(server: SmtpServer, rate: float, seed: int = 3) -> Counter[str]:
             return reply
         return str(await accept(*args))
 
-    server.handler.handle_DATA = handle_data  # type: ignore[method-assign]
+    server.handler.handle_DATA = handle_data  # type: ignore[method-assign,assignment]
     return answered
 
 
@@ -214,7 +214,7 @@ def slow_data(server: SmtpServer, seconds: float) -> Callable[[], None]:
         await asyncio.sleep(seconds)
         return str(await accept(*args))
 
-    server.handler.handle_DATA = handle_data  # type: ignore[method-assign]
+    server.handler.handle_DATA = handle_data  # type: ignore[method-assign,assignment]
 
     def restore() -> None:
         server.handler.handle_DATA = accept  # type: ignore[method-assign]
