@@ -42,9 +42,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "Config value 'site.timezone': unknown time zone 'Mars/Olympus'" in text
     assert "Config value 'site.colour': unknown key" in text
     assert "Config value 'delivery.backend'" in text
-    assert "Config value 'sources.0': give exactly one of 'path' or 'url'" in text
-    assert "Config value 'editions.0.name'" in text
-    assert "Config value 'editions.0.cron': '7 uur' is not a five-field cron expression" in text
+    assert "Config value 'sources[0]': give exactly one of 'path' or 'url'" in text
+    assert "Config value 'editions[0].name'" in text
+    assert "Config value 'editions[0].cron': '7 uur' is not a valid cron expression" in text
     assert len(problems) == 6
     assert str(tmp_path / "digest.toml") in str(info.value)
 

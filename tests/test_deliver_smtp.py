@@ -201,8 +201,7 @@ def test_too_many_temporary_refusals_fail_with_the_reason(
     report = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER, retry=policy)
     assert report.after == {"failed": 1} and len(slept) == 2
     assert report.problems[0][2] == (
-        "gave up after 3 attempt(s): SMTP server refused the message: "
-        "452 4.3.1 Insufficient storage"
+        "gave up after 3 attempts: SMTP server refused the message: 452 4.3.1 Insufficient storage"
     )
 
 

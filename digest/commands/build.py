@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.config import LOCALES
-from digest.edition.build import BuildResult, build_edition, read_note
-from digest.ingest.load import reclassify
-from digest.render.outputs import output_stem, render_for_config, write_outputs
-from digest.store.editions import edition_to_json
+from digest.errors import plural
+from digest.model import LOCALES
+
+if TYPE_CHECKING:
+    from digest.edition.build import BuildResult
 
 DEFAULT_OUT = Path("../var/editions")
 
@@ -53,8 +53,12 @@ def build(
     (or the configured look-back) to the edition time. A built edition is
     recorded and immutable: building the same slot again gives it back.
     """
+    from digest.edition.build import build_edition, read_note
+    from digest.ingest.load import reclassify
+    from digest.render.outputs import output_stem, render_for_config, write_outputs
+
     config = app.config
-    edition_config = config.edition(edition)
+    edition_config = app.edition_config(edition)
     instant = clock.in_zone(at, config.zone) if at else clock.now()
     reclassify(app.store, *app.classification)  # stories stored under older region rules
     result = build_edition(
@@ -75,6 +79,8 @@ def build(
 
 
 def _report(result: BuildResult, files: list[Path], as_json: bool) -> None:
+    from digest.store.editions import edition_to_json
+
     if as_json:
         payload: dict[str, Any] = {
             **edition_to_json(result.edition),
@@ -89,7 +95,8 @@ def _report(result: BuildResult, files: list[Path], as_json: bool) -> None:
         click.echo(f"digest: {result.skipped}; nothing written", err=True)
         return
     click.echo(
-        f"{edition.id}: {edition.story_count} stories in {len(edition.sections)} sections "
+        f"{edition.id}: {plural(edition.story_count, 'story', 'stories')} in "
+        f"{plural(len(edition.sections), 'section')} "
         f"({result.status})"
     )
     for path in files:

@@ -8,14 +8,17 @@ stderr). ``--quiet`` prints nothing on success.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import DigestError
-from digest.schedule.job import RunReport, due_slots, run_job
-from digest.schedule.slots import cron_trigger
+from digest.tokens import secret_key
+
+if TYPE_CHECKING:
+    from digest.schedule.job import RunReport
 
 
 @click.command("run")
@@ -43,6 +46,11 @@ def run(
     says so and does nothing; one that died half-way is resumed by the next.
     --force re-runs EDITION's latest slot; mail already sent is never resent.
     """
+    from digest.schedule.job import run_job
+
+    secret_key()  # delivery signs links: refuse before ingesting or claiming anything
+    if edition is not None:
+        app.edition_config(edition)
     instant = clock.in_zone(at, app.config.zone) if at else clock.now()
     if force:
         _confirm_force(app, edition, instant, yes)
@@ -51,6 +59,8 @@ def run(
 
 
 def _confirm_force(app: App, edition: str | None, at: datetime, yes: bool) -> None:
+    from digest.schedule.job import due_slots
+
     if edition is None:
         raise click.UsageError("--force needs an EDITION: name the edition to re-run")
     slots = due_slots(app.config, edition, at, force=True)
@@ -83,6 +93,8 @@ def _report(app: App, report: RunReport, quiet: bool) -> int:
 
 
 def _nothing_due(app: App, at: datetime) -> str:
+    from digest.schedule.slots import cron_trigger
+
     zone = app.config.zone
     upcoming = []
     for ec in app.config.editions:
