@@ -17,8 +17,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from digest.errors import DigestError, plural
 from digest.model import LOCALES
 
@@ -75,6 +73,9 @@ class Subscriber:
 
 def normalise_address(text: str) -> str:
     """``text`` as a valid, lower-cased ASCII address; SubscriberError saying why not."""
+    # Imported here: its tables cost 50 ms, which `digest subscribers --help` need not pay.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         valid = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -79,6 +78,8 @@ class App:
     @cached_property
     def classification(self) -> tuple[Callable[[Item], Item], str]:
         """The annotate function for items and the fingerprint of the region rules."""
+        import hashlib
+
         from digest.classify.classifier import Classifier
 
         # Stories classified under other rules (or another release) are redone.

@@ -65,7 +65,8 @@ def _confirm_force(app: App, edition: str | None, at: datetime, yes: bool) -> No
         raise click.UsageError("--force needs an EDITION: name the edition to re-run")
     slots = due_slots(app.config, edition, at, force=True)
     if not slots:
-        raise DigestError(f"edition {edition!r} has no slot at or before {at.isoformat()}")
+        when = f"{at.astimezone(app.config.zone):%Y-%m-%d %H:%M %Z}"
+        raise DigestError(f"edition {edition!r} has no slot at or before {when}")
     slot = slots[0][1]
     question = (
         f"Re-run {slot} (slot time {slot.at.astimezone(app.config.zone):%Y-%m-%d %H:%M %Z})? "
