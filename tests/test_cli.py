@@ -200,6 +200,36 @@ def test_commands_that_send_or_sign_refuse_to_start_without_the_key(
     assert not (tmp_path / "var").exists()
 
 
+@pytest.mark.parametrize(
+    ("delivery", "variable"),
+    [
+        ({"backend": "sendgrid"}, "SENDGRID_API_KEY"),
+        ({"backend": "smtp", "smtp": {"username": "digest"}}, "DIGEST_SMTP_PASSWORD"),
+    ],
+    ids=["sendgrid", "smtp"],
+)
+@pytest.mark.parametrize("command", ["run", "send", "schedule"])
+def test_a_missing_delivery_secret_stops_sending_commands_before_any_work(
+    delivery: dict[str, Any],
+    variable: str,
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before, `digest run` built, recorded and published the edition, then failed
+    # to deliver it.
+    changes = {f"delivery.{key}": value for key, value in delivery.items()}
+    config = write_site(tmp_path, changes)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", SECRET)
+    for name in ("SENDGRID_API_KEY", "DIGEST_SMTP_PASSWORD", "DIGEST_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["--config", str(config), command]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and f"{variable} is not set" in err, err
+    assert not (tmp_path / "var").exists()
+
+
 # --- one-line errors --------------------------------------------------------------------
 
 

@@ -101,6 +101,16 @@ class App:
         known = ", ".join(e.name for e in self.config.editions)
         raise click.BadParameter(f"no edition {name!r}; choose from: {known}", param_hint=param)
 
+    def require_secrets(self) -> None:
+        """Refuse to start a command that sends without the keys it will need:
+        DIGEST_SECRET_KEY (signed links) and the delivery backend's own
+        (SENDGRID_API_KEY, DIGEST_SMTP_PASSWORD), each named when missing."""
+        from digest.deliver import make_backend
+        from digest.tokens import secret_key
+
+        secret_key()
+        make_backend(self.config)  # not opened: only reads its settings and secrets
+
     def close(self) -> None:
         for closer in self._closers:
             closer.close()

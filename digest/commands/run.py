@@ -15,7 +15,6 @@ import click
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import DigestError
-from digest.tokens import secret_key
 
 if TYPE_CHECKING:
     from digest.schedule.job import RunReport
@@ -48,7 +47,7 @@ def run(
     """
     from digest.schedule.job import run_job
 
-    secret_key()  # delivery signs links: refuse before ingesting or claiming anything
+    app.require_secrets()  # refuse before ingesting or claiming anything
     if edition is not None:
         app.edition_config(edition)
     instant = clock.in_zone(at, app.config.zone) if at else clock.now()

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import click
 
 from digest.commands.app import App, pass_app
-from digest.tokens import secret_key
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -34,7 +33,7 @@ def schedule(app: App) -> None:
 
     from digest.schedule.service import configure_scheduler, describe_jobs
 
-    secret_key()  # every edition it runs is delivered with signed links
+    app.require_secrets()  # every edition it runs is delivered, with signed links
     if logging.getLogger("digest").getEffectiveLevel() > logging.INFO:
         logging.getLogger("digest").setLevel(logging.INFO)  # a service's log is its output
     scheduler = BlockingScheduler()

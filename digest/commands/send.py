@@ -104,6 +104,7 @@ def send(
     from digest.deliver.send import send_edition
     from digest.tokens import TokenSigner, secret_key
 
+    app.require_secrets()
     signer = TokenSigner(secret_key())
     found = find_edition(app, app.edition_config(edition).name, at)
     progress = ProgressLine(sys.stderr)
