@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -355,3 +357,33 @@ def test_group_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
     for name in REGISTRY:
         assert re.search(rf"^  {name}\s", out, re.M), name
     assert set(cli.list_commands(click.Context(cli))) == set(REGISTRY)
+
+
+# --- a fast command line: what --help imports (the bench measures the time) -------------
+
+HEAVY = ("sqlalchemy", "alembic", "pydantic", "jinja2", "apscheduler", "babel", "email_validator")
+
+
+def _modules_after(*args: str) -> set[str]:
+    probe = (
+        "import sys\n"
+        "from digest.cli import main\n"
+        f"code = main({list(args)!r})\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(done.stdout.split("\n")[-2].split())
+
+
+@pytest.mark.parametrize("args", [["--help"], *([name, "--help"] for name in sorted(REGISTRY))])
+def test_help_imports_no_stage_and_no_heavy_library(args: list[str]) -> None:
+    loaded = _modules_after(*args)
+    assert not [m for m in loaded if m.split(".")[0] in HEAVY], args
+    stages = {"ingest", "classify", "store", "edition", "render", "deliver", "publish"}
+    assert not [m for m in loaded if m.split(".")[:2][-1] in stages and m.startswith("digest.")]
+
+
+def test_the_commands_package_imports_on_its_own() -> None:
+    for module in ("digest.commands", "digest.commands.app", "digest.commands.run"):
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
