@@ -166,8 +166,8 @@ def _complete(
     try:
         run = build_publish_deliver(app, ec, slot, claim, at, now)
     except Exception as exc:  # any failure must close the claim, or it blocks the slot
-        if isinstance(exc, DigestError):
-            log.error("%s: %s", slot, exc)
+        if isinstance(exc, DigestError):  # the report carries it to `run` and the service
+            log.debug("%s: %s", slot, exc)
         else:
             log.exception("%s: unexpected failure", slot)
         message = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
