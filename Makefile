@@ -2,15 +2,25 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
+# Two stamps: running needs only digest and its dependencies; developing
+# (tests, lint, bench) adds the extras. The developer install implies the other.
+RUN_STAMP := $(VENV)/.installed-run-$(HASH)
+STAMP     := $(VENV)/.installed-dev-$(HASH)
 
 .PHONY: install run test test-fast lint format bench i18n clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	rm -f $(VENV)/.installed-run-* && touch $@
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	rm -f $(VENV)/.installed-* && touch $@ $(RUN_STAMP)
 
 install: $(STAMP)
 
@@ -18,10 +28,16 @@ install: $(STAMP)
 ## A demo: signing key from var/dev-secret unless DIGEST_SECRET_KEY is set, and
 ## the example subscribers (example.org addresses) imported so the outbox fills.
 DEV_SECRET := var/dev-secret
-run: $(STAMP) $(DEV_SECRET)
+run: $(RUN_STAMP) $(DEV_SECRET)
 	export DIGEST_SECRET_KEY="$${DIGEST_SECRET_KEY:-$$(cat $(DEV_SECRET))}"; \
 	$(BIN)/digest subscribers import config/subscribers.example.csv && \
 	$(BIN)/digest run
+	@echo
+	@echo "Mails:   $(CURDIR)/var/outbox/ ($$(ls var/outbox 2>/dev/null | grep -c '\.eml$$') .eml files)"
+	@echo "         open one with a mail client (xdg-open var/outbox/FILE.eml) or read it with less"
+	@echo "Archive: $(CURDIR)/var/archive/index.html"
+	@echo "         open file://$(CURDIR)/var/archive/index.html in a browser, or serve it with"
+	@echo "         python3 -m http.server -d var/archive 8000 and visit http://localhost:8000/"
 
 $(DEV_SECRET):
 	mkdir -p var
@@ -46,7 +62,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check digest tests bench scripts
 	$(BIN)/ruff format --check digest tests bench scripts
-	$(BIN)/mypy digest
+	$(BIN)/mypy digest tests
 
 format: $(STAMP)
 	$(BIN)/ruff format digest tests bench scripts

@@ -14,21 +14,22 @@ from typing import TYPE_CHECKING
 import click
 
 from digest import __version__
-from digest.commands.app import App
+from digest.commands import LazyGroup
 from digest.errors import DigestError
 
 if TYPE_CHECKING:
     pass
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="digest")
 @click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="DIGEST_CONFIG",
-    help="The digest.toml to use (default: config/digest.toml; or $DIGEST_CONFIG).",
+    help="The digest.toml to use (default: ./digest.toml, else the checkout's "
+    "config/digest.toml; or $DIGEST_CONFIG).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
@@ -36,19 +37,11 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """Dutch wire news into scheduled, region-grouped newsletters and an archive."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="digest: %(levelname)s: %(message)s", stream=sys.stderr)
+    from digest.commands.app import App
+
     app = App(str(config_path) if config_path else None)
     ctx.obj = app
     ctx.call_on_close(app.close)
-
-
-def _register() -> None:
-    from digest.commands import COMMANDS
-
-    for command in COMMANDS:
-        cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status = cli.main(args=argv, prog_name="digest", standalone_mode=False)
     except DigestError as exc:
-        click.echo(f"digest: error: {exc}", err=True)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            click.echo(f"digest: error: {line}", err=True)
         return 1
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
@@ -66,7 +60,29 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("digest: aborted", err=True)
         return 1
+    except OSError as exc:  # a file digest could not read or write: permissions, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"digest: error: {where}{exc.strerror or exc}", err=True)
+        return 1
+    except Exception as exc:
+        message = _database_failure(exc)
+        if message is None:
+            raise
+        click.echo(f"digest: error: {message}", err=True)
+        return 1
     return status if isinstance(status, int) else 0
+
+
+def _database_failure(exc: Exception) -> str | None:
+    """One line for a database error no stage turned into a StoreError (a damaged
+    file met half-way through a command); ``None`` for anything else."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from digest.store import describe_error
+
+    return f"database: {describe_error(exc)}" if isinstance(exc, SQLAlchemyError) else None
 
 
 if __name__ == "__main__":

@@ -10,20 +10,34 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from digest.errors import ConfigError
+from digest.model import LOCALES as LOCALES  # re-exported: the locales of the schema
 
 CONFIG_ENV = "DIGEST_CONFIG"
 DATABASE_ENV = "DIGEST_DATABASE_URL"
-LOCALES: tuple[str, ...] = ("nl", "en")  # the locales digest has catalogs for
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "digest.toml"
+# The files digest ships inside the package (templates, default config, seeds,
+# starter site). In a checkout these are symlinks to the top-level folders, so
+# the default config resolves to the checkout's config/digest.toml.
+RESOURCES = Path(str(resources.files("digest") / "resources"))
+DEFAULT_CONFIG = (RESOURCES / "config" / "digest.toml").resolve()
+PROJECT_ROOT = DEFAULT_CONFIG.parent.parent  # the checkout (or the package's resources)
+SITE_CONFIG = "digest.toml"  # the file `digest init` writes and the current folder may hold
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -37,7 +51,64 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-Duration = Annotated[str, Field(pattern=_DURATION.pattern)]
+def _at_least(minimum: str) -> AfterValidator:
+    """A check that a duration string reads as one and is no shorter than ``minimum``."""
+
+    def check(value: str) -> str:
+        if parse_duration(value) < parse_duration(minimum):
+            raise ValueError(f"{value!r} is too short; write {minimum!r} or more")
+        return value
+
+    return AfterValidator(check)
+
+
+Duration = Annotated[str, _at_least("1m")]
+
+
+def check_cron(value: str) -> str:
+    """A five-field cron expression that fires at least once; ValueError saying why not."""
+    from apscheduler.triggers.cron import CronTrigger  # only when a config is checked
+
+    example = "write five fields (minute hour day month weekday), e.g. '0 7 * * *'"
+    try:
+        trigger = CronTrigger.from_crontab(value, timezone=ZoneInfo("UTC"))
+    except ValueError as exc:
+        reason = str(exc).removeprefix("Error validating expression ")
+        raise ValueError(f"{value!r} is not a valid cron expression ({reason}); {example}") from exc
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError(f"{value!r} never fires (no such date); {example}")
+    return value
+
+
+def check_address(value: str) -> str:
+    """``Name <user@example.org>`` or ``user@example.org``; ValueError saying why not."""
+    from email.utils import parseaddr
+
+    from email_validator import EmailNotValidError, validate_email
+
+    _, address = parseaddr(value)
+    try:
+        validate_email(address, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError as exc:
+        raise ValueError(
+            f"{value!r} is not a mail address ({str(exc).rstrip('.')}); "
+            "write e.g. 'Digest <digest@example.org>'"
+        ) from exc
+    return value
+
+
+def check_url(value: str) -> str:
+    """An absolute http(s) URL with a host; ValueError saying what to write."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value.strip():
+        raise ValueError(f"{value!r} is not an http(s) URL; write e.g. 'https://example.org'")
+    return value
+
+
+Address = Annotated[str, AfterValidator(check_address)]
+Url = Annotated[str, AfterValidator(check_url)]
 
 
 class Section(BaseModel):
@@ -46,7 +117,7 @@ class Section(BaseModel):
 
 class SiteConfig(Section):
     title: str = Field("Digest", description="Name of the newsletter, shown in mail and archive.")
-    base_url: str = Field("http://localhost:8000", description="Public URL of the web app (links).")
+    base_url: Url = Field("http://localhost:8000", description="Public URL of the web app (links).")
     locale: Literal["nl", "en"] = Field("nl", description="Default locale of interface text.")
     timezone: str = Field("Europe/Amsterdam", description="IANA zone for slots and dates.")
     regions: Path = Field(Path("regions.toml"), description="The regions file.")
@@ -84,19 +155,27 @@ class SourceConfig(Section):
 
 
 class EditionConfig(Section):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Slug, e.g. 'ochtend'.")
+    name: str = Field(description="Slug, e.g. 'ochtend'.")
     title: str = Field(description="Title shown to readers, e.g. 'Ochtendeditie'.")
     cron: str = Field("0 7 * * *", description="When the edition is due, in site timezone.")
     window: Duration = Field("24h", description="Look-back of the first edition of this name.")
     min_briefs: int = Field(1, ge=0, description="Skip the edition with fewer new briefs.")
     note: Path | None = Field(None, description="Editor's note in Markdown for every edition.")
 
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+            raise ValueError(
+                f"{value!r} is not a valid name; use lower-case letters, digits and hyphens, "
+                "e.g. 'ochtend'"
+            )
+        return value
+
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError(f"{value!r} is not a five-field cron expression")
-        return value
+        return check_cron(value)
 
 
 class OutboxConfig(Section):
@@ -112,7 +191,7 @@ class SmtpConfig(Section):
 
 
 class SendgridConfig(Section):
-    host: str = Field("https://api.sendgrid.com", description="API host (tests point it local).")
+    host: Url = Field("https://api.sendgrid.com", description="API host (tests point it local).")
     sandbox: bool = Field(False, description="Ask SendGrid to validate but not send.")
     asm_group_id: int | None = Field(None, description="Unsubscribe group id, if any.")
     batch_size: int = Field(1000, ge=1, le=1000, description="Personalizations per request.")
@@ -121,10 +200,10 @@ class SendgridConfig(Section):
 
 class DeliveryConfig(Section):
     backend: Literal["outbox", "smtp", "sendgrid"] = Field("outbox", description="Who sends.")
-    from_: str = Field(
+    from_: Address = Field(
         "Digest <digest@example.org>", alias="from", description="From address of every mail."
     )
-    reply_to: str | None = Field(None, description="Reply-To address, if any.")
+    reply_to: Address | None = Field(None, description="Reply-To address, if any.")
     unsubscribe_mailto: str | None = Field(None, description="mailto for List-Unsubscribe.")
     send_empty: bool = Field(False, description="Mail subscribers whose regions have nothing new.")
     max_retries: int = Field(5, ge=0, description="Retries of a 429/5xx before giving up.")
@@ -135,7 +214,7 @@ class DeliveryConfig(Section):
 
 class ArchiveConfig(Section):
     dir: Path = Field(Path("../var/archive"), description="Folder of the static archive.")
-    base_url: str = Field("http://localhost:8000/archief", description="Canonical archive URL.")
+    base_url: Url = Field("http://localhost:8000/archief", description="Canonical archive URL.")
     per_page: int = Field(20, ge=1, description="Entries per index or region page.")
 
 
@@ -165,6 +244,10 @@ class Config(Section):
     @field_validator("editions")
     @classmethod
     def _unique_editions(cls, value: list[EditionConfig]) -> list[EditionConfig]:
+        if not value:
+            raise ValueError(
+                "no edition; add at least one [[editions]] table with name, title and cron"
+            )
         names = [e.name for e in value]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -209,18 +292,71 @@ class Config(Section):
         )
 
 
+# Pydantic's wording for each kind of error, turned into what to write instead.
+_MESSAGES = {
+    "missing": "is required; add it",
+    "extra_forbidden": "unknown key; check the spelling against the README",
+    "string_type": 'must be text; write it in quotes, e.g. "..."',
+    "int_type": "must be a whole number; write e.g. 5",
+    "int_parsing": "must be a whole number; write e.g. 5",
+    "int_from_float": "must be a whole number; write e.g. 5",
+    "float_type": "must be a number; write e.g. 30",
+    "float_parsing": "must be a number; write e.g. 30",
+    "bool_type": "must be true or false; write one of them, without quotes",
+    "bool_parsing": "must be true or false; write one of them, without quotes",
+    "model_type": "must be a table; write [{key}] and its keys",
+    "model_attributes_type": "must be a table; write [{key}] and its keys",
+    "dict_type": "must be a table; write [{key}] and its keys",
+    "list_type": "must be a list; write [[{key}]] tables or [...]",
+    "path_type": "must be a path; write it in quotes",
+    "literal_error": "write one of {expected}",
+    "greater_than_equal": "is too small; write {ge} or more",
+    "greater_than": "is too small; write more than {gt}",
+    "less_than_equal": "is too large; write {le} or less",
+}
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    where = ""
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return where or "(top level)"
+
+
 def _format_error(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key; check the spelling against the README"
-    return f"Config value '{where}': {message}"
+    where = _where(tuple(error["loc"]))
+    key = str(next((p for p in reversed(error["loc"]) if isinstance(p, str)), where))
+    message = _MESSAGES.get(error["type"])
+    if message is None:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message.replace("Input should be", "must be")
+    return f"Config value '{where}': {message.format(key=key, **error.get('ctx', {}))}"
 
 
 def config_path(explicit: str | Path | None = None) -> Path:
-    """The config file to use: the argument, then $DIGEST_CONFIG, then the default."""
-    chosen = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
-    return Path(os.path.abspath(chosen))
+    """The config file to use: the argument, then $DIGEST_CONFIG, then a
+    ``digest.toml`` in the current folder, then the checkout's default.
+
+    An installed package has no default site (its state would land inside the
+    installation), so outside a checkout the operator is sent to ``digest init``.
+    """
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    if not chosen and Path(SITE_CONFIG).is_file():
+        chosen = SITE_CONFIG
+    if not chosen and not in_checkout():
+        raise ConfigError(
+            str(Path.cwd() / SITE_CONFIG),
+            [
+                "no configuration here; run `digest init` to write one, "
+                "or pass --config PATH or set DIGEST_CONFIG"
+            ],
+        )
+    return Path(os.path.abspath(chosen or DEFAULT_CONFIG))
+
+
+def in_checkout() -> bool:
+    """Whether digest runs from a source checkout (whose config/ is the default)."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file()
 
 
 def read_toml(path: Path, missing_hint: str) -> dict[str, Any]:

@@ -6,6 +6,13 @@ Only the CLI (and the web layer) turn these into output and exit codes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``"1 edition"``, ``"2 editions"``: a count for an operator message."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
 
 class DigestError(Exception):
     """Base of every error digest raises on purpose."""
@@ -17,8 +24,16 @@ class ConfigError(DigestError):
     def __init__(self, path: str, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s) in the configuration:\n{lines}")
+        self.lines = [f"{path}: {p}" for p in problems]
+        super().__init__("\n".join(self.lines))
+
+    @classmethod
+    def combine(cls, errors: Sequence[ConfigError]) -> ConfigError:
+        """One error listing the problems of several files (settings, then regions)."""
+        combined = cls(errors[0].path, [p for e in errors for p in e.problems])
+        combined.lines = [line for e in errors for line in e.lines]
+        combined.args = ("\n".join(combined.lines),)
+        return combined
 
 
 class SourceError(DigestError):

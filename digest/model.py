@@ -8,6 +8,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 Kind = Literal["article", "brief"]
+LOCALES: tuple[str, ...] = ("nl", "en")  # the locales digest has catalogs for
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
-from digest.config import LOCALES
-from digest.errors import DigestError
+from digest.errors import DigestError, plural
+from digest.model import LOCALES
 
 # Only "active" subscribers get mail; "paused" is chosen on the preferences page.
 STATUSES: tuple[str, ...] = (
@@ -75,6 +73,9 @@ class Subscriber:
 
 def normalise_address(text: str) -> str:
     """``text`` as a valid, lower-cased ASCII address; SubscriberError saying why not."""
+    # Imported here: its tables cost 50 ms, which `digest subscribers --help` need not pay.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         valid = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
@@ -117,7 +118,8 @@ def parse_regions(
     unknown = sorted({i for i in ids if i not in known})
     if unknown:
         raise SubscriberError(
-            f"unknown region(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
+            f"unknown {'region' if len(unknown) == 1 else 'regions'} "
+            f"{', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
         )
     return frozenset(ids)
 
@@ -174,7 +176,8 @@ def _header(fields: Sequence[str], source: str) -> list[str]:
     unknown = [c for c in columns if c not in IMPORT_COLUMNS + OPTIONAL_COLUMNS + IGNORED_COLUMNS]
     if unknown:
         allowed = ", ".join(IMPORT_COLUMNS + OPTIONAL_COLUMNS)
-        raise SubscriberError(f"{source}: unknown column(s) {', '.join(unknown)}; use {allowed}")
+        what = "column" if len(unknown) == 1 else "columns"
+        raise SubscriberError(f"{source}: unknown {what} {', '.join(unknown)}; use {allowed}")
     return columns
 
 
@@ -215,7 +218,9 @@ def parse_import(text: str, known_regions: Collection[str], source: str = "-") -
         if not any(field.strip() for field in record):
             continue
         if len(record) != len(columns):
-            bad.append(BadRow(line, f"has {len(record)} field(s), the header {len(columns)}"))
+            bad.append(
+                BadRow(line, f"has {plural(len(record), 'field')}, the header {len(columns)}")
+            )
             continue
         try:
             row = _row(line, dict(zip(columns, record, strict=True)), known_regions)

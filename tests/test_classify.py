@@ -16,7 +16,7 @@ from digest.classify.classifier import Classifier
 from digest.classify.regions import Region, load_regions
 from digest.cli import cli
 from digest.ingest.wire import parse_snapshot
-from digest.model import Item
+from digest.model import Item, Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = load_regions(ROOT / "config" / "regions.toml")
@@ -50,7 +50,7 @@ def classifier() -> Classifier:
 
 
 def brief(text: str, dateline: str | None = None, title: str | None = None) -> Item:
-    kind = "article" if title else "brief"
+    kind: Kind = "article" if title else "brief"
     return Item(kind, title, dateline, ("ANP",), text, None, None, "test")
 
 

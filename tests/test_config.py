@@ -42,9 +42,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "Config value 'site.timezone': unknown time zone 'Mars/Olympus'" in text
     assert "Config value 'site.colour': unknown key" in text
     assert "Config value 'delivery.backend'" in text
-    assert "Config value 'sources.0': give exactly one of 'path' or 'url'" in text
-    assert "Config value 'editions.0.name'" in text
-    assert "Config value 'editions.0.cron': '7 uur' is not a five-field cron expression" in text
+    assert "Config value 'sources[0]': give exactly one of 'path' or 'url'" in text
+    assert "Config value 'editions[0].name'" in text
+    assert "Config value 'editions[0].cron': '7 uur' is not a valid cron expression" in text
     assert len(problems) == 6
     assert str(tmp_path / "digest.toml") in str(info.value)
 
@@ -86,3 +86,24 @@ def test_durations(text: str, expected: timedelta) -> None:
 def test_bad_duration_says_how_to_write_one() -> None:
     with pytest.raises(ValueError, match=r"write e\.g\. '15m'"):
         parse_duration("een kwartier")
+
+
+def test_an_installed_digest_without_a_site_says_to_run_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DIGEST_CONFIG", raising=False)
+    monkeypatch.setattr(digest.config, "in_checkout", lambda: False)
+    with pytest.raises(ConfigError, match="run `digest init` to write one"):
+        load_config()
+
+
+def test_in_a_checkout_the_default_is_its_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DIGEST_CONFIG", raising=False)
+    assert load_config().path == DEFAULT_CONFIG
+    assert DEFAULT_CONFIG.parent.name == "config" and not DEFAULT_CONFIG.is_symlink()

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from digest.deliver import ledger
-from digest.deliver.outbox import OutboxBackend, outbox_name, write_atomic
+from digest.deliver.outbox import OutboxBackend, outbox_name
 from digest.deliver.send import send_edition
 from digest.errors import DeliveryError
+from digest.files import write_atomic
 from digest.model import Edition
 from digest.store import Store
 from digest.store.subscribers import list_subscribers

@@ -134,7 +134,7 @@ def test_backoff_grows_with_jitter_and_then_gives_up(
     assert len(slept) == 3 and all(0 <= s <= 2**i for i, s in enumerate(slept))
     assert report.after == {"failed": 1} and sendgrid_server.accepted == []
     assert report.problems[0][2].startswith(
-        f"gave up after 4 attempt(s): SendGrid at {sendgrid_server.url} answered 503"
+        f"gave up after 4 attempts: SendGrid at {sendgrid_server.url} answered 503"
     )
     again = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER, retry=policy)
     assert again.after == {"sent": 1}  # the next run retries what failed

@@ -54,7 +54,7 @@ def flaky(server: SmtpServer, rate: float, seed: int = 3) -> Counter[str]:
             return reply
         return str(await accept(*args))
 
-    server.handler.handle_DATA = handle_data  # type: ignore[method-assign]
+    server.handler.handle_DATA = handle_data  # type: ignore[method-assign,assignment]
     return answered
 
 
@@ -201,8 +201,7 @@ def test_too_many_temporary_refusals_fail_with_the_reason(
     report = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER, retry=policy)
     assert report.after == {"failed": 1} and len(slept) == 2
     assert report.problems[0][2] == (
-        "gave up after 3 attempt(s): SMTP server refused the message: "
-        "452 4.3.1 Insufficient storage"
+        "gave up after 3 attempts: SMTP server refused the message: 452 4.3.1 Insufficient storage"
     )
 
 
@@ -214,7 +213,7 @@ def slow_data(server: SmtpServer, seconds: float) -> Callable[[], None]:
         await asyncio.sleep(seconds)
         return str(await accept(*args))
 
-    server.handler.handle_DATA = handle_data  # type: ignore[method-assign]
+    server.handler.handle_DATA = handle_data  # type: ignore[method-assign,assignment]
 
     def restore() -> None:
         server.handler.handle_DATA = accept  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel import Locale
@@ -165,7 +166,7 @@ def test_datelines() -> None:
     assert gazetteer.place("NERGENSDORP") == []
 
 
-def _build_module():  # type: ignore[no-untyped-def]
+def _build_module() -> Any:
     spec = importlib.util.spec_from_file_location(
         "build_gazetteer", ROOT / "scripts" / "build_gazetteer.py"
     )

@@ -21,7 +21,7 @@ SLOT = datetime(2026, 1, 21, 7, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 def extracted_ids() -> set[str]:
     with (LOCALE_DIR / "babel.cfg").open(encoding="utf-8") as handle:
-        method_map, options_map = parse_mapping_cfg(handle)
+        method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(PROJECT_ROOT), method_map, options_map

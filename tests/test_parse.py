@@ -393,7 +393,10 @@ def test_list_page_layout() -> None:
 
 def test_compact_page_with_ticker_chrome_and_every_glued_time_form() -> None:
     items, warnings = parse_file(SNAPSHOTS / "compact_ticker.txt")
-    at = lambda *a: datetime(*a, tzinfo=AMSTERDAM)  # noqa: E731
+
+    def at(year: int, month: int, day: int, hour: int, minute: int, sec: int = 0) -> datetime:
+        return datetime(year, month, day, hour, minute, sec, tzinfo=AMSTERDAM)
+
     assert [(i.dateline, i.agencies, i.published_at) for i in items] == [
         ("GENÈVE", ("ANP", "RTR"), CAPTURED - timedelta(minutes=11)),
         ("TEHERAN/JERUZALEM", ("ANP", "RTR"), CAPTURED),
@@ -646,6 +649,7 @@ def test_captured_zone_decides_clock_times_and_output_offset() -> None:
     text = brief("KYIV", "ANP", "Luchtalarm in de hoofdstad.") + "\ngisteren 21:05"
     (amsterdam,), _ = parse_text(text)
     (utc,), _ = parse_text(text, utc_capture)
+    assert amsterdam.published_at is not None and utc.published_at is not None
     assert amsterdam.published_at.isoformat() == "2026-01-19T21:05:00+01:00"
     assert utc.published_at.isoformat() == "2026-01-19T21:05:00+00:00"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted(str(path) for path in (ROOT / "seeds").glob("*.txt"))
 SNAPSHOTS = Path(__file__).resolve().parent / "data" / "snapshots"
 CAPTURED = "2026-01-20T14:00:00+01:00"
+REGIONS = ROOT / "config" / "regions.toml"
 
 
 @pytest.fixture
@@ -24,8 +26,7 @@ def config(tmp_path: Path) -> Path:
     default regions beside it: parse classifies its items)."""
     path = tmp_path / "digest.toml"
     path.write_text('[site]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
-    regions = (ROOT / "config" / "regions.toml").read_text(encoding="utf-8")
-    (tmp_path / "regions.toml").write_text(regions, encoding="utf-8")
+    shutil.copy(REGIONS, tmp_path / "regions.toml")  # every command checks both files
     return path
 
 

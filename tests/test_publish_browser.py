@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from digest.publish.search import pagefind_binary
 from tests.support.browser import axe_violations, save_screenshot
 from tests.test_publish_site import make_editions, publish
 
-PHONE = {"width": 375, "height": 740}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 SERIOUS = ("serious", "critical")
 
 

@@ -18,8 +18,8 @@ def ago(**kwargs: float) -> datetime:
     return CAPTURED - timedelta(**kwargs)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=AMS)
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,12 @@ LINKS = {
 
 
 def render(edition: Edition | None = None, locale: str = "nl") -> RenderedEdition:
-    return render_edition(edition or sample_edition(NOTE), locale=locale, **SITE)
+    return render_edition(
+        edition or sample_edition(NOTE),
+        locale=locale,
+        site_title=SITE["site_title"],
+        base_url=SITE["base_url"],
+    )
 
 
 def personal(

@@ -274,7 +274,7 @@ def test_nothing_due_still_ingests_and_says_what_is_next(site: Site) -> None:
     result = invoke("run", "--at", "2026-01-21T14:00:00+01:00")
     assert result.exit_code == 0
     assert "no edition due at 2026-01-21 14:00 CET; next: ochtend 2026-01-22 07:00" in result.output
-    assert "source wire: 2 file(s): " in result.output
+    assert "source wire: 2 files: " in result.output
     assert site.received() == sent
 
 

@@ -42,8 +42,8 @@ AMS = ZoneInfo("Europe/Amsterdam")
 EVERYONE = {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=AMS)
 
 
 @dataclass
@@ -74,7 +74,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
-class ManualScheduler(BaseScheduler):
+class ManualScheduler(BaseScheduler):  # type: ignore[misc]
     """APScheduler without a loop: the test calls ``_process_jobs`` itself."""
 
     def shutdown(self, wait: bool = True) -> None:
@@ -311,7 +311,7 @@ def test_two_schedulers_on_one_job_store_both_fire_but_send_once(
             barrier.wait(timeout=30)
             return due
 
-        store.get_due_jobs = fetch_then_wait  # type: ignore[method-assign]
+        store.get_due_jobs = fetch_then_wait
     clock.set(local(2026, 1, 21, 7, 0, 1).astimezone(UTC))
     threads = [threading.Thread(target=s.tick) for s in services]
     for thread in threads:

@@ -76,18 +76,18 @@ def test_dry_run_shows_each_segment_and_changes_nothing(
     assert main(["--config", str(config), "send", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == (
-        f"{EDITION} (dry run, outbox): 37 of 40 active subscriber(s) would get mail, "
-        "in 32 segment(s); nothing sent"
+        f"{EDITION} (dry run, outbox): 37 of 40 active subscribers would get mail, "
+        "in 32 segments; nothing sent"
     )
     assert (
-        "nl, regions limburg: 2 recipient(s): nothing new in these regions, none would get mail"
+        "nl, regions limburg: 2 recipients: nothing new in these regions, none would get mail"
         in out
     )
     assert (
-        "nl, regions groenland, limburg: 2 recipient(s): 2 would get "
+        "nl, regions groenland, limburg: 2 recipients: 2 would get "
         "'Ochtendeditie – woensdag 21 januari 2026' (3 stories in Groenland)"
     ) in out
-    assert any(line.startswith("en, all regions: 1 recipient(s): 1 would get") for line in out)
+    assert any(line.startswith("en, all regions: 1 recipient: 1 would get") for line in out)
     assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
 
 
@@ -118,17 +118,17 @@ def test_send_to_one_subscriber(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["--at", "2026-01-22T07:00"], "no recorded edition ochtend-2026-01-22T0700"),
-        (["avond"], "no edition 'avond'"),
+        (["--at", "2026-01-22T07:00"], "no recorded edition ochtend-2026-01-22T0700", 1),
+        (["avond"], "no edition 'avond'; choose from: ochtend", 2),  # a usage error
     ],
 )
 def test_a_missing_edition_is_named(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str, code: int
 ) -> None:
     config = prepare(tmp_path, 1)
-    assert main(["--config", str(config), "send", *args]) == 1
+    assert main(["--config", str(config), "send", *args]) == code
     assert message in capsys.readouterr().err
 
 
@@ -145,8 +145,8 @@ def test_failures_left_make_the_exit_status_one(
     sendgrid_server.fail_next(500)
     assert main(["--config", str(config), "send"]) == 1
     captured = capsys.readouterr()
-    assert "digest: failed: reader000000@example.org: gave up after 1 attempt(s)" in captured.err
-    assert "1 mail(s) failed and 0 uncertain" in captured.err
+    assert "digest: failed: reader000000@example.org: gave up after 1 attempt" in captured.err
+    assert "1 mail failed and 0 uncertain" in captured.err
     assert main(["--config", str(config), "send"]) == 0  # the next run retries it
     assert len(sendgrid_server.recipients()) == 1
 

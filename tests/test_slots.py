@@ -26,8 +26,8 @@ GRACE = timedelta(hours=6)
 EDITIONS = {"ochtend": "0 7 * * *", "nacht": "30 2 * * *"}
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=AMS)
 
 
 def test_slot_key_is_the_edition_and_the_local_wall_clock_time() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import subprocess
+import sys
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -293,3 +295,19 @@ def test_axe_reports_an_image_without_alt(page: Page, static_server: Any, tmp_pa
     (tmp_path / "index.html").write_text(PAGE.format(extra=extra), encoding="utf-8")
     page.goto(static_server(tmp_path) + "/index.html")
     assert "image-alt" in [violation["id"] for violation in axe_violations(page)]
+
+
+def test_every_test_on_the_database_server_carries_its_mark(pytestconfig: pytest.Config) -> None:
+    """Through the server fixtures or the ``store`` parametrisation: ``-m "not
+    postgres"`` must leave out every test that starts the server."""
+    args = ["--collect-only", "-q", "-p", "no:cacheprovider", "-m", "not postgres", "tests"]
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=pytestconfig.rootpath,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    ids = [line for line in collected.splitlines() if "::" in line]
+    assert ids, collected
+    assert not [i for i in ids if "postgres" in i.lower()], "unmarked PostgreSQL tests"

@@ -10,6 +10,7 @@ import email.policy
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -449,6 +450,7 @@ def test_serve_refuses_to_start_without_the_secret_key(
     monkeypatch.delenv("DIGEST_SECRET_KEY", raising=False)
     config = tmp_path / "digest.toml"
     config.write_text('[storage]\nurl = "sqlite:///digest.db"\n', encoding="utf-8")
+    shutil.copy(REGIONS_FILE, tmp_path / "regions.toml")  # every command checks both files
     assert main(["--config", str(config), "serve", "--port", "8999"]) == 1
     assert "DIGEST_SECRET_KEY is not set" in capsys.readouterr().err
 

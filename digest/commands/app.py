@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from digest import __version__
-from digest.config import Config, load_config
 from digest.errors import ConfigError
 
 if TYPE_CHECKING:
     from digest.classify.regions import Region
+    from digest.config import Config, EditionConfig
     from digest.model import Item
     from digest.store import Store
 
@@ -32,7 +33,33 @@ class App:
 
     @cached_property
     def config(self) -> Config:
+        from digest.config import load_config
+
         return load_config(self.config_path)
+
+    def check(self) -> None:
+        """Load and validate both files (settings, then regions) before any work;
+        one ConfigError lists every problem of both."""
+        try:
+            _ = self.config
+        except ConfigError as exc:
+            raise ConfigError.combine([exc, *self._regions_problems(exc.path)]) from exc
+        _ = self.regions
+
+    def _regions_problems(self, config_file: str) -> list[ConfigError]:
+        """The regions file's problems when the settings are bad (so both are reported)."""
+        from digest.classify.regions import load_regions
+        from digest.config import read_toml
+
+        try:
+            site = read_toml(Path(config_file), "").get("site", {})
+            name = site.get("regions", "regions.toml") if isinstance(site, dict) else None
+            regions = Path(config_file).parent / str(name)
+            if isinstance(name, str) and regions.is_file():
+                load_regions(regions)
+        except ConfigError as exc:
+            return [] if exc.path == config_file else [exc]
+        return []
 
     @cached_property
     def store(self) -> Store:
@@ -51,26 +78,58 @@ class App:
     @cached_property
     def classification(self) -> tuple[Callable[[Item], Item], str]:
         """The annotate function for items and the fingerprint of the region rules."""
+        import hashlib
+
         from digest.classify.classifier import Classifier
 
         # Stories classified under other rules (or another release) are redone.
         rules = f"{__version__}|{self.regions!r}".encode()
         return Classifier(self.regions).annotate, hashlib.sha256(rules).hexdigest()[:16]
 
-    def require_region(self, region_id: str) -> None:
+    def require_region(self, region_id: str, param: str = "--region") -> None:
+        """A usage error naming the valid choices unless ``region_id`` is configured."""
         known = [r.id for r in self.regions]
         if region_id not in known:
-            raise ConfigError(
-                str(self.config.resolve(self.config.site.regions)),
-                [f"no region {region_id!r}; known: {', '.join(known)}"],
+            raise click.BadParameter(
+                f"no region {region_id!r}; choose from: {', '.join(known)}", param_hint=param
             )
+
+    def edition_config(self, name: str | None, param: str = "EDITION") -> EditionConfig:
+        """The named edition (or the first); a usage error naming the valid choices."""
+        if name is None or any(e.name == name for e in self.config.editions):
+            return self.config.edition(name)
+        known = ", ".join(e.name for e in self.config.editions)
+        raise click.BadParameter(f"no edition {name!r}; choose from: {known}", param_hint=param)
+
+    def require_secrets(self) -> None:
+        """Refuse to start a command that sends without the keys it will need:
+        DIGEST_SECRET_KEY (signed links) and the delivery backend's own
+        (SENDGRID_API_KEY, DIGEST_SMTP_PASSWORD), each named when missing."""
+        from digest.deliver import make_backend
+        from digest.tokens import secret_key
+
+        secret_key()
+        make_backend(self.config)  # not opened: only reads its settings and secrets
 
     def close(self) -> None:
         for closer in self._closers:
             closer.close()
 
 
-pass_app = click.make_pass_decorator(App)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pass_app(command: F) -> F:
+    """Pass the App as the first argument, after checking the whole configuration:
+    every command that works on a site refuses to start on a bad one."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = click.get_current_context().find_object(App)
+        assert app is not None, "commands run under the digest group"
+        app.check()
+        return command(app, *args, **kwargs)
+
+    return functools.update_wrapper(wrapper, command)  # type: ignore[return-value]
 
 
 class InstantParam(click.ParamType):  # type: ignore[type-arg]

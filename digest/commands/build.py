@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.config import LOCALES
-from digest.edition.build import BuildResult, archive_page, build_edition, read_note
-from digest.errors import DigestError
-from digest.ingest.load import reclassify
-from digest.render.outputs import output_stem, render_for_config, write_outputs
-from digest.schedule.slots import latest_slot
-from digest.store.editions import edition_to_json
+from digest.errors import plural
+from digest.model import LOCALES
+
+if TYPE_CHECKING:
+    from digest.edition.build import BuildResult
 
 DEFAULT_OUT = Path("../var/editions")
 
@@ -60,8 +58,14 @@ def build(
     end of the site's previous edition to that moment. A built edition is
     recorded and immutable: building the same slot again gives it back.
     """
+    from digest.edition.build import archive_page, build_edition, read_note
+    from digest.errors import DigestError
+    from digest.ingest.load import reclassify
+    from digest.render.outputs import output_stem, render_for_config, write_outputs
+    from digest.schedule.slots import latest_slot
+
     config = app.config
-    edition_config = config.edition(edition)
+    edition_config = app.edition_config(edition)
     moment = clock.in_zone(at, config.zone) if at else clock.now().astimezone(config.zone)
     slot = latest_slot(edition_config.name, edition_config.cron, config.zone, moment)
     if slot is None:
@@ -90,6 +94,8 @@ def build(
 
 
 def _report(result: BuildResult, files: list[Path], as_json: bool) -> None:
+    from digest.store.editions import edition_to_json
+
     if as_json:
         payload: dict[str, Any] = {
             **edition_to_json(result.edition),
@@ -104,7 +110,8 @@ def _report(result: BuildResult, files: list[Path], as_json: bool) -> None:
         click.echo(f"digest: {result.skipped}; nothing written", err=True)
         return
     click.echo(
-        f"{edition.id}: {edition.story_count} stories in {len(edition.sections)} sections "
+        f"{edition.id}: {plural(edition.story_count, 'story', 'stories')} in "
+        f"{plural(len(edition.sections), 'section')} "
         f"({result.status})"
     )
     for path in files:

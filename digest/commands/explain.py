@@ -11,7 +11,7 @@ import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.errors import DigestError
+from digest.errors import DigestError, plural
 from digest.model import Item
 
 
@@ -57,7 +57,8 @@ def explain(
         items = parse_snapshot(snapshot.text, snapshot.captured_at, str(path)).items
         if number is not None and number > len(items):
             click.echo(
-                f"digest: warning: {path} has {len(items)} item(s), no item {number}", err=True
+                f"digest: warning: {path} has {plural(len(items), 'item')}, no item {number}",
+                err=True,
             )
         for index, item in _chosen(items, number):
             if as_json:

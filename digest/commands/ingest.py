@@ -7,14 +7,15 @@ import sys
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.ingest.load import FileReport, IngestReport, ingest_lock, ingest_paths, reclassify
-from digest.ingest.sources import expand_paths
-from digest.store.stories import list_stories
+
+if TYPE_CHECKING:
+    from digest.ingest.load import FileReport, IngestReport
 
 PROGRESS_FROM = 20  # files; fewer finish before a bar would help
 
@@ -28,6 +29,9 @@ def run_ingest(
     app: App, paths: list[Path], captured_at: datetime | None, show_progress: bool
 ) -> IngestReport:
     """Ingest ``paths`` into the app's store, classifying with the app's regions."""
+    from digest.ingest.load import ingest_lock, ingest_paths
+    from digest.ingest.sources import expand_paths
+
     annotate, fingerprint = app.classification
     files = list(expand_paths(paths))
     ingest = partial(
@@ -91,6 +95,8 @@ def ingest(
     Re-ingesting a snapshot changes nothing; a brief seen in several snapshots
     is one story; a reworded brief is a new revision of its story.
     """
+    from digest.ingest.load import reclassify
+
     chosen = list(paths) or configured_paths(app)
     report = run_ingest(app, chosen, captured_at, show_progress=not quiet)
     reclassify(app.store, *app.classification)
@@ -107,6 +113,8 @@ def classify(app: App, everything: bool) -> None:
     itself) changes, the stories classified under the old rules are redone
     here, and automatically by ingest, build and run.
     """
+    from digest.ingest.load import reclassify
+
     annotate, fingerprint = app.classification
     count = reclassify(app.store, annotate, fingerprint, force=everything)
     click.echo(f"{count} stor{'y' if count == 1 else 'ies'} re-classified")
@@ -122,6 +130,8 @@ def briefs(
     app: App, since: datetime | None, region: str | None, limit: int | None, as_json: bool
 ) -> None:
     """List stored stories, newest first, one entry per story."""
+    from digest.store.stories import list_stories
+
     if region is not None:
         app.require_region(region)
     since_at = clock.in_zone(since, app.config.zone) if since else None
@@ -134,7 +144,7 @@ def briefs(
         when = (
             story.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
             if (story.published_at)
-            else "ongedateerd     "
+            else "undated         "
         )
         place = story.dateline or story.title or ""
         regions = f" [{', '.join(story.regions)}]" if story.regions else ""

@@ -11,8 +11,6 @@ import click
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import SourceError
-from digest.ingest.sources import read_snapshot
-from digest.ingest.wire import parse_snapshot
 from digest.model import Item
 
 _HEADLINE = 72
@@ -44,6 +42,9 @@ def parse(
     clock times ("gisteren 21:05") are read in the site's time zone. A file
     that cannot be read is reported and the others are still parsed.
     """
+    from digest.ingest.sources import read_snapshot
+    from digest.ingest.wire import parse_snapshot
+
     annotate, _rules = app.classification  # regions and countries, as the README promises
     items: list[Item] = []
     failed = warned = False

@@ -8,14 +8,16 @@ stderr). ``--quiet`` prints nothing on success.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import DigestError
-from digest.schedule.job import RunReport, due_slots, run_job
-from digest.schedule.slots import cron_trigger
+
+if TYPE_CHECKING:
+    from digest.schedule.job import RunReport
 
 
 @click.command("run")
@@ -43,6 +45,11 @@ def run(
     says so and does nothing; one that died half-way is resumed by the next.
     --force re-runs EDITION's latest slot; mail already sent is never resent.
     """
+    from digest.schedule.job import run_job
+
+    app.require_secrets()  # refuse before ingesting or claiming anything
+    if edition is not None:
+        app.edition_config(edition)
     instant = clock.in_zone(at, app.config.zone) if at else clock.now()
     if force:
         _confirm_force(app, edition, instant, yes)
@@ -51,11 +58,14 @@ def run(
 
 
 def _confirm_force(app: App, edition: str | None, at: datetime, yes: bool) -> None:
+    from digest.schedule.job import due_slots
+
     if edition is None:
         raise click.UsageError("--force needs an EDITION: name the edition to re-run")
     slots = due_slots(app.config, edition, at, force=True)
     if not slots:
-        raise DigestError(f"edition {edition!r} has no slot at or before {at.isoformat()}")
+        when = f"{at.astimezone(app.config.zone):%Y-%m-%d %H:%M %Z}"
+        raise DigestError(f"edition {edition!r} has no slot at or before {when}")
     slot = slots[0][1]
     question = (
         f"Re-run {slot} (slot time {slot.at.astimezone(app.config.zone):%Y-%m-%d %H:%M %Z})? "
@@ -83,6 +93,8 @@ def _report(app: App, report: RunReport, quiet: bool) -> int:
 
 
 def _nothing_due(app: App, at: datetime) -> str:
+    from digest.schedule.slots import cron_trigger
+
     zone = app.config.zone
     upcoming = []
     for ec in app.config.editions:

@@ -6,12 +6,14 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from digest.commands.app import App, pass_app
-from digest.schedule.service import configure_scheduler, describe_jobs
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.blocking import BlockingScheduler
 
 log = logging.getLogger("digest.schedule")
 
@@ -27,6 +29,11 @@ def schedule(app: App) -> None:
     PostgreSQL database: each slot is still built and sent once. Stops
     cleanly on SIGTERM or Ctrl-C, letting running jobs finish.
     """
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from digest.schedule.service import configure_scheduler, describe_jobs
+
+    app.require_secrets()  # every edition it runs is delivered, with signed links
     if logging.getLogger("digest").getEffectiveLevel() > logging.INFO:
         logging.getLogger("digest").setLevel(logging.INFO)  # a service's log is its output
     scheduler = BlockingScheduler()

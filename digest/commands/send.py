@@ -5,19 +5,17 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.deliver.report import Progress, SendReport
-from digest.deliver.send import send_edition
-from digest.edition.group import edition_id
-from digest.errors import DeliveryError
-from digest.model import Edition
-from digest.store.editions import load_edition, previous_edition
-from digest.tokens import TokenSigner, secret_key
+from digest.errors import DeliveryError, plural
+
+if TYPE_CHECKING:
+    from digest.deliver.report import Progress, SendReport
+    from digest.model import Edition
 
 END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -54,6 +52,9 @@ class ProgressLine:
 
 def find_edition(app: App, name: str, at: datetime | None) -> Edition:
     """The recorded edition of ``name`` at ``at``, or the latest one of that name."""
+    from digest.edition.group import edition_id
+    from digest.store.editions import load_edition, previous_edition
+
     zone = app.config.zone
     if at is not None:
         wanted = edition_id(name, clock.in_zone(at, zone), zone)
@@ -100,8 +101,12 @@ def send(
     where an interrupted run stopped and retries failed mails. Exits 1 when
     mails are left failed or uncertain.
     """
+    from digest.deliver.send import send_edition
+    from digest.tokens import TokenSigner, secret_key
+
+    app.require_secrets()
     signer = TokenSigner(secret_key())
-    found = find_edition(app, app.config.edition(edition).name, at)
+    found = find_edition(app, app.edition_config(edition).name, at)
     progress = ProgressLine(sys.stderr)
     try:
         report = send_edition(
@@ -121,6 +126,7 @@ def send(
     if not report.dry_run and not report.ok:
         left = report.after
         raise DeliveryError(
-            f"{left.get('failed', 0)} mail(s) failed and {left.get('uncertain', 0)} uncertain "
+            f"{plural(left.get('failed', 0), 'mail')} failed and "
+            f"{left.get('uncertain', 0)} uncertain "
             "(listed above); run `digest send` again to retry the failed ones"
         )

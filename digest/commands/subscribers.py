@@ -10,14 +10,8 @@ import click
 
 from digest import clock
 from digest.commands.app import App, pass_app
-from digest.config import LOCALES
-from digest.store.subscribers import (
-    add_subscriber,
-    import_subscribers,
-    list_subscribers,
-    remove_subscriber,
-    stream_subscribers,
-)
+from digest.errors import plural
+from digest.model import LOCALES
 from digest.subscribers import (
     STATUSES,
     SubscriberError,
@@ -57,6 +51,8 @@ def add(
     app: App, address: str, name: str | None, regions: str | None, locale: str | None, active: bool
 ) -> None:
     """Add ADDRESS as a subscriber."""
+    from digest.store.subscribers import add_subscriber
+
     chosen = parse_regions(regions, _known_regions(app))
     added = add_subscriber(
         app.store,
@@ -85,6 +81,8 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
     Bad rows are reported by line number and reason and the others imported;
     the exit status is 1 when any row was bad. Known addresses are left as they are.
     """
+    from digest.store.subscribers import import_subscribers
+
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -101,10 +99,11 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
         click.echo(f"digest: error: {file}:{bad.line}: {bad.reason}", err=True)
     click.echo(
         f"{file}: {counts.added} imported, {counts.existing} already subscribed, "
-        f"{len(plan.bad)} bad row(s)"
+        f"{plural(len(plan.bad), 'bad row')}"
     )
     if plan.bad:
-        raise SubscriberError(f"{file}: {len(plan.bad)} bad row(s) not imported (listed above)")
+        rows = plural(len(plan.bad), "bad row")
+        raise SubscriberError(f"{file}: {rows} not imported (listed above)")
 
 
 @subscribers.command("list")
@@ -113,6 +112,8 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
 @pass_app
 def list_(app: App, status: str | None, as_json: bool) -> None:
     """List subscribers, oldest first."""
+    from digest.store.subscribers import list_subscribers
+
     found = list_subscribers(app.store, status=status)
     if as_json:
         click.echo(json.dumps([s.to_json() for s in found], ensure_ascii=False, indent=2))
@@ -120,7 +121,7 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
     for sub in found:
         name = f"  {sub.name}" if sub.name else ""
         click.echo(f"{sub.email}  {sub.status}  {sub.locale}  {_regions_text(sub.regions)}{name}")
-    click.echo(f"{len(found)} subscriber(s)", err=True)
+    click.echo(plural(len(found), "subscriber"), err=True)
 
 
 @subscribers.command("remove")
@@ -128,6 +129,8 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
 @pass_app
 def remove(app: App, address: str) -> None:
     """Delete ADDRESS and its delivery records."""
+    from digest.store.subscribers import remove_subscriber
+
     email = address.strip().lower()
     if not remove_subscriber(app.store, email):
         raise SubscriberError(f"{email} is not a subscriber; see `digest subscribers list`")
@@ -139,6 +142,8 @@ def remove(app: App, address: str) -> None:
 @pass_app
 def export(app: App, file: Path | None) -> None:
     """Write every subscriber as CSV to FILE (default: standard output)."""
+    from digest.store.subscribers import stream_subscribers
+
     chunks = export_csv(stream_subscribers(app.store))
     if file is None:
         for chunk in chunks:

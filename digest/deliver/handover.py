@@ -29,7 +29,7 @@ from datetime import datetime
 from digest.deliver import Addressee, Backend, Batch, Outcome, Result, ledger
 from digest.deliver.message import Sender
 from digest.deliver.report import SendReport
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, plural
 from digest.model import Edition
 from digest.render.outputs import RenderedEdition
 from digest.store import Store
@@ -54,7 +54,7 @@ class RetryPolicy:
     def give_up(self, attempt: int, wait: float) -> str | None:
         """Why not to retry after ``attempt`` (counted from 0), or None."""
         if attempt == self.max_retries:
-            return f"gave up after {attempt + 1} attempt(s)"
+            return f"gave up after {plural(attempt + 1, 'attempt')}"
         if wait > self.max_wait:
             return f"asked to wait {wait:.0f} s, more than {self.max_wait:.0f} s"
         return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from digest.deliver import Outcome, Result
 from digest.deliver.segments import SegmentKey
+from digest.errors import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +43,11 @@ class SegmentPlan:
         return self.recipients - self.already if self.has_news else 0
 
     def describe(self) -> str:
-        who = f"{self.key.describe()}: {self.recipients} recipient(s)"
+        who = f"{self.key.describe()}: {plural(self.recipients, 'recipient')}"
         if not self.has_news:
             return f"{who}: nothing new in these regions, none would get mail"
-        what = f"{self.stories} stories in {', '.join(self.sections) or 'no sections'}"
+        stories = plural(self.stories, "story", "stories")
+        what = f"{stories} in {', '.join(self.sections) or 'no sections'}"
         sent = f"; {self.already} already sent" if self.already else ""
         return f"{who}: {self.to_send} would get {self.subject!r} ({what}){sent}"
 
@@ -100,8 +102,9 @@ class SendReport:
             would = sum(p.to_send for p in self.segments)
             people = sum(p.recipients for p in self.segments)
             return (
-                f"{self.edition_id} (dry run, {self.backend}): {would} of {people} active "
-                f"subscriber(s) would get mail, in {len(self.segments)} segment(s); nothing sent"
+                f"{self.edition_id} (dry run, {self.backend}): {would} of "
+                f"{plural(people, 'active subscriber')} would get mail, in "
+                f"{plural(len(self.segments), 'segment')}; nothing sent"
             )
         after = self.after
         parts = [f"{self.sent} sent now", f"{self.before.get('sent', 0)} before"]
@@ -112,5 +115,8 @@ class SendReport:
             f"{after.get('failed', 0)} failed",
             f"{after.get('uncertain', 0)} uncertain",
         ]
-        tail = f"{self.renders} segment render(s), {self.retries} retried batch(es)"
+        tail = (
+            f"{plural(self.renders, 'segment render')}, "
+            f"{plural(self.retries, 'retried batch', 'retried batches')}"
+        )
         return f"{self.edition_id} via {self.backend}: {', '.join(parts)}; {tail}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from digest.errors import SourceError
+from digest.errors import SourceError, plural
 from digest.ingest.sources import expand_paths, read_snapshot
 from digest.ingest.wire import parse_snapshot
 from digest.model import Item, Story
@@ -74,7 +74,7 @@ class IngestReport:
     def summary(self) -> str:
         t = self.totals()
         return (
-            f"{len(self.files)} file(s): {t.new} new, {t.known} already known, "
+            f"{plural(len(self.files), 'file')}: {t.new} new, {t.known} already known, "
             f"{t.updated} updated, {len(self.failed)} failed"
         )
 

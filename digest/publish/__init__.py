@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from digest import __version__
+from digest.errors import plural
 from digest.model import Edition
 from digest.publish import feeds
 from digest.publish.assets import Assets, build_assets
@@ -60,8 +61,9 @@ class PublishReport:
 
     def summary(self) -> str:
         return (
-            f"archive {self.out}: {self.editions} editions, {self.pages} pages; "
-            f"{self.written} files written, {self.unchanged} unchanged, "
+            f"archive {self.out}: {plural(self.editions, 'edition')}, "
+            f"{plural(self.pages, 'page')}; "
+            f"{plural(self.written, 'file')} written, {self.unchanged} unchanged, "
             f"{self.removed} removed; search: {self.search}"
         )
 

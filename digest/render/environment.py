@@ -22,13 +22,13 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from digest.config import PROJECT_ROOT
+from digest.config import RESOURCES
 from digest.errors import DigestError
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.render import markup
 from digest.render.i18n import Formatter, check_locale, translations
 
-PACKAGE_TEMPLATES = PROJECT_ROOT / "templates"
+PACKAGE_TEMPLATES = RESOURCES / "templates"
 MARKERS: tuple[str, ...] = ("name", "unsubscribe_url", "preferences_url")
 DAY_MONTH = "EEEE d MMMM"  # "dinsdag 20 januari": a date within the last days
 

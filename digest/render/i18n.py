@@ -18,8 +18,8 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-from digest.config import LOCALES
 from digest.errors import DigestError
+from digest.model import LOCALES
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"

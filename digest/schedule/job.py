@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from digest import clock
 from digest.config import Config, EditionConfig, parse_duration
@@ -129,7 +130,7 @@ def _pass_over(
     outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
     if not outcome.won:
         return (
-            _finished(slot, outcome.claim)
+            _finished(slot, outcome.claim, app.config.zone)
             if outcome.claim.status in FINISHED
             else EditionRun(slot, "busy", f"held by {outcome.claim.owner}")
         )
@@ -213,8 +214,8 @@ def _complete(
     try:
         run = build_publish_deliver(app, ec, slot, claim, at, now)
     except Exception as exc:  # any failure must close the claim, or it blocks the slot
-        if isinstance(exc, DigestError):
-            log.error("%s: %s", slot, exc)
+        if isinstance(exc, DigestError):  # the report carries it to `run` and the service
+            log.debug("%s: %s", slot, exc)
         else:
             log.exception("%s: unexpected failure", slot)
         message = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
@@ -240,17 +241,20 @@ def _stand_down(
 ) -> EditionRun:
     """Another run has the slot. On PostgreSQL, where runners split a delivery,
     wait for it to start delivering and send a share; else say who has it."""
+    zone = app.config.zone
     if held.status in FINISHED:
-        return _finished(slot, held)
-    since = f"{held.claimed_at:%Y-%m-%d %H:%M} UTC"
+        return _finished(slot, held, zone)
+    since = f"{held.claimed_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
     busy = EditionRun(slot, "busy", f"held by {held.owner} ({held.status}) since {since}")
     if app.store.dialect != "postgresql":
         return busy
     return _help(app, slot, held, now, wait, poll) or busy
 
 
-def _finished(slot: Slot, held: Claim) -> EditionRun:
-    when = f" at {held.finished_at:%Y-%m-%d %H:%M} UTC" if held.finished_at else ""
+def _finished(slot: Slot, held: Claim, zone: ZoneInfo) -> EditionRun:
+    """The slot was done (or failed) by another run; its time in the site's zone."""
+    done = held.finished_at.astimezone(zone) if held.finished_at else None
+    when = f" at {done:%Y-%m-%d %H:%M %Z}" if done else ""
     return EditionRun(slot, "finished", f"already {held.status}{when}", held.edition_id)
 
 
@@ -265,7 +269,7 @@ def _help(
         time.sleep(poll)
         current = get_claim(app.store, slot.key)
     if current is not None and current.status in FINISHED:
-        return _finished(slot, current)
+        return _finished(slot, current, app.config.zone)
     if current is None or current.status != "delivering" or not current.edition_id:
         return None
     edition = load_edition(app.store, current.edition_id)

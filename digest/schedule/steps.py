@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest.config import Config, EditionConfig
+from digest.errors import plural
 from digest.schedule.claims import (
     Claim,
     Status,
@@ -48,7 +49,9 @@ def build_publish_deliver(
     claim = heartbeat(store, claim, now())
     sent = deliver_edition(app, edition, claim, now)
     status: Status = "done" if sent.ok else "failed"
-    message = f"{edition.story_count} stories ({result.status}); {sent.summary()}"
+    message = (
+        f"{plural(edition.story_count, 'story', 'stories')} ({result.status}); {sent.summary()}"
+    )
     finish_claim(store, claim, status, now(), edition_id=edition.id, message=message)
     return EditionRun(slot, status, message, edition.id)
 

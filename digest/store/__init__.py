@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,38 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from digest.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _PG_LOCK_KEY = 0x6469676573  # "diges": one advisory lock for schema upgrades
+
+
+# user:password@ in a URL, even a mistyped one (no "//")
+_PASSWORD = re.compile(r"([\w.+%-]+:)[^@\s/]*@")
+
+
+def mask_password(text: str) -> str:
+    """``text`` with the password of any URL in it replaced by ``***``."""
+    return _PASSWORD.sub(r"\1***@", text)
+
+
+def describe_error(exc: SQLAlchemyError) -> str:
+    """The database's own reason in one line: no SQL, no "Background on this error"
+    link, no password."""
+    reason = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
+    reason = reason.split("(Background on this error", 1)[0]
+    reason = " ".join(reason.split("\n[SQL:", 1)[0].split())
+    if type(exc) is DatabaseError or "malformed" in reason:  # not a constraint, a bad file
+        reason += "; the file is damaged: restore it from a backup or point [storage] url elsewhere"
+    return mask_password(reason)
 
 
 class Store:
@@ -45,7 +72,11 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StoreError(f"database {self.describe()}: {exc.orig}") from exc
+            raise StoreError(f"database {self.describe()}: {describe_error(exc)}") from exc
+        except DatabaseError as exc:
+            if type(exc) is not DatabaseError:  # constraint and the like: the caller's business
+                raise
+            raise StoreError(f"database {self.describe()}: {describe_error(exc)}") from exc
 
     def describe(self) -> str:
         """The URL without its password, safe for logs."""
@@ -69,7 +100,10 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"storage url {url!r} is not a database URL: {exc}") from exc
+        raise StoreError(
+            f"storage url {mask_password(url)!r} is not a database URL; "
+            "write e.g. sqlite:///var/digest.db or postgresql+psycopg://user@host/digest"
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
@@ -80,7 +114,10 @@ def make_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (ImportError, ArgumentError) as exc:
-        raise StoreError(f"storage url {parsed!r}: {exc}") from exc
+        raise StoreError(
+            f"storage url {parsed!r}: no database driver for {parsed.drivername!r}; "
+            "write sqlite:///PATH or postgresql+psycopg://user@host/db"
+        ) from exc
 
 
 def open_store(url: str) -> Store:
@@ -91,7 +128,9 @@ def open_store(url: str) -> Store:
         upgrade(store)
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreError(f"database {store.describe()} cannot be opened: {exc}") from exc
+        raise StoreError(
+            f"database {store.describe()} cannot be opened: {describe_error(exc)}"
+        ) from exc
     return store
 
 

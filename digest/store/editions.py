@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from digest import clock
-from digest.errors import StoreError
+from digest.errors import StoreError, plural
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.store import Store
 from digest.store.schema import deliveries, edition_stories, editions, stories
@@ -250,8 +250,8 @@ def replace_edition(
         sent = delivery_count(conn, edition.id)
         if sent:
             raise StoreError(
-                f"edition {edition.id} has {sent} delivery record(s); a sent edition cannot "
-                "be rebuilt; build a new slot with --at instead"
+                f"edition {edition.id} has {plural(sent, 'delivery record')}; a sent edition "
+                "cannot be rebuilt; build a new slot with --at instead"
             )
         conn.execute(delete(edition_stories).where(edition_stories.c.edition_id == edition.id))
         conn.execute(delete(editions).where(editions.c.id == edition.id))
