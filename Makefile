@@ -36,8 +36,8 @@ run: $(RUN_STAMP) $(DEV_SECRET)
 	@echo "Mails:   $(CURDIR)/var/outbox/ ($$(ls var/outbox 2>/dev/null | grep -c '\.eml$$') .eml files)"
 	@echo "         open one with a mail client (xdg-open var/outbox/FILE.eml) or read it with less"
 	@echo "Archive: $(CURDIR)/var/archive/index.html"
-	@echo "         open file://$(CURDIR)/var/archive/index.html in a browser, or serve it with"
-	@echo "         python3 -m http.server -d var/archive 8000 and visit http://localhost:8000/"
+	@echo "         open file://$(CURDIR)/var/archive/index.html in a browser (search needs HTTP), or"
+	@echo "         DIGEST_SECRET_KEY=\$$(cat var/dev-secret) $(BIN)/digest serve and visit http://localhost:8000/archief/"
 
 $(DEV_SECRET):
 	mkdir -p var
