@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -205,7 +205,7 @@ class Edition:
     @property
     def late(self) -> bool:
         """Built well after its slot (after downtime, or on a first run)."""
-        return self.window_end - self.slot > LATE
+        return self.window_end.astimezone(UTC) - self.slot.astimezone(UTC) > LATE
 
     @property
     def issued_at(self) -> datetime:

@@ -424,3 +424,23 @@ def test_every_page_links_to_the_sign_up_page(tmp_path: Path) -> None:
 def slug_of(region_id: str | None) -> str:
     assert region_id is not None
     return region_id
+
+
+def test_an_edition_page_with_a_story_of_two_regions_links_only_to_its_sections(
+    tmp_path: Path,
+) -> None:
+    """The table of contents once linked to a section the page no longer had."""
+    edition = make_edition(0)
+    first, *rest = [s for s in edition.sections if s.region_id]
+    other = rest[0]
+    shared = replace(other, briefs=first.briefs[:1])  # only a story already in `first`
+    edition = replace(
+        edition, sections=tuple(shared if s.key == other.key else s for s in edition.sections)
+    )
+    out = tmp_path / "site"
+    publish([edition], out)
+    page = next(out.glob("2026/*/*/*/index.html")).read_text(encoding="utf-8")
+    targets = set(re.findall(r'id="(section-[a-z-]+)"', page))
+    for anchor in re.findall(r'href="#(section-[a-z-]+)"', page):
+        assert anchor in targets, anchor
+    assert page.count(first.briefs[0].story.text[:30]) == 1

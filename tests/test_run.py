@@ -8,6 +8,7 @@ second copy of any mail would be counted, unlike in the idempotent outbox.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -509,3 +510,46 @@ def test_an_edition_mailed_for_a_later_moment_is_archived_too(site: Site) -> Non
     page = site.root / "archive" / f"{tomorrow:%Y/%m/%d}" / "ochtend" / "index.html"
     assert page.is_file(), code.stdout
     assert "Kallas" in page.read_text(encoding="utf-8")
+
+
+def test_a_catch_up_makes_only_the_newest_due_edition(site: Site) -> None:
+    """Back at 18:30 after missing 07:00 (grace 24h): an Ochtendeditie at 18:30 took
+    the news and the Avondeditie was skipped. Now the evening edition goes out."""
+    site.editions = TWO_EDITIONS
+    site.schedule = {"misfire_grace": "24h"}
+    site.write_config()
+    run_in_process(site, datetime.fromisoformat("2026-01-20T18:00:30+01:00"))  # a first day
+    captured = datetime.fromisoformat("2026-01-21T12:00:00+01:00").timestamp()
+    for snapshot in (site.root / "wire").iterdir():
+        os.utime(snapshot, (captured, captured))
+    late = run_in_process(site, datetime.fromisoformat("2026-01-21T18:30:00+01:00"))
+    by_name = {r.slot.edition: r for r in late.editions}
+    assert by_name["ochtend"].status == "skipped" and "caught up" in by_name["ochtend"].message
+    assert by_name["avond"].status in ("done", "skipped")
+    store = open_store(site.url)
+    try:
+        names = [e.name for e in list_editions(store)]
+    finally:
+        store.close()
+    assert "ochtend" not in names
+
+
+def test_building_for_a_later_moment_is_a_preview_that_blocks_nothing(site: Site) -> None:
+    """`digest build --at <a later moment>` recorded 15 stories, and the next real
+    morning edition was skipped: its stories were held for the future slot."""
+    now = datetime.now(UTC)
+    for snapshot in (site.root / "wire").iterdir():
+        os.utime(snapshot, (now.timestamp(), now.timestamp()))
+    future = (now + timedelta(hours=6)).isoformat()
+    assert invoke("ingest").exit_code == 0
+    built = invoke("build", "--at", future, "--out", str(site.root / "preview"), "--json")
+    assert built.exit_code == 0, built.output
+    assert json.loads(built.stdout)["status"] == "preview"
+    assert (site.root / "preview").is_dir()
+    store = open_store(site.url)
+    try:
+        assert list_editions(store) == []
+    finally:
+        store.close()
+    real = run_in_process(site, now + timedelta(minutes=1), force=True)
+    assert [r.status for r in real.editions] == ["done"]

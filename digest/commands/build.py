@@ -56,7 +56,8 @@ def build(
     The slot is the one ``digest run`` would build at --at (default now): the
     latest time of the edition's cron not after it. The window runs from the
     end of the site's previous edition to that moment. A built edition is
-    recorded and immutable: building the same slot again gives it back.
+    recorded and immutable: building the same slot again gives it back. With
+    --at later than now the edition is a preview: written, not recorded.
     """
     from digest.edition.build import archive_page, build_edition, read_note
     from digest.errors import DigestError
@@ -83,6 +84,9 @@ def build(
         window_end=moment,
         note_markdown=read_note(config, edition_config, note),
         rebuild=rebuild,
+        # A moment after now is a preview: recorded, it would carry stories (and
+        # move the site's timeline) for days before real editions could.
+        record=moment <= clock.now(),
     )
     files: list[Path] = []
     if result.skipped is None:

@@ -97,7 +97,8 @@ def send(
 ) -> None:
     """Send the recorded EDITION (default: the first configured) to its subscribers.
 
-    Safe to repeat: every subscriber gets each edition once; a rerun resumes
+    The archive is published first, so that the mail's "Bekijk online" link
+    works. Safe to repeat: every subscriber gets each edition once; a rerun resumes
     where an interrupted run stopped and retries failed mails. Exits 1 when
     mails are left failed or uncertain.
     """
@@ -107,6 +108,11 @@ def send(
     app.require_secrets()
     signer = TokenSigner(secret_key())
     found = find_edition(app, app.edition_config(edition).name, at)
+    if not dry_run:  # the mail links to its archive page: publish first, as `digest run` does
+        from digest.publish import publish_archive
+        from digest.schedule.steps import archive_link
+
+        publish_archive(app.store, app.config, out=archive_link(app.config))
     progress = ProgressLine(sys.stderr)
     try:
         report = send_edition(

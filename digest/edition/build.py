@@ -28,7 +28,7 @@ from digest.store.editions import (
 )
 from digest.store.history import carried_stories, first_of_its_day, latest_cut
 
-Status = Literal["recorded", "existing", "rebuilt", "skipped"]
+Status = Literal["recorded", "existing", "rebuilt", "skipped", "preview"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,7 @@ def build_edition(
     note_markdown: str | None = None,
     rebuild: bool = False,
     window_end: datetime | None = None,
+    record: bool = True,
 ) -> BuildResult:
     """The edition of ``edition_config`` at ``at``: the recorded one if the
     slot was built before (unless ``rebuild``), else a new one, recorded
@@ -75,6 +76,7 @@ def build_edition(
     Its window continues the site's timeline (see :mod:`digest.edition.select`):
     it starts at the latest end of any recorded edition, and stories that an
     edition already carried come again only when they changed since.
+    With ``record=False`` the edition is built but not recorded (a preview).
     """
     zone = config.zone
     slot = slot_of(at.astimezone(zone))
@@ -106,6 +108,8 @@ def build_edition(
     reason = skip_reason(edition, edition_config.min_briefs)
     if reason is not None:
         return BuildResult(edition, "skipped", reason)
+    if not record:  # a preview: it must not become part of the site's timeline
+        return BuildResult(edition, "preview")
     if rebuild:
         return BuildResult(replace_edition(store, edition), "rebuilt")
     recorded = record_edition(store, edition)

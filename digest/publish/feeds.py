@@ -71,7 +71,7 @@ def _add(feed: FeedGenerator, url: str, title: str, when: datetime, content: str
 
 
 def editions_feed(
-    entries: Sequence[EditionEntry], settings: SiteSettings, fragment: Fragment
+    entries: Sequence[EditionEntry], settings: SiteSettings, whole: Callable[[EditionEntry], str]
 ) -> bytes:
     """``feed.xml``: the newest ``feed_size`` editions, each with all its sections."""
     fmt = Formatter("nl")
@@ -79,7 +79,7 @@ def editions_feed(
     newest = list(reversed(entries[-settings.feed_size :]))
     feed.updated(newest[0].local_slot if newest else EPOCH)
     for entry in newest:
-        body = "".join(fragment(entry, s) for s in entry.edition.sections)
+        body = str(whole(entry))  # as on the edition page: each story once
         title = f"{entry.edition.title} van {fmt.date(entry.local_slot)}"
         _add(feed, settings.root_url + entry.url, title, entry.local_slot, safe_feed_html(body))
     return bytes(feed.atom_str(pretty=True))

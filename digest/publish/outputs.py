@@ -115,7 +115,7 @@ def _render(renderer: Renderer, plan: SitePlan, job: Job) -> bytes:
         return renderer.markdown(plan.entries[job.index])
     settings = renderer.settings
     if job.kind == "feed":
-        return feeds.editions_feed(plan.entries, settings, renderer.fragment)
+        return feeds.editions_feed(plan.entries, settings, renderer.body)
     return feeds.region_feed(plan.regions[job.index], settings, renderer.fragment)
 
 

@@ -139,7 +139,7 @@ class Renderer:
     def markdown(self, entry: EditionEntry) -> bytes:
         """``index.md`` beside the edition page (archive/edition.md: the mail's
         Markdown sections, without greeting and subscription footer)."""
-        edition = markup.clean_edition(entry.edition)
+        edition = markup.clean_edition(entry.edition.for_regions(None))
         note = edition.note_markdown
         context = {
             "edition": edition,
@@ -187,7 +187,7 @@ class Renderer:
             entry: EditionEntry = context["entry"]
             note = entry.edition.note_markdown
             context |= {
-                "edition": entry.edition,
+                "edition": entry.edition.for_regions(None),  # what the body shows (the TOC too)
                 "late_note": late_note(entry.edition, formatter_of(self.env)),
                 "body": self.body(entry),
                 "note_html": Markup(markup.note_to_html(note)) if note else None,

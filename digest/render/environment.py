@@ -12,7 +12,7 @@ characters that content can never contain, see :mod:`digest.render.markup`);
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -188,7 +188,7 @@ def _updated(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
 
 def _band_title(fmt: Formatter, band: str, edition: Edition) -> str:
     """The band's title, stated against the end of the edition's window."""
-    zone, end = edition.zone, edition.window_end
+    zone, end = edition.zone, edition.window_end.astimezone(UTC)  # elapsed hours, not wall-clock
     title = BAND_TITLES[band]
     values: dict[str, str] = {}
     if band == "hour":

@@ -89,6 +89,7 @@ def _context(
     return {
         "edition": edition,
         "issued": issued,
+        "title": shown_title(edition, fmt),
         "late_note": late_note(edition, fmt),
         "site_title": markup.one_line(site_title),
         "base_url": markup.safe_url(base_url),
@@ -99,6 +100,14 @@ def _context(
         else None,
         "summary": _summary(edition, fmt),
     }
+
+
+def shown_title(edition: Edition, fmt: Formatter) -> str:
+    """``Ochtendeditie``, or ``Ochtendeditie, later verzonden`` when it went out late, so
+    that a morning edition sent at 19:57 does not pass for one of the morning."""
+    if not edition.late:
+        return edition.title
+    return fmt.gettext("%(title)s, sent later") % {"title": edition.title}
 
 
 def late_note(edition: Edition, fmt: Formatter) -> str | None:
@@ -144,7 +153,9 @@ def render_edition(
     fmt = formatter_of(env)
     if fmt.locale.language != locale:
         raise RenderError(f"environment is for locale {fmt.locale}, not {locale!r}")
-    context = _context(markup.clean_edition(edition), fmt, site_title, base_url, archive_url)
+    # A reader sees each story once, even one recorded in two regions' sections.
+    once = edition.for_regions(None)
+    context = _context(markup.clean_edition(once), fmt, site_title, base_url, archive_url)
     context["subject"] = markup.one_line(_render(env, "email/subject.txt", context))
     context["preheader"] = markup.one_line(_render(env, "email/preheader.txt", context))
     raw_html = _render(env, "email/edition.html", context)

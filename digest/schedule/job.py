@@ -97,23 +97,29 @@ def due_slots(
     return found
 
 
-def newest_first_run(
+def newest_due_slots(
     config: Config,
     slots: list[tuple[EditionConfig, Slot]],
     first_run: Collection[str],
     at: datetime,
 ) -> tuple[list[tuple[EditionConfig, Slot]], list[tuple[EditionConfig, Slot]]]:
-    """``(kept, passed over)``: an edition that never ran makes its first edition
-    only if its latest slot is the site's newest; an older one (an "Ochtendeditie
-    07:00" on an evening install, or an edition added to a running site) would
-    go out at the wrong moment, so it starts with its next slot instead."""
+    """``(kept, passed over)``: one run makes the newest due slot only. Of several
+    due at once (a catch-up after downtime: 07:00 and 18:00 both missed), an older
+    one would go out at the wrong moment and take the news from the newer one,
+    so it is passed over; the newer edition carries its news. An edition that
+    never ran makes its first edition only if its latest slot is the site's
+    newest (no "Ochtendeditie 07:00" on an evening install, or for an edition
+    added to a running site); it starts with its next slot instead."""
+    if not slots:
+        return [], []
     latest = [latest_slot(ec.name, ec.cron, config.zone, at) for ec in config.editions]
-    newest = max((s.at for s in latest if s is not None), default=None)
+    newest_any = max((s.at for s in latest if s is not None), default=None)
+    newest_due = max(slot.at for _, slot in slots)
     kept: list[tuple[EditionConfig, Slot]] = []
     passed: list[tuple[EditionConfig, Slot]] = []
     for ec, slot in slots:
-        older = newest is not None and slot.at < newest
-        (passed if ec.name in first_run and older else kept).append((ec, slot))
+        new_here = ec.name in first_run and newest_any is not None and slot.at < newest_any
+        (passed if slot.at < newest_due or new_here else kept).append((ec, slot))
     return kept, passed
 
 
@@ -125,6 +131,7 @@ def _pass_over(
     now: Now,
     lease: timedelta,
     kept: list[tuple[EditionConfig, Slot]],
+    first_run: Collection[str],
 ) -> EditionRun:
     """Close a first run's older slot as skipped, so that later runs do not make it."""
     outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
@@ -135,7 +142,10 @@ def _pass_over(
             else EditionRun(slot, "busy", f"held by {outcome.claim.owner}")
         )
     instead = ", ".join(str(s) for _, s in kept) or "a later edition"
-    message = f"first run: {ec.name} starts with its next slot; {instead} carries the news"
+    if ec.name in first_run:
+        message = f"first run: {ec.name} starts with its next slot; {instead} carries the news"
+    else:
+        message = f"caught up late: a newer slot is due; {instead} carries the news"
     finish_claim(app.store, outcome.claim, "skipped", now(), message=message)
     return EditionRun(slot, "skipped", message)
 
@@ -163,13 +173,13 @@ def run_job(
     slots = due_slots(app.config, edition, at, force=force, first_run=first_run)
     passed: list[tuple[EditionConfig, Slot]] = []
     if edition is None and not force:
-        slots, passed = newest_first_run(app.config, slots, first_run, at)
+        slots, passed = newest_due_slots(app.config, slots, first_run, at)
     report.due = len(slots)
     if slots:
         secret_key()  # delivery will need it: refuse before claiming anything
     owner = new_owner()
     for ec, slot in passed:
-        report.editions.append(_pass_over(app, ec, slot, owner, now, lease, slots))
+        report.editions.append(_pass_over(app, ec, slot, owner, now, lease, slots, first_run))
     won: list[tuple[EditionConfig, ClaimOutcome]] = []
     for ec, slot in slots:
         outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=force)
