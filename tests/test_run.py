@@ -399,6 +399,55 @@ def test_a_broken_source_is_reported_and_the_edition_still_goes_out(site: Site) 
     assert len(site.received()) == 3
 
 
+@pytest.mark.parametrize(
+    "date", ["Fri, 31 Dec 9999 23:59:00 +0000", "Mon, 01 Jan 0001 00:05:00 -0100"]
+)
+def test_a_feed_entry_dated_out_of_range_does_not_block_the_edition(
+    site: Site, tmp_path: Path, date: str
+) -> None:
+    feed = tmp_path / "ver.rss.xml"
+    text = (FEEDS / "regio_zeeland.rss.xml").read_text(encoding="utf-8")
+    feed.write_text(text.replace("Wed, 21 Jan 2026 06:30:00 +0100", date, 1), encoding="utf-8")
+    site.sources.append({"name": "ver", "path": str(feed), "kind": "feed"})
+    site.write_config()
+    result = CliRunner().invoke(cli, ["run", "--at", AMS_AT])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 0, result.output
+    assert "entry 1 has a date out of range; kept undated" in result.output
+    assert [c.status for c in _claims(site)] == ["done"]
+    assert len(site.received()) == 3
+
+
+def test_an_unexpected_failure_in_a_source_is_its_error_and_the_claim_is_closed(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.schedule import sources
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(sources, "ingest_source", broken)
+    report = run_in_process(site)
+    assert report.failures[0] == (
+        "source 'wire': unexpected failure (OverflowError: date value out of range)"
+    )
+    assert [c.status for c in _claims(site)] != ["running"]
+
+
+def test_an_unexpected_failure_of_the_whole_ingest_still_closes_the_claim(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.schedule import job
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(job, "ingest_sources", broken)
+    report = run_in_process(site)
+    assert report.failures[0] == "ingestion stopped: RuntimeError: boom"
+    assert [c.status for c in _claims(site)] != ["running"]
+
+
 # --- catch-up after downtime --------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import click
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import SourceError
-from digest.ingest.sources import read_snapshot
+from digest.ingest.sources import path_name, read_snapshot
 from digest.ingest.wire import parse_snapshot
 from digest.model import Item
 
@@ -54,7 +54,7 @@ def parse(
             failed = True
             continue
         when = snapshot.captured_at if captured_at else _site_time(app, snapshot.captured_at)
-        result = parse_snapshot(snapshot.text, when, str(path))
+        result = parse_snapshot(snapshot.text, when, path_name(path))
         for warning in [*snapshot.warnings, *map(str, result.warnings)]:
             click.echo(f"digest: warning: {warning}", err=True)
             warned = True

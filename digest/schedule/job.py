@@ -143,6 +143,10 @@ def _ingest_all(app: Context, at: datetime, now: Now) -> list[SourceOutcome]:
         return ingest_sources(app, at=at, now=now())
     except DigestError as exc:
         return [SourceOutcome("(all sources)", "not read", [f"ingestion stopped: {exc}"])]
+    except Exception as exc:  # a bug must not leave our claims running
+        log.exception("ingestion stopped by an unexpected failure")
+        reason = f"ingestion stopped: {type(exc).__name__}: {exc}"
+        return [SourceOutcome("(all sources)", "not read", [reason])]
 
 
 def _claim(
