@@ -170,6 +170,9 @@ subscribers = Table(
     Column("confirmed_at", UtcDateTime),
     Column("unsubscribed_at", UtcDateTime),
     Index("ix_subscribers_status", "status"),
+    # Never reuse the id of a deleted subscriber (migration 0003): ledger rows
+    # and signed links name subscribers by id.
+    sqlite_autoincrement=True,
 )
 
 # The delivery ledger: one row per (edition, subscriber), claimed before the
