@@ -39,7 +39,7 @@ from digest.store.schema import webhook_events
 from digest.store.subscribers import add_subscriber, get_subscriber, set_status
 from digest.subscribers import Subscriber
 from digest.tokens import Purpose, TokenSigner
-from digest.web import RateLimits, create_app
+from digest.web import RateLimits, create_app, security
 from digest.web.manage import next_status
 from digest.web.security import SlidingWindow, redact
 from digest.web.webhook import PUBLIC_KEY_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER, status_for
@@ -619,10 +619,14 @@ def test_paused_subscribers_get_no_edition(sqlite_store: Store, tmp_path: Path) 
 # --- SendGrid event webhook ---------------------------------------------------------
 
 
-def signed(events: Any, key: Any = WEBHOOK_KEY) -> tuple[bytes, dict[str, str]]:
+STAMP = str(int(NOW.timestamp()))  # signed now: older requests are refused
+
+
+def signed(
+    events: Any, key: Any = WEBHOOK_KEY, stamp: str = STAMP, payload: bytes | None = None
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers SendGrid sends: ECDSA P-256/SHA-256 over timestamp + body."""
-    payload = json.dumps(events).encode()
-    stamp = "1769000000"
+    payload = json.dumps(events).encode() if payload is None else payload
     signature = key.sign(stamp.encode() + payload, ec.ECDSA(hashes.SHA256()))
     headers = {SIGNATURE_HEADER: base64.b64encode(signature).decode(), TIMESTAMP_HEADER: stamp}
     return payload, {**headers, "Content-Type": "application/json"}
@@ -654,7 +658,7 @@ def test_a_webhook_with_a_bad_signature_is_refused_and_changes_nothing(hook_site
         (payload, {}),
         (payload, {**headers, SIGNATURE_HEADER: "bm90IGEgc2lnbmF0dXJl"}),
         (payload, {**headers, SIGNATURE_HEADER: "%%%"}),
-        (payload, {**headers, TIMESTAMP_HEADER: "1769000001"}),
+        (payload, {**headers, TIMESTAMP_HEADER: str(int(STAMP) + 1)}),
         (payload.replace(b"spamreport", b"unsubscribe"), headers),
         signed(events, other_key),
     ]
@@ -716,6 +720,50 @@ def test_a_webhook_body_that_is_not_a_list_of_events_is_a_bad_request(site: Site
     for body, headers in (signed({"event": "bounce"}), signed("bounce")):
         answer = site.client.post("/webhooks/sendgrid", content=body, headers=headers)
         assert answer.status_code == 400
+
+
+@pytest.mark.parametrize("age", [timedelta(minutes=6), timedelta(days=365), -timedelta(minutes=6)])
+def test_a_signed_webhook_too_old_or_from_the_future_is_refused(
+    hook_site: Site, age: timedelta
+) -> None:
+    active(hook_site.store, "anna@example.org")
+    stamp = str(int((NOW - age).timestamp()))
+    payload, headers = signed([event("anna@example.org", "bounce", 1)], stamp=stamp)
+    answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 403
+    assert status_of(hook_site.store, "anna@example.org") == "active"
+    recent = str(int((NOW - timedelta(minutes=4)).timestamp()))
+    payload, headers = signed([event("anna@example.org", "bounce", 1)], stamp=recent)
+    answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 200
+    assert status_of(hook_site.store, "anna@example.org") == "bounced"
+
+
+@pytest.mark.parametrize("depth", [17, 1000, 100_000])
+def test_a_deeply_nested_webhook_body_is_a_bad_request_not_a_crash(site: Site, depth: int) -> None:
+    payload, headers = signed(None, payload=b"[" * depth + b"]" * depth)
+    answer = site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 400
+    strings = b'[{"email": "[[[[[[[[[[[[[[[[[[[[[[[[\\"[[[[", "event": "open"}]'
+    payload, headers = signed(None, payload=strings)
+    answer = site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 200  # brackets inside strings do not count
+
+
+def test_a_webhook_body_over_the_cap_is_refused_unread(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(security, "MAX_WEBHOOK_BODY", 1000)
+    payload, headers = signed([event(f"a{n}@example.org", "open", n) for n in range(40)])
+    assert len(payload) > 1000
+    answer = site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while read
+        yield payload
+
+    answer = site.client.post("/webhooks/sendgrid", content=chunks(), headers=headers)
+    assert answer.status_code == 413
 
 
 def test_drops_count_only_when_they_are_about_the_address() -> None:
