@@ -108,6 +108,9 @@ class SmtpConfig(Section):
     port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     security: Literal["starttls", "ssl", "none"] = Field("starttls", description="TLS mode.")
     username: str | None = Field(None, description="Login; password from DIGEST_SMTP_PASSWORD.")
+    allow_plaintext_login: bool = Field(
+        False, description='Log in even with security = "none" (the password travels in clear).'
+    )
     timeout: float = Field(30.0, gt=0, description="Seconds before a connection gives up.")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import stat
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -156,3 +158,16 @@ def test_a_new_subscriber_never_inherits_a_removed_ones_mail(store: Store, tmp_p
     assert report.sent == 1
     mail = read(tmp_path / "outbox" / outbox_name(EDITION, newcomer.id))
     assert mail["To"] == "nieuw@example.org"
+
+
+def test_outbox_mails_are_world_readable(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    old = os.umask(0o022)
+    try:
+        add_readers(sqlite_store, 2)
+        send_edition(sqlite_store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER)
+    finally:
+        os.umask(old)
+    files = list((tmp_path / "outbox").iterdir())
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in files)

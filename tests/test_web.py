@@ -4,10 +4,12 @@ safety rules (CSRF, rate limits, no enumeration, security headers)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email
 import email.policy
 import json
+import logging
 import os
 import re
 import subprocess
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -116,6 +119,14 @@ class Site:
         data = {"csrf": self.csrf(), "email": address, **fields}
         return self.client.post("/", data=data)
 
+    def confirm(self, link: str) -> Any:
+        """Open a confirmation link and press its one button, as a reader does."""
+        page = self.client.get(link)
+        found = CSRF.search(page.text)
+        if page.status_code != 200 or found is None:
+            return page
+        return self.client.post(urlsplit(link).path, data={"csrf": found.group(1)})
+
     def mails(self) -> list[EmailMessage]:
         files = sorted(self.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
         return [read_mail(path) for path in files]
@@ -179,12 +190,66 @@ def test_sign_up_sends_a_confirmation_link_that_activates(site: Site) -> None:
     assert mail["To"] == "Anna <anna@example.org>"
     assert mail["Subject"] == "Bevestig je aanmelding voor Digest"
     assert "Hallo Anna," in text_of(mail)
-    confirmed = site.client.get(link_in(mail, "confirm"))
+    confirmed = site.confirm(link_in(mail, "confirm"))
     assert confirmed.status_code == 200 and "Aanmelding bevestigd" in confirmed.text
     assert "Je volgt: Groenland, Zeeland." in confirmed.text
     assert status_of(site.store, "anna@example.org") == "active"
     again = site.client.get(link_in(mail, "confirm"))
     assert again.status_code == 200 and "Je bent al aangemeld" in again.text
+
+
+def test_opening_the_confirmation_link_alone_confirms_nothing(site: Site) -> None:
+    """Mail scanners fetch every link in a mail: the GET shows one button, only its
+    POST (with the page's CSRF token) confirms."""
+    site.sign_up("anna@example.org")
+    [mail] = site.mails()
+    link = link_in(mail, "confirm")
+    for _ in range(3):
+        page = site.client.get(link)
+        assert page.status_code == 200 and "Mijn aanmelding bevestigen" in page.text
+    assert page.text.count("<button") == 1 and 'method="post"' in page.text
+    assert status_of(site.store, "anna@example.org") == "pending"
+    forged = site.client.post(urlsplit(link).path, data={"csrf": "guessed"})
+    assert forged.status_code == 403
+    assert status_of(site.store, "anna@example.org") == "pending"
+    assert site.confirm(link).status_code == 200
+    assert status_of(site.store, "anna@example.org") == "active"
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz/", "/unsubscribe/X/", "/confirm/X/", "/static/digest.css/"]
+)
+def test_a_trailing_slash_is_not_redirected_by_the_host_header(site: Site, path: str) -> None:
+    answer = site.client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert answer.status_code == 404 and "location" not in answer.headers
+
+
+def test_a_client_that_disconnects_mid_body_is_logged_quietly(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent: list[dict[str, Any]] = []
+    messages = [
+        {"type": "http.request", "body": b"email=anna%40exa", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-length", b"100"),
+                    (b"content-type", b"application/x-www-form-urlencoded")],
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        asyncio.run(site.app(scope, receive, send))  # type: ignore[arg-type]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any("disconnected" in r.getMessage() for r in caplog.records)
 
 
 def test_no_regions_ticked_means_all_the_news(site: Site) -> None:
@@ -214,7 +279,7 @@ def test_a_left_subscriber_signs_up_again_through_confirmation(site: Site) -> No
     site.sign_up("left@example.org", regions=["groenland"])
     assert status_of(site.store, "left@example.org") == "unsubscribed"
     [mail] = site.mails()
-    site.client.get(link_in(mail, "confirm"))
+    site.confirm(link_in(mail, "confirm"))
     back = get_subscriber(site.store, "left@example.org")
     assert back is not None and (back.status, back.regions) == ("active", frozenset({"groenland"}))
 
@@ -510,7 +575,7 @@ def test_a_confirmation_link_expires_after_two_days(
     late = old_token("confirm", anna, timedelta(days=2, hours=1), monkeypatch)
     assert site.client.get(f"/confirm/{late}").status_code == 400
     fresh = old_token("confirm", anna, timedelta(days=1, hours=23), monkeypatch)
-    assert site.client.get(f"/confirm/{fresh}").status_code == 200
+    assert site.confirm(f"http://testserver/confirm/{fresh}").status_code == 200
     assert status_of(site.store, "anna@example.org") == "active"
 
 
