@@ -131,6 +131,9 @@ class DeliveryConfig(Section):
     unsubscribe_mailto: str | None = Field(None, description="mailto for List-Unsubscribe.")
     send_empty: bool = Field(False, description="Mail subscribers whose regions have nothing new.")
     max_retries: int = Field(5, ge=0, description="Retries of a 429/5xx before giving up.")
+    resend_uncertain_after: Duration = Field(
+        "1h", description="An uncertain mail no provider event settled is resent once after this."
+    )
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     sendgrid: SendgridConfig = Field(default_factory=SendgridConfig)

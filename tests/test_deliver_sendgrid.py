@@ -194,7 +194,8 @@ def test_a_timeout_is_uncertain_and_resent_only_when_asked(
     sendgrid_server.delay = 0.6
     config = sendgrid_config(tmp_path, sendgrid_server, timeout=0.2)
     report = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER, retry=FAST)
-    assert report.after == {"uncertain": 1} and not report.ok
+    # waiting for SendGrid's events (or the one resend after the wait): not a failure
+    assert report.after == {"uncertain": 1} and report.waiting == 1 and report.ok
     assert "no answer from SendGrid" in report.problems[0][2]
     deadline = time.monotonic() + 10
     while not sendgrid_server.accepted and time.monotonic() < deadline:

@@ -353,6 +353,53 @@ def test_a_run_that_died_half_way_is_resumed_without_resending(site: Site) -> No
     assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
 
 
+def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
+    """A killed run left one mail handed over without an answer (SMTP). The next run
+    says so once and exits 0; runs while it waits stay quiet; after the wait it is
+    resent once (same Message-ID) and the slot is done."""
+    from digest.deliver import ledger
+    from digest.deliver.plan import PlanRow, plan_rows
+    from digest.edition.build import build_edition
+    from digest.schedule.sources import ingest_sources
+    from digest.store.subscribers import get_subscriber
+
+    app = site.app()
+    try:
+        ingest_sources(app, at=AT, now=AT)
+        built = build_edition(
+            app.store, app.config, app.config.edition("ochtend"), app.regions, at=AT
+        )
+        slot = Slot("ochtend", datetime(2026, 1, 21, 7, 0), AT.replace(second=0))
+        owner = dead_owner()
+        claim = claim_slot(app.store, slot, owner, now=datetime.now(UTC)).claim
+        edition_id = built.edition.id
+        heartbeat(app.store, claim, datetime.now(UTC), status="delivering", edition_id=edition_id)
+        ans = get_subscriber(app.store, "ans@example.nl")
+        assert ans is not None
+        plan_rows(app.store, edition_id, [PlanRow(ans.id, "nl:*")])
+        ledger.claim(app.store, edition_id, "nl:*", owner=owner, limit=1, now=datetime.now(UTC))
+        ledger.mark_sending(app.store, edition_id, [ans.id], owner)  # then the run died
+    finally:
+        app.close()
+    first = CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"])
+    assert first.exit_code == 0, first.output
+    assert first.output.count("digest: warning: ") == 1
+    assert "1 mail(s) handed over without an answer" in first.output
+    assert "digest send --status ochtend" in first.output
+    assert [c.status for c in _claims(site)] == ["waiting"]
+    assert site.received() == {"bram@example.nl": 1, "cor@example.nl": 1}
+    again = CliRunner().invoke(cli, ["run", "--at", "2026-01-21T07:20+01:00", "--quiet"])
+    assert again.exit_code == 0 and again.output == ""
+    status = CliRunner().invoke(cli, ["send", "ochtend", "--status"])
+    assert "  uncertain: 1" in status.output and "one resend after 1h: 1" in status.output
+    later = datetime.now(UTC) + timedelta(hours=2)
+    report = run_in_process(site, at=datetime.fromisoformat("2026-01-21T09:00+01:00"),
+                            now=lambda: later)  # fmt: skip
+    assert report.ok and [e.status for e in report.editions] == ["done"]
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+    assert [c.status for c in _claims(site)] == ["done"]
+
+
 def test_force_reruns_a_done_slot_but_never_resends(site: Site) -> None:
     invoke("run", "--at", AMS_AT)
     site.subscribe("dirk@example.nl")

@@ -762,13 +762,13 @@ def test_webhook_events_mark_subscribers_once(hook_site: Site) -> None:
     payload, headers = signed(events)
     answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
     assert answer.status_code == 200
-    assert answer.json() == {"applied": 6, "duplicate": 0, "ignored": 3}
+    assert answer.json() == {"applied": 6, "duplicate": 0, "ignored": 3, "settled": 0}
     assert {a: status_of(hook_site.store, a) for a in kinds} == {
         a: status for a, (_, _, status) in kinds.items()
     }
     set_status(hook_site.store, "bounce@example.org", "active", now=NOW)  # signed up again
     repeat = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
-    assert repeat.json() == {"applied": 0, "duplicate": 7, "ignored": 2}
+    assert repeat.json() == {"applied": 0, "duplicate": 7, "ignored": 2, "settled": 0}
     assert status_of(hook_site.store, "bounce@example.org") == "active"
 
 
@@ -836,3 +836,15 @@ def test_drops_count_only_when_they_are_about_the_address() -> None:
     assert status_for({"event": "dropped", "reason": "Spam Reporting Address"}) == "complained"
     assert status_for({"event": "dropped", "reason": "Invalid SMTPAPI header"}) is None
     assert status_for({"event": "delivered"}) is None
+
+
+def test_a_processed_event_settles_an_uncertain_delivery(hook_site: Site) -> None:
+    from digest.deliver import ledger
+    from tests.test_settle import EDITION, uncertain_rows
+
+    (sid,) = uncertain_rows(hook_site.store, 1)
+    processed = {"event": "processed", "edition_id": EDITION, "subscriber_id": str(sid)}
+    payload, headers = signed([{**event("reader000000@example.org", "processed", 1), **processed}])
+    answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 200 and answer.json()["settled"] == 1
+    assert ledger.counts(hook_site.store, EDITION) == {"sent": 1}

@@ -11,6 +11,7 @@ import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
+from digest.deliver import ledger, settle
 from digest.deliver.report import Progress, SendReport
 from digest.deliver.send import send_edition
 from digest.edition.group import edition_id
@@ -67,6 +68,23 @@ def find_edition(app: App, name: str, at: datetime | None) -> Edition:
     return found
 
 
+def _print_status(app: App, found: Edition) -> None:
+    """The ledger of ``found``: a count per status, uncertain split by what settles it."""
+    counts = ledger.counts(app.store, found.id)
+    waiting = settle.waiting(app.store, found.id)
+    click.echo(f"{found.id}: {sum(counts.values())} subscriber(s) in the ledger")
+    for status in ledger.STATUSES:
+        if counts.get(status):
+            click.echo(f"  {status}: {counts[status]}")
+    if counts.get(ledger.UNCERTAIN):
+        wait = app.config.delivery.resend_uncertain_after
+        click.echo(
+            f"  uncertain, to settle by provider events or one resend after {wait}: {waiting}"
+        )
+        stuck = counts[ledger.UNCERTAIN] - waiting
+        click.echo(f"  uncertain after the one resend (see --retry-uncertain): {stuck}")
+
+
 def _print(report: SendReport) -> None:
     for segment in report.segments:
         click.echo(segment.describe())
@@ -81,6 +99,12 @@ def _print(report: SendReport) -> None:
 @click.option("--dry-run", is_flag=True, help="Show per segment who would get what; send nothing.")
 @click.option("--to", "only", metavar="ADDRESS", help="Send only to this (active) subscriber.")
 @click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show how many mails of the edition are sent, pending, uncertain...; send nothing.",
+)
+@click.option(
     "--retry-uncertain",
     is_flag=True,
     help="Also resend mails whose earlier hand-over got no answer (may duplicate).",
@@ -92,6 +116,7 @@ def send(
     at: datetime | None,
     dry_run: bool,
     only: str | None,
+    show_status: bool,
     retry_uncertain: bool,
 ) -> None:
     """Send the recorded EDITION (default: the first configured) to its subscribers.
@@ -100,8 +125,11 @@ def send(
     where an interrupted run stopped and retries failed mails. Exits 1 when
     mails are left failed or uncertain.
     """
-    signer = TokenSigner(secret_key())
     found = find_edition(app, app.config.edition(edition).name, at)
+    if show_status:
+        _print_status(app, found)
+        return
+    signer = TokenSigner(secret_key())
     progress = ProgressLine(sys.stderr)
     try:
         report = send_edition(
@@ -120,7 +148,9 @@ def send(
     _print(report)
     if not report.dry_run and not report.ok:
         left = report.after
+        stuck = left.get("uncertain", 0) - report.waiting
         raise DeliveryError(
-            f"{left.get('failed', 0)} mail(s) failed and {left.get('uncertain', 0)} uncertain "
-            "(listed above); run `digest send` again to retry the failed ones"
+            f"{left.get('failed', 0)} mail(s) failed and {stuck} uncertain after their one "
+            "resend (listed above); run `digest send` again to retry the failed ones, "
+            "`digest send --retry-uncertain` to resend the uncertain ones"
         )

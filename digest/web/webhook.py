@@ -1,5 +1,7 @@
 """SendGrid's Event Webhook: bounces, blocks, spam reports and unsubscribes
-marked on the subscriber, each event once.
+marked on the subscriber, each event once; and every event that proves
+SendGrid accepted a message settles its uncertain delivery row as sent
+(:mod:`digest.deliver.settle`).
 
 The request is verified with the ``sendgrid`` package's own helper (ECDSA
 P-256 over timestamp + body, public key from ``SENDGRID_WEBHOOK_PUBLIC_KEY``)
@@ -32,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from digest.deliver.settle import settle_from_event
 from digest.errors import DigestError
 from digest.store import Store
 from digest.web.context import web_of
@@ -123,6 +126,7 @@ class EventCounts:
     applied: int = 0
     duplicate: int = 0
     ignored: int = 0
+    settled: int = 0  # uncertain deliveries the event proved sent
 
 
 def handle_events(store: Store, events: list[Any], *, now: datetime) -> EventCounts:
@@ -134,6 +138,8 @@ def handle_events(store: Store, events: list[Any], *, now: datetime) -> EventCou
     """
     counts = EventCounts()
     for event in events:
+        if isinstance(event, dict) and settle_from_event(store, event, now=now):
+            counts.settled += 1
         status = status_for(event) if isinstance(event, dict) else None
         if status is None or not isinstance(event.get("email"), str):
             counts.ignored += 1  # opens, deliveries...: nothing to record
@@ -197,5 +203,10 @@ async def sendgrid_events(request: Request) -> Response:
     counts = await run_in_threadpool(handle_events, web.store, events, now=web.now())
     log.info("SendGrid webhook: %s", counts)
     return JSONResponse(
-        {"applied": counts.applied, "duplicate": counts.duplicate, "ignored": counts.ignored}
+        {
+            "applied": counts.applied,
+            "duplicate": counts.duplicate,
+            "ignored": counts.ignored,
+            "settled": counts.settled,
+        }
     )
