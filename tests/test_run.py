@@ -353,10 +353,8 @@ def test_a_run_that_died_half_way_is_resumed_without_resending(site: Site) -> No
     assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
 
 
-def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
-    """A killed run left one mail handed over without an answer (SMTP). The next run
-    says so once and exits 0; runs while it waits stay quiet; after the wait it is
-    resent once (same Message-ID) and the slot is done."""
+def _leave_one_uncertain(site: Site) -> None:
+    """The state of a run killed while the mail to ans was with the SMTP server."""
     from digest.deliver import ledger
     from digest.deliver.plan import PlanRow, plan_rows
     from digest.edition.build import build_edition
@@ -381,6 +379,13 @@ def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
         ledger.mark_sending(app.store, edition_id, [ans.id], owner)  # then the run died
     finally:
         app.close()
+
+
+def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
+    """A killed run left one mail handed over without an answer (SMTP). The next run
+    says so once and exits 0; runs while it waits stay quiet; after the wait it is
+    resent once (same Message-ID) and the slot is done."""
+    _leave_one_uncertain(site)
     first = CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"])
     assert first.exit_code == 0, first.output
     assert first.output.count("digest: warning: ") == 1
@@ -398,6 +403,24 @@ def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
     assert report.ok and [e.status for e in report.editions] == ["done"]
     assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
     assert [c.status for c in _claims(site)] == ["done"]
+
+
+def test_the_service_finishes_a_waiting_slot_after_its_slot_passed(site: Site) -> None:
+    from digest.schedule import service
+
+    _leave_one_uncertain(site)
+    assert CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"]).exit_code == 0
+    assert [c.status for c in _claims(site)] == ["waiting"]
+    app, later = site.app(), datetime.now(UTC) + timedelta(hours=2)
+    old = (service._SERVICE.app, service._SERVICE.now)
+    service._SERVICE.app, service._SERVICE.now = app, lambda: later  # nothing due: slot long past
+    try:
+        reports = service.retry_job()
+    finally:
+        service._SERVICE.app, service._SERVICE.now = old
+        app.close()
+    assert [e.status for r in reports for e in r.editions] == ["done"]
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
 
 
 def test_force_reruns_a_done_slot_but_never_resends(site: Site) -> None:
