@@ -423,6 +423,27 @@ def test_the_service_finishes_a_waiting_slot_after_its_slot_passed(site: Site) -
     assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
 
 
+def test_an_uncertain_mail_after_its_one_resend_fails_the_run_and_names_the_fix(
+    site: Site,
+) -> None:
+    _leave_one_uncertain(site)
+    store = open_store(site.url)
+    try:
+        with store.begin() as conn:  # as if its one automatic resend was uncertain too
+            conn.execute(deliveries.update().values(resends=1))
+    finally:
+        store.close()
+    result = CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"])
+    assert result.exit_code == 1
+    assert "uncertain after their one resend: `digest send ochtend --at " in result.output
+    assert "--retry-uncertain` resends them" in result.output
+    assert [c.status for c in _claims(site)] == ["failed"]
+    command = result.output.split("`digest ")[1].split("`")[0].split()
+    resend = CliRunner().invoke(cli, command)
+    assert resend.exit_code == 0, resend.output
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+
+
 def test_force_reruns_a_done_slot_but_never_resends(site: Site) -> None:
     invoke("run", "--at", AMS_AT)
     site.subscribe("dirk@example.nl")

@@ -64,6 +64,11 @@ def finish_delivery(
     sent = deliver_edition(app, edition, claim, now)
     status: Status = ("waiting" if sent.waiting else "done") if sent.ok else "failed"
     message = prefix + sent.summary()
+    if sent.after.get("uncertain", 0) > sent.waiting:
+        message += (
+            f"; uncertain after their one resend: `digest send {edition.name} --at "
+            f"{edition.slot.isoformat()} --retry-uncertain` resends them"
+        )
     finish_claim(app.store, claim, status, now(), edition_id=edition.id, message=message)
     notice = None
     if status == "waiting" and not was:
