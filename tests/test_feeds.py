@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import SourceError
-from digest.ingest import feeds
+from digest.ingest import feeds, fetch
 from digest.ingest.feeds import html_text, ingest_feed, load_feed_state, parse_feed
 from digest.model import Item
 from digest.store import Store
@@ -312,3 +312,16 @@ def test_a_server_ignoring_the_conditional_get_with_the_same_etag_is_not_parsed_
     feed_server.ignore_conditions = True
     again = ingest_feed(store, "zeeland", feed_server.url, now=NOW)
     assert again.error is None and again.not_modified
+
+
+def test_a_feed_over_the_size_cap_is_refused(
+    store: Store, tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "MAX_FEED_BYTES", 1000)
+    big = tmp_path / "big.rss.xml"
+    big.write_bytes(RSS.read_bytes())
+    report = ingest_feed(store, "groot", big, now=NOW)
+    assert report.error is not None and "the feed is over 1000 bytes; skipped" in report.error
+    report = ingest_feed(store, "groot", feed_server.url, now=NOW)
+    assert report.error is not None and "the feed is over 1000 bytes; skipped" in report.error
+    assert list_stories(store) == []

@@ -24,6 +24,7 @@ import httpx
 import nh3
 
 from digest.errors import SourceError
+from digest.ingest import fetch
 from digest.ingest.dateline import match_dateline
 from digest.ingest.fetch import FETCH_TIMEOUT, Fetched, fetch_feed, load_feed_state, save_feed_state
 from digest.ingest.load import Annotate, store_parsed
@@ -240,7 +241,12 @@ def ingest_feed(
 
 
 def _read_file(path: Path) -> bytes:
-    return read_regular_file(path, "feed file")[0]
+    data = read_regular_file(path, "feed file")[0]
+    if len(data) > fetch.MAX_FEED_BYTES:
+        raise SourceError(
+            f"{path_name(path)}: the feed is over {fetch.MAX_FEED_BYTES} bytes; skipped"
+        )
+    return data
 
 
 def _fetch(store: Store, url: str, client: httpx.Client | None, timeout: float) -> Fetched:

@@ -15,11 +15,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from digest import __version__
 from digest.errors import SourceError
-from digest.ingest.sources import MAX_FILE_BYTES
 from digest.store import Store
 from digest.store.schema import feed_state
 
 FETCH_TIMEOUT = 30.0
+#: A feed is a few hundred KB; parsing takes about a second per MB, so more is refused.
+MAX_FEED_BYTES = 8 * 1024 * 1024
 USER_AGENT = f"digest/{__version__} (+feed reader)"
 
 
@@ -87,7 +88,7 @@ def fetch_feed(client: httpx.Client, url: str, known: Fetched, *, timeout: float
 def _answer(url: str, response: httpx.Response, known: Fetched) -> Fetched:
     """What a response says; a 200 with the validator we sent counts as unchanged
     (some servers ignore conditional requests), and the body is read only up to
-    :data:`MAX_FILE_BYTES`."""
+    :data:`MAX_FEED_BYTES`."""
     if response.status_code == 304:
         return Fetched(None, known.etag, known.last_modified)
     if response.status_code != 200:
@@ -100,6 +101,6 @@ def _answer(url: str, response: httpx.Response, known: Fetched) -> Fetched:
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
-        if len(body) > MAX_FILE_BYTES:
-            raise SourceError(f"{url}: the feed is over {MAX_FILE_BYTES} bytes; skipped")
+        if len(body) > MAX_FEED_BYTES:
+            raise SourceError(f"{url}: the feed is over {MAX_FEED_BYTES} bytes; skipped")
     return Fetched(bytes(body), etag, modified)
