@@ -187,6 +187,9 @@ class SmtpConfig(Section):
     port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     security: Literal["starttls", "ssl", "none"] = Field("starttls", description="TLS mode.")
     username: str | None = Field(None, description="Login; password from DIGEST_SMTP_PASSWORD.")
+    allow_plaintext_login: bool = Field(
+        False, description='Log in even with security = "none" (the password travels in clear).'
+    )
     timeout: float = Field(30.0, gt=0, description="Seconds before a connection gives up.")
 
 
@@ -207,6 +210,9 @@ class DeliveryConfig(Section):
     unsubscribe_mailto: str | None = Field(None, description="mailto for List-Unsubscribe.")
     send_empty: bool = Field(False, description="Mail subscribers whose regions have nothing new.")
     max_retries: int = Field(5, ge=0, description="Retries of a 429/5xx before giving up.")
+    resend_uncertain_after: Duration = Field(
+        "1h", description="An uncertain mail no provider event settled is resent once after this."
+    )
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     sendgrid: SendgridConfig = Field(default_factory=SendgridConfig)

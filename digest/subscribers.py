@@ -194,8 +194,8 @@ def _row(line: int, values: dict[str, str], known: Collection[str]) -> ImportRow
     locale = values.get("locale", "").strip() or None
     return ImportRow(
         line=line,
-        email=normalise_address(values.get("email", "")),
-        name=clean_name(values.get("name")),
+        email=normalise_address(_from_spreadsheet_safe(values.get("email", ""))),
+        name=clean_name(_from_spreadsheet_safe(values.get("name") or "")),
         regions=parse_regions(values.get("regions"), known, REGION_SEPARATOR),
         locale=check_locale(locale) if locale else None,
     )
@@ -235,10 +235,25 @@ def parse_import(text: str, known_regions: Collection[str], source: str = "-") -
     return ImportPlan(tuple(rows), tuple(bad))
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a CSV cell no spreadsheet runs: a leading ``'`` before a formula
+    character (names come from the public sign-up form). Import takes it off again."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _from_spreadsheet_safe(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+
+
 def export_csv(subscribers: Iterator[Subscriber] | Sequence[Subscriber]) -> Iterator[str]:
     """CSV text, chunk by chunk: ``email,name,regions,locale,status,created_at``.
 
     It reads back with ``digest subscribers import`` (status and date are ignored).
+    Cells that a spreadsheet would run as a formula get a leading ``'``.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -246,7 +261,8 @@ def export_csv(subscribers: Iterator[Subscriber] | Sequence[Subscriber]) -> Iter
     for sub in subscribers:
         regions = format_regions(sub.regions, REGION_SEPARATOR) or ""
         created = sub.created_at.isoformat()
-        writer.writerow([sub.email, sub.name or "", regions, sub.locale, sub.status, created])
+        cells = [sub.email, sub.name or "", regions, sub.locale, sub.status, created]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -279,7 +279,7 @@ def damage(database: Path) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = database.stat().st_size
     with database.open("r+b") as handle:
-        for offset in range(8192, size - 4096, 4096 * 3):
+        for offset in range(8192, size, 4096):  # every page but the first two
             handle.seek(offset + 100)
             handle.write(bytes(range(256)) * 8)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import stat
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,7 +19,7 @@ from digest.errors import DeliveryError
 from digest.files import write_atomic
 from digest.model import Edition
 from digest.store import Store
-from digest.store.subscribers import list_subscribers
+from digest.store.subscribers import add_subscriber, list_subscribers, remove_subscriber
 from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record
 
 EDITION = "ochtend-2026-01-21T0700"
@@ -140,3 +142,33 @@ def test_send_empty_mails_readers_without_news(
     add_readers(sqlite_store, 5)  # the fifth chose limburg only
     config = make_config(tmp_path, send_empty=True)
     assert send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER).sent == 5
+
+
+def test_a_new_subscriber_never_inherits_a_removed_ones_mail(store: Store, tmp_path: Path) -> None:
+    """SQLite used to give the newest deleted row's id to the next insert: the new
+    reader found the old reader's outbox file, was marked sent and got nothing."""
+    edition = record(store, make_edition())
+    add_readers(store, 3)
+    config = make_config(tmp_path)
+    send_edition(store, config, edition, now=SLOT, signer=SIGNER)
+    newest = max(list_subscribers(store), key=lambda s: s.id)
+    assert remove_subscriber(store, newest.email)
+    newcomer = add_subscriber(store, "nieuw@example.org", status="active", now=SLOT)
+    assert newcomer.id > newest.id
+    report = send_edition(store, config, edition, now=SLOT, signer=SIGNER)
+    assert report.sent == 1
+    mail = read(tmp_path / "outbox" / outbox_name(EDITION, newcomer.id))
+    assert mail["To"] == "nieuw@example.org"
+
+
+def test_outbox_mails_are_world_readable(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    old = os.umask(0o022)
+    try:
+        add_readers(sqlite_store, 2)
+        send_edition(sqlite_store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER)
+    finally:
+        os.umask(old)
+    files = list((tmp_path / "outbox").iterdir())
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in files)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from digest.deliver.send import RetryPolicy, send_edition
 from digest.deliver.sendgrid import (
     API_KEY_ENV,
     SendGridBackend,
+    new_nonce,
     retry_after,
     substitutions,
     tag,
@@ -98,11 +100,13 @@ def test_the_request_body(
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["Message-ID"] == f"<{edition.id}.1@example.org>"
     subs = anna["substitutions"]
-    assert subs["%digest-name-html%"] == " " + html.escape("Anna <&> Jansen", quote=True)
-    assert subs["%digest-name-text%"] == " Anna <&> Jansen"
-    assert bram["substitutions"]["%digest-name-text%"] == ""
+    (nonce,) = {key.split("-")[1] for key in subs}  # one random part per request
+    assert len(nonce) == 16 and set(bram["substitutions"]) == set(subs)
+    assert subs[tag("name", "html", nonce)] == " " + html.escape("Anna <&> Jansen", quote=True)
+    assert subs[tag("name", "text", nonce)] == " Anna <&> Jansen"
+    assert bram["substitutions"][tag("name", "text", nonce)] == ""
     unsubscribe = headers["List-Unsubscribe"][1:-1]
-    assert subs["%digest-unsubscribe_url-text%"] == unsubscribe
+    assert subs[tag("unsubscribe_url", "text", nonce)] == unsubscribe
     text, page = body["content"][0]["value"], body["content"][1]["value"]
     for key in subs:
         assert key in (page if key.endswith("-html%") else text)
@@ -190,7 +194,8 @@ def test_a_timeout_is_uncertain_and_resent_only_when_asked(
     sendgrid_server.delay = 0.6
     config = sendgrid_config(tmp_path, sendgrid_server, timeout=0.2)
     report = send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER, retry=FAST)
-    assert report.after == {"uncertain": 1} and not report.ok
+    # waiting for SendGrid's events (or the one resend after the wait): not a failure
+    assert report.after == {"uncertain": 1} and report.waiting == 1 and report.ok
     assert "no answer from SendGrid" in report.problems[0][2]
     deadline = time.monotonic() + 10
     while not sendgrid_server.accepted and time.monotonic() < deadline:
@@ -252,7 +257,37 @@ def test_substitutions_fill_in_what_personalise_would(name: str | None) -> None:
     filled = personalise(
         probe, name=name, unsubscribe_url=to.unsubscribe_url, preferences_url=to.preferences_url
     )
-    values = substitutions(to)
+    values = substitutions(to, "n0nce")
     for part, content in (("html", filled.html), ("text", filled.text)):
-        assert "|".join(values[tag(m, part)] for m in MARKERS) == content
-    assert tagged(probe.text, "text") == "|".join(tag(m, "text") for m in MARKERS)
+        assert "|".join(values[tag(m, part, "n0nce")] for m in MARKERS) == content
+    assert tagged(probe.text, "text", "n0nce") == "|".join(tag(m, "text", "n0nce") for m in MARKERS)
+
+
+@pytest.mark.parametrize(
+    "forged", ["%digest-unsubscribe_url-html%", "%digest-name-text%", "%digest-name-html%"]
+)
+def test_content_cannot_spell_a_substitution_tag(
+    sqlite_store: Store, sendgrid_server: SendGridServer, tmp_path: Path, forged: str
+) -> None:
+    """A brief saying a tag reaches the request as text no tag matches, so SendGrid
+    leaves it alone instead of filling in each recipient's values."""
+    edition = make_edition()
+    first = edition.sections[0].briefs[0]
+    story = replace(first.story, text=f"Klik {forged} en {forged.upper()} nu.")
+    section = replace(edition.sections[0], briefs=(replace(first, story=story),))
+    edition = record(sqlite_store, replace(edition, sections=(section,)))
+    add_subscriber(sqlite_store, "anna@example.org", name="Anna", status="active", now=SLOT)
+    send_edition(sqlite_store, sendgrid_config(tmp_path, sendgrid_server), edition, now=SLOT,
+                 signer=SIGNER)  # fmt: skip
+    assert sendgrid_server.invalid == []
+    ((request),) = sendgrid_server.accepted
+    content = " ".join(c["value"] for c in request.body["content"])
+    tags = request.body["personalizations"][0]["substitutions"]
+    for key, value in tags.items():  # what SendGrid does for this recipient
+        content = content.replace(key, value)
+    assert f"Klik {forged} en {forged.upper()} nu." in content
+
+
+def test_each_request_has_its_own_tags() -> None:
+    assert new_nonce("x") != new_nonce("x")
+    assert all(n not in "ab" * 100 for n in (new_nonce("ab" * 100) for _ in range(20)))

@@ -156,9 +156,32 @@ def test_a_username_without_password_is_refused_before_connecting(
     smtp_server: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
-    config = smtp_config(tmp_path, smtp_server, username="digest")
+    config = smtp_config(tmp_path, smtp_server, username="digest", allow_plaintext_login=True)
     with pytest.raises(DeliveryError, match=f"{PASSWORD_ENV} is not set"):
         SmtpBackend.from_config(config)
+
+
+def test_no_login_over_a_connection_without_tls_unless_allowed(
+    sqlite_store: Store,
+    edition: Edition,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add_readers(sqlite_store, 2)
+    monkeypatch.setenv(PASSWORD_ENV, smtp_server.password or "")
+    config = smtp_config(tmp_path, smtp_server, username=smtp_server.username)
+    with pytest.raises(DeliveryError, match=r"would log in over security = \"none\""):
+        SmtpBackend.from_config(config)
+    with pytest.raises(DeliveryError, match="allow_plaintext_login = true"):
+        send_edition(sqlite_store, config, edition, now=SLOT, signer=SIGNER)
+    assert smtp_server.messages == []
+    allowed = smtp_config(
+        tmp_path, smtp_server, username=smtp_server.username, allow_plaintext_login=True
+    )
+    report = send_edition(sqlite_store, allowed, edition, now=SLOT, signer=SIGNER)
+    assert report.sent == 2
+    assert all(m.login == smtp_server.username and not m.tls for m in smtp_server.messages)
 
 
 def test_an_unreachable_server_is_named(

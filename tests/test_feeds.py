@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from digest.errors import SourceError
-from digest.ingest.feeds import html_text, ingest_feed, load_feed_state, parse_feed
+from digest.ingest import feeds, fetch
+from digest.ingest.feeds import html_text, ingest_feed, parse_feed
+from digest.ingest.fetch import load_feed_state
 from digest.model import Item
 from digest.store import Store
 from digest.store.stories import list_stories
@@ -139,6 +141,7 @@ class FeedServer:
     last_modified: str = "Wed, 21 Jan 2026 05:45:00 GMT"
     status: int = 200
     delay: float = 0.0
+    ignore_conditions: bool = False
     requests: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
 
@@ -154,7 +157,7 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 fresh = self.headers["If-None-Match"] == server.etag
             else:
                 fresh = self.headers.get("If-Modified-Since") == server.last_modified
-            if server.status == 200 and fresh:
+            if server.status == 200 and fresh and not server.ignore_conditions:
                 self.send_response(304)
                 self.end_headers()
                 return
@@ -225,3 +228,101 @@ def test_a_feed_that_does_not_answer_in_time_is_an_error(
 def test_an_unreachable_feed_is_an_error(store: Store) -> None:
     report = ingest_feed(store, "weg", "http://127.0.0.1:9/feed.rss", now=NOW, timeout=2)
     assert report.error is not None and report.error.startswith("source 'weg': http://127.0.0.1:9")
+
+
+def _rss(*items: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+        + "".join(items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def _item(title: str, body: str, date: str = "Wed, 21 Jan 2026 06:30:00 +0100") -> str:
+    return (
+        f"<item><title>{title}</title><pubDate>{date}</pubDate>"
+        f"<description><![CDATA[{body}]]></description></item>"
+    )
+
+
+@pytest.mark.parametrize(
+    "date", ["Fri, 31 Dec 9999 23:59:00 +0000", "Mon, 01 Jan 0001 00:05:00 -0100"]
+)
+def test_an_entry_dated_out_of_range_is_kept_undated_with_a_warning(date: str) -> None:
+    result = parse_feed(
+        _rss(_item("Ver weg", "<p>Tekst.</p>", date), _item("Nu", "<p>Ook.</p>")), "f"
+    )
+    assert [i.published_at for i in result.items] == [
+        None,
+        datetime(2026, 1, 21, 5, 30, tzinfo=UTC),
+    ]
+    assert [str(w) for w in result.warnings] == ["f: entry 1 has a date out of range; kept undated"]
+
+
+def test_an_entry_dated_out_of_range_is_stored(store: Store, tmp_path: Path) -> None:
+    feed = tmp_path / "f.rss.xml"
+    feed.write_bytes(
+        _rss(_item("Ver weg", "<p>NUUK (ANP) - Tekst.</p>", "Fri, 31 Dec 9999 23:59:00 +0000"))
+    )
+    report = ingest_feed(store, "f", feed, now=NOW)
+    assert report.error is None and report.counts.new == 1
+    assert [s.published_at for s in list_stories(store)] == [None]
+
+
+@pytest.mark.timeout(60)
+def test_deeply_nested_html_is_capped_before_sanitising_in_linear_time() -> None:
+    depth = 80_000  # 880 KB: over 40 s before the cap
+    started = time.monotonic()
+    text = html_text("<div>" * depth + "tekst" + "</div>" * depth)
+    assert time.monotonic() - started < 2.0
+    assert "<" not in text
+    nested = html_text("<div>" * (feeds.MAX_DEPTH + 20) + "diep" + "</div>" * 200 + "<p>na</p>")
+    assert nested == "diep\n\nna"
+
+
+def test_an_entry_over_the_size_cap_is_cut() -> None:
+    body = "<p>" + "woord " * (feeds.MAX_ENTRY_CHARS // 3) + "</p>"
+    result = parse_feed(_rss(_item("Lang", body)), "f")
+    assert len(result.items[0].text) <= feeds.MAX_ENTRY_CHARS
+
+
+def test_an_unchanged_feed_file_is_not_parsed_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ingest_feed(store, "zeeland", RSS, now=NOW)
+    assert first.counts.new == 3
+
+    def refuse(data: bytes, source: str) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(feeds, "parse_feed", refuse)
+    again = ingest_feed(store, "zeeland", RSS, now=NOW)
+    assert again.error is None and again.status == "known"
+
+
+def test_a_server_ignoring_the_conditional_get_with_the_same_etag_is_not_parsed_again(
+    store: Store, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_feed(store, "zeeland", feed_server.url, now=NOW)
+
+    def refuse(data: bytes, source: str) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(feeds, "parse_feed", refuse)
+    # The server answers 200 with the full body (it ignores If-None-Match) but the same ETag.
+    feed_server.ignore_conditions = True
+    again = ingest_feed(store, "zeeland", feed_server.url, now=NOW)
+    assert again.error is None and again.not_modified
+
+
+def test_a_feed_over_the_size_cap_is_refused(
+    store: Store, tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "MAX_FEED_BYTES", 1000)
+    big = tmp_path / "big.rss.xml"
+    big.write_bytes(RSS.read_bytes())
+    report = ingest_feed(store, "groot", big, now=NOW)
+    assert report.error is not None and "the feed is over 1000 bytes; skipped" in report.error
+    report = ingest_feed(store, "groot", feed_server.url, now=NOW)
+    assert report.error is not None and "the feed is over 1000 bytes; skipped" in report.error
+    assert list_stories(store) == []

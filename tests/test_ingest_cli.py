@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -149,3 +150,50 @@ def test_changed_regions_reclassify_stored_stories(runner: CliRunner, tmp_path: 
     )
     listed = runner.invoke(cli, ["--config", config, "briefs", "--json", "--region", "rusland"])
     assert [s["dateline"] for s in json.loads(listed.output)] == ["KOERSK", "MOSKOU"]
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_and_an_odd_file_name_are_named_and_the_good_files_stored(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = os.fsdecode(bytes(folder) + b"/bericht-\xff.txt")
+    Path(odd).write_text(GOOD, encoding="utf-8")
+    other = "NUUK (ANP) - Groenland kiest een nieuw parlement.\n20 minuten geleden\n"
+    (folder / "b.txt").write_text(other, encoding="utf-8")
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    result = runner.invoke(
+        cli, ["ingest", str(folder), str(fifo), "--captured-at", CAPTURED, "--per-file"]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "pipe.txt: is not a regular file" in result.output
+    assert "in/bericht-\\xff.txt: " in result.output
+    briefs = json.loads(runner.invoke(cli, ["briefs", "--json"]).output)
+    assert sorted(b["source"].rsplit("/", 1)[-1] for b in briefs) == ["b.txt", "bericht-\\xff.txt"]
+
+
+def test_a_parser_failure_loses_that_file_only(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.ingest import load
+
+    real = load.parse_snapshot  # type: ignore[attr-defined]  # patched where it is used
+
+    def fragile(text: str, *args: object) -> object:
+        if "Iran" in text:
+            raise OverflowError("date value out of range")
+        return real(text, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "parse_snapshot", fragile)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "b.txt").write_text(
+        "NUUK (ANP) - Groenland kiest een nieuw parlement.\n20 minuten geleden\n", encoding="utf-8"
+    )
+    result = runner.invoke(cli, ["ingest", str(folder), "--captured-at", CAPTURED])
+    assert result.exit_code == 1
+    assert "a.txt: cannot be parsed (OverflowError: date value out of range)" in result.output
+    assert result.output.splitlines()[-1].startswith("2 files: 1 new")

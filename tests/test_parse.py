@@ -607,6 +607,25 @@ def test_time_problems_are_warned_and_kept() -> None:
     ]
 
 
+def test_dates_out_of_range_leave_their_item_undated_and_the_page_goes_on() -> None:
+    text = "\n".join(
+        [
+            brief("ROME", "ANP", "Een bericht uit het jaar 9999."),
+            "31 december 9999",
+            brief("MILAAN", "ANP", "Een bericht uit het jaar 1."),
+            "1 januari 0001 00:05",
+            brief("NAPELS", "ANP", "Een gewoon bericht."),
+            "7 minuten geleden",
+        ]
+    )
+    items, warnings = parse_text(text)
+    assert [i.published_at for i in items] == [None, None, CAPTURED - timedelta(minutes=7)]
+    assert warnings == [
+        "page.txt:2: cannot read the time '31 december 9999' (no such date); kept undated",
+        "page.txt:4: cannot read the time '1 januari 0001 00:05' (no such date); kept undated",
+    ]
+
+
 def test_stray_sentences_between_items_are_warned_header_and_footer_not() -> None:
     text = "\n".join(
         [

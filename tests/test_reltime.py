@@ -106,3 +106,25 @@ def test_calendar_day_recognises_page_dates_only() -> None:
     assert not is_calendar_day("20-01-2026 09:15")
     assert not is_calendar_day("15 minuten geleden")
     assert not is_calendar_day("Politiek")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31 december 9999",
+        "31-12-9999 23:59",
+        "9999-12-31",
+        "1 januari 0001 00:05",  # in UTC this is a moment before year 1
+        "1 januari 0001",
+        "01-01-1800",
+        "9999 weken geleden",
+    ],
+)
+def test_dates_out_of_range_are_none_not_an_overflow(text: str) -> None:
+    assert parse_time(text, CAPTURED) is None
+    assert parse_time(text, CAPTURED.astimezone(UTC)) is None
+
+
+def test_the_range_edges_still_read() -> None:
+    assert parse_time("1 januari 1900 12:00", CAPTURED) is not None
+    assert parse_time("200 jaar geleden", CAPTURED) is None

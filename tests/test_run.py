@@ -355,6 +355,97 @@ def test_a_run_that_died_half_way_is_resumed_without_resending(site: Site) -> No
     assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
 
 
+def _leave_one_uncertain(site: Site) -> None:
+    """The state of a run killed while the mail to ans was with the SMTP server."""
+    from digest.deliver import ledger
+    from digest.deliver.plan import PlanRow, plan_rows
+    from digest.edition.build import build_edition
+    from digest.schedule.sources import ingest_sources
+    from digest.store.subscribers import get_subscriber
+
+    app = site.app()
+    try:
+        ingest_sources(app, at=AT, now=AT)
+        built = build_edition(
+            app.store, app.config, app.config.edition("ochtend"), app.regions, at=AT
+        )
+        slot = Slot("ochtend", datetime(2026, 1, 21, 7, 0), AT.replace(second=0))
+        owner = dead_owner()
+        claim = claim_slot(app.store, slot, owner, now=datetime.now(UTC)).claim
+        edition_id = built.edition.id
+        heartbeat(app.store, claim, datetime.now(UTC), status="delivering", edition_id=edition_id)
+        ans = get_subscriber(app.store, "ans@example.nl")
+        assert ans is not None
+        plan_rows(app.store, edition_id, [PlanRow(ans.id, "nl:*")])
+        ledger.claim(app.store, edition_id, "nl:*", owner=owner, limit=1, now=datetime.now(UTC))
+        ledger.mark_sending(app.store, edition_id, [ans.id], owner)  # then the run died
+    finally:
+        app.close()
+
+
+def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
+    """A killed run left one mail handed over without an answer (SMTP). The next run
+    says so once and exits 0; runs while it waits stay quiet; after the wait it is
+    resent once (same Message-ID) and the slot is done."""
+    _leave_one_uncertain(site)
+    first = CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"])
+    assert first.exit_code == 0, first.output
+    assert first.output.count("digest: warning: ") == 1
+    assert "1 mail handed over without an answer" in first.output
+    assert "digest send --status ochtend" in first.output
+    assert [c.status for c in _claims(site)] == ["waiting"]
+    assert site.received() == {"bram@example.nl": 1, "cor@example.nl": 1}
+    again = CliRunner().invoke(cli, ["run", "--at", "2026-01-21T07:20+01:00", "--quiet"])
+    assert again.exit_code == 0 and again.output == ""
+    status = CliRunner().invoke(cli, ["send", "ochtend", "--status"])
+    assert "  uncertain: 1" in status.output and "one resend after 1h: 1" in status.output
+    later = datetime.now(UTC) + timedelta(hours=2)
+    report = run_in_process(site, at=datetime.fromisoformat("2026-01-21T09:00+01:00"),
+                            now=lambda: later)  # fmt: skip
+    assert report.ok and [e.status for e in report.editions] == ["done"]
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+    assert [c.status for c in _claims(site)] == ["done"]
+
+
+def test_the_service_finishes_a_waiting_slot_after_its_slot_passed(site: Site) -> None:
+    from digest.schedule import service
+
+    _leave_one_uncertain(site)
+    assert CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"]).exit_code == 0
+    assert [c.status for c in _claims(site)] == ["waiting"]
+    app, later = site.app(), datetime.now(UTC) + timedelta(hours=2)
+    old = (service._SERVICE.app, service._SERVICE.now)
+    service._SERVICE.app, service._SERVICE.now = app, lambda: later  # nothing due: slot long past
+    try:
+        reports = service.retry_job()
+    finally:
+        service._SERVICE.app, service._SERVICE.now = old
+        app.close()
+    assert [e.status for r in reports for e in r.editions] == ["done"]
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+
+
+def test_an_uncertain_mail_after_its_one_resend_fails_the_run_and_names_the_fix(
+    site: Site,
+) -> None:
+    _leave_one_uncertain(site)
+    store = open_store(site.url)
+    try:
+        with store.begin() as conn:  # as if its one automatic resend was uncertain too
+            conn.execute(deliveries.update().values(resends=1))
+    finally:
+        store.close()
+    result = CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"])
+    assert result.exit_code == 1
+    assert "uncertain after their one resend: `digest send ochtend --at " in result.output
+    assert "--retry-uncertain` resends them" in result.output
+    assert [c.status for c in _claims(site)] == ["failed"]
+    command = result.output.split("`digest ")[1].split("`")[0].split()
+    resend = CliRunner().invoke(cli, command)
+    assert resend.exit_code == 0, resend.output
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+
+
 def test_force_reruns_a_done_slot_but_never_resends(site: Site) -> None:
     invoke("run", "--at", AMS_AT)
     site.subscribe("dirk@example.nl")
@@ -399,6 +490,55 @@ def test_a_broken_source_is_reported_and_the_edition_still_goes_out(site: Site) 
     assert "source zeeland: " in result.output and ": 3 new" in result.output
     assert f"{SLOT_KEY}: done: " in result.output
     assert len(site.received()) == 3
+
+
+@pytest.mark.parametrize(
+    "date", ["Fri, 31 Dec 9999 23:59:00 +0000", "Mon, 01 Jan 0001 00:05:00 -0100"]
+)
+def test_a_feed_entry_dated_out_of_range_does_not_block_the_edition(
+    site: Site, tmp_path: Path, date: str
+) -> None:
+    feed = tmp_path / "ver.rss.xml"
+    text = (FEEDS / "regio_zeeland.rss.xml").read_text(encoding="utf-8")
+    feed.write_text(text.replace("Wed, 21 Jan 2026 06:30:00 +0100", date, 1), encoding="utf-8")
+    site.sources.append({"name": "ver", "path": str(feed), "kind": "feed"})
+    site.write_config()
+    result = CliRunner().invoke(cli, ["run", "--at", AMS_AT])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 0, result.output
+    assert "entry 1 has a date out of range; kept undated" in result.output
+    assert [c.status for c in _claims(site)] == ["done"]
+    assert len(site.received()) == 3
+
+
+def test_an_unexpected_failure_in_a_source_is_its_error_and_the_claim_is_closed(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.schedule import sources
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(sources, "ingest_source", broken)
+    report = run_in_process(site)
+    assert report.failures[0] == (
+        "source 'wire': unexpected failure (OverflowError: date value out of range)"
+    )
+    assert [c.status for c in _claims(site)] != ["running"]
+
+
+def test_an_unexpected_failure_of_the_whole_ingest_still_closes_the_claim(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.schedule import job
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(job, "ingest_sources", broken)
+    report = run_in_process(site)
+    assert report.failures[0] == "ingestion stopped: RuntimeError: boom"
+    assert [c.status for c in _claims(site)] != ["running"]
 
 
 # --- catch-up after downtime --------------------------------------------------------------

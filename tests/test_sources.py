@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import codecs
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from digest.errors import SourceError
-from digest.ingest.sources import decode_snapshot, expand_paths, html_to_text, read_snapshot
+from digest.ingest import sources
+from digest.ingest.sources import (
+    decode_snapshot,
+    expand_paths,
+    html_to_text,
+    path_name,
+    read_snapshot,
+)
 
 BRIEF = "TEHERAN (ANP/AFP) - Iran zegt dat het internet wordt hersteld.\n15 minuten geleden\n"
 
@@ -24,8 +33,6 @@ def test_utf8_is_read_as_is(tmp_path: Path) -> None:
 def test_capture_time_defaults_to_mtime(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text(BRIEF, encoding="utf-8")
-    import os
-
     os.utime(path, (1_768_980_000, 1_768_980_000))
     assert read_snapshot(path).captured_at == datetime.fromtimestamp(1_768_980_000, tz=UTC)
 
@@ -97,3 +104,55 @@ def test_expand_paths_lists_folders_sorted_and_passes_missing_through(tmp_path: 
     missing = tmp_path / "missing.txt"
     found = list(expand_paths([tmp_path, missing]))
     assert found == [tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "sub" / "c.txt", missing]
+
+
+@pytest.mark.timeout(20)
+def test_a_fifo_named_as_a_file_is_refused_by_name_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(SourceError, match=r"pipe\.txt: is not a regular file"):
+        read_snapshot(fifo)
+
+
+def test_a_fifo_inside_a_folder_is_not_listed(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(BRIEF, encoding="utf-8")
+    os.mkfifo(tmp_path / "b.txt")
+    assert list(expand_paths([tmp_path])) == [tmp_path / "a.txt"]
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/bericht-\xff.txt"))
+    odd.write_bytes(b"\x00binary")
+    assert path_name(odd).endswith("bericht-\\xff.txt")
+    with pytest.raises(SourceError) as caught:
+        read_snapshot(odd)
+    assert "bericht-\\xff.txt: the file is binary" in str(caught.value)
+    str(caught.value).encode("utf-8")  # printable: no lone surrogates
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
+def test_utf16_and_utf32_with_a_bom_are_decoded(codec: str) -> None:
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE,
+           "utf-32-be": codecs.BOM_UTF32_BE}.get(codec, b"")  # fmt: skip
+    text, warnings = decode_snapshot(bom + BRIEF.encode(codec), "x")
+    assert text == BRIEF and warnings == []
+
+
+def test_utf16_without_a_bom_is_still_binary() -> None:
+    with pytest.raises(SourceError, match="binary"):
+        decode_snapshot(BRIEF.encode("utf-16-le"), "x")
+
+
+def test_a_broken_utf16_file_is_named() -> None:
+    with pytest.raises(SourceError, match="marked UTF-16 but not valid UTF-16"):
+        decode_snapshot(codecs.BOM_UTF16_LE + b"\x00\xd8\x41", "x")
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 16)
+    path = tmp_path / "big.txt"
+    path.write_text(BRIEF, encoding="utf-8")
+    with pytest.raises(SourceError, match="over the 16 byte limit"):
+        read_snapshot(path)

@@ -199,3 +199,50 @@ def test_naive_times_are_refused(sqlite_store: Store) -> None:
     naive = Item("brief", None, "X", (), "tekst", datetime(2026, 1, 1), None, "s")
     with pytest.raises((ValueError, StatementError), match="naive datetime"):
         put(sqlite_store, "a", [naive])
+
+
+def test_migration_0003_keeps_subscribers_and_their_ledger_and_stops_id_reuse(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from digest.store import _alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a database made before 0003, with a delivery
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        command.upgrade(_alembic_config(conn), "0002")
+        conn.execute(text(
+            "INSERT INTO subscribers (id, email, locale, status, created_at, updated_at) VALUES "
+            "(1, 'a@example.org', 'nl', 'active', '2026-01-01', '2026-01-01'), "
+            "(2, 'b@example.org', 'nl', 'active', '2026-01-01', '2026-01-01')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO editions (id, name, slot, window_start, window_end, created_at, "
+            "story_count, payload) VALUES ('e', 'o', '2026-01-01', '2026-01-01', "
+            "'2026-01-01', '2026-01-01', 0, '{}')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO deliveries (edition_id, subscriber_id, segment, status, attempts) "
+            "VALUES ('e', 2, 's', 'sent', 1)"
+        ))  # fmt: skip
+    engine.dispose()
+    store = open_store(url)
+    try:
+        with store.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM subscribers")).scalar() == 2
+            kept = conn.execute(text("SELECT subscriber_id, status FROM deliveries")).all()
+            assert [tuple(r) for r in kept] == [(2, "sent")]
+            conn.execute(text("DELETE FROM deliveries"))
+            conn.execute(text("DELETE FROM subscribers WHERE id = 2"))
+            conn.execute(text(
+                "INSERT INTO subscribers (email, locale, status, created_at, updated_at) "
+                "VALUES ('c@example.org', 'nl', 'active', '2026-01-01', '2026-01-01')"
+            ))  # fmt: skip
+            new_id = conn.execute(text("SELECT id FROM subscribers WHERE email = 'c@example.org'"))
+            assert new_id.scalar() == 3
+            assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    finally:
+        store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -119,6 +121,24 @@ def test_export_reads_back_with_import(sqlite_store: Store) -> None:
     assert [(r.email, r.name, r.regions) for r in again.rows] == [
         (r.email, r.name, r.regions) for r in rows
     ]
+
+
+def test_export_neutralises_formulas_and_import_takes_the_quote_off(sqlite_store: Store) -> None:
+    """Names come from the public form; a spreadsheet would run ``=HYPERLINK(...)``."""
+    names = ['=HYPERLINK("http://evil.example","klik")', "+31 6 1234", "-2+3", "@SUM(A1)", "'x"]
+    for n, name in enumerate(names):
+        add_subscriber(sqlite_store, f"r{n}@example.org", name=name, now=SLOT)
+    add_subscriber(sqlite_store, "-min@example.org", now=SLOT)
+    text = "".join(export_csv(stream_subscribers(sqlite_store)))
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row[:2]]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert '\'=HYPERLINK("http://evil.example","klik")' in cells and "'-min@example.org" in cells
+    again = parse_import(text, REGIONS)
+    assert again.bad == ()
+    assert {r.email: r.name for r in again.rows} == {
+        **{f"r{n}@example.org": name for n, name in enumerate(names)},
+        "-min@example.org": None,
+    }
 
 
 # --- the store (SQLite and PostgreSQL) ----------------------------------------------

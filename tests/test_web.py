@@ -4,10 +4,12 @@ safety rules (CSRF, rate limits, no enumeration, security headers)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email
 import email.policy
 import json
+import logging
 import os
 import re
 import shutil
@@ -20,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -40,7 +43,7 @@ from digest.store.schema import webhook_events
 from digest.store.subscribers import add_subscriber, get_subscriber, set_status
 from digest.subscribers import Subscriber
 from digest.tokens import Purpose, TokenSigner
-from digest.web import RateLimits, create_app
+from digest.web import RateLimits, create_app, security
 from digest.web.manage import next_status
 from digest.web.security import SlidingWindow, redact
 from digest.web.webhook import PUBLIC_KEY_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER, status_for
@@ -117,6 +120,14 @@ class Site:
         data = {"csrf": self.csrf(), "email": address, **fields}
         return self.client.post("/", data=data)
 
+    def confirm(self, link: str) -> Any:
+        """Open a confirmation link and press its one button, as a reader does."""
+        page = self.client.get(link)
+        found = CSRF.search(page.text)
+        if page.status_code != 200 or found is None:
+            return page
+        return self.client.post(urlsplit(link).path, data={"csrf": found.group(1)})
+
     def mails(self) -> list[EmailMessage]:
         files = sorted(self.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
         return [read_mail(path) for path in files]
@@ -180,12 +191,66 @@ def test_sign_up_sends_a_confirmation_link_that_activates(site: Site) -> None:
     assert mail["To"] == "Anna <anna@example.org>"
     assert mail["Subject"] == "Bevestig je aanmelding voor Digest"
     assert "Hallo Anna," in text_of(mail)
-    confirmed = site.client.get(link_in(mail, "confirm"))
+    confirmed = site.confirm(link_in(mail, "confirm"))
     assert confirmed.status_code == 200 and "Aanmelding bevestigd" in confirmed.text
     assert "Je volgt: Groenland, Zeeland." in confirmed.text
     assert status_of(site.store, "anna@example.org") == "active"
     again = site.client.get(link_in(mail, "confirm"))
     assert again.status_code == 200 and "Je bent al aangemeld" in again.text
+
+
+def test_opening_the_confirmation_link_alone_confirms_nothing(site: Site) -> None:
+    """Mail scanners fetch every link in a mail: the GET shows one button, only its
+    POST (with the page's CSRF token) confirms."""
+    site.sign_up("anna@example.org")
+    [mail] = site.mails()
+    link = link_in(mail, "confirm")
+    for _ in range(3):
+        page = site.client.get(link)
+        assert page.status_code == 200 and "Mijn aanmelding bevestigen" in page.text
+    assert page.text.count("<button") == 1 and 'method="post"' in page.text
+    assert status_of(site.store, "anna@example.org") == "pending"
+    forged = site.client.post(urlsplit(link).path, data={"csrf": "guessed"})
+    assert forged.status_code == 403
+    assert status_of(site.store, "anna@example.org") == "pending"
+    assert site.confirm(link).status_code == 200
+    assert status_of(site.store, "anna@example.org") == "active"
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz/", "/unsubscribe/X/", "/confirm/X/", "/static/digest.css/"]
+)
+def test_a_trailing_slash_is_not_redirected_by_the_host_header(site: Site, path: str) -> None:
+    answer = site.client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert answer.status_code == 404 and "location" not in answer.headers
+
+
+def test_a_client_that_disconnects_mid_body_is_logged_quietly(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent: list[dict[str, Any]] = []
+    messages = [
+        {"type": "http.request", "body": b"email=anna%40exa", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}  # type: ignore[return-value]
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-length", b"100"),
+                    (b"content-type", b"application/x-www-form-urlencoded")],
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        asyncio.run(site.app(scope, receive, send))  # type: ignore[arg-type]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any("disconnected" in r.getMessage() for r in caplog.records)
 
 
 def test_no_regions_ticked_means_all_the_news(site: Site) -> None:
@@ -215,7 +280,7 @@ def test_a_left_subscriber_signs_up_again_through_confirmation(site: Site) -> No
     site.sign_up("left@example.org", regions=["groenland"])
     assert status_of(site.store, "left@example.org") == "unsubscribed"
     [mail] = site.mails()
-    site.client.get(link_in(mail, "confirm"))
+    site.confirm(link_in(mail, "confirm"))
     back = get_subscriber(site.store, "left@example.org")
     assert back is not None and (back.status, back.regions) == ("active", frozenset({"groenland"}))
 
@@ -512,7 +577,7 @@ def test_a_confirmation_link_expires_after_two_days(
     late = old_token("confirm", anna, timedelta(days=2, hours=1), monkeypatch)
     assert site.client.get(f"/confirm/{late}").status_code == 400
     fresh = old_token("confirm", anna, timedelta(days=1, hours=23), monkeypatch)
-    assert site.client.get(f"/confirm/{fresh}").status_code == 200
+    assert site.confirm(f"http://testserver/confirm/{fresh}").status_code == 200
     assert status_of(site.store, "anna@example.org") == "active"
 
 
@@ -621,10 +686,14 @@ def test_paused_subscribers_get_no_edition(sqlite_store: Store, tmp_path: Path) 
 # --- SendGrid event webhook ---------------------------------------------------------
 
 
-def signed(events: Any, key: Any = WEBHOOK_KEY) -> tuple[bytes, dict[str, str]]:
+STAMP = str(int(NOW.timestamp()))  # signed now: older requests are refused
+
+
+def signed(
+    events: Any, key: Any = WEBHOOK_KEY, stamp: str = STAMP, payload: bytes | None = None
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers SendGrid sends: ECDSA P-256/SHA-256 over timestamp + body."""
-    payload = json.dumps(events).encode()
-    stamp = "1769000000"
+    payload = json.dumps(events).encode() if payload is None else payload
     signature = key.sign(stamp.encode() + payload, ec.ECDSA(hashes.SHA256()))
     headers = {SIGNATURE_HEADER: base64.b64encode(signature).decode(), TIMESTAMP_HEADER: stamp}
     return payload, {**headers, "Content-Type": "application/json"}
@@ -656,7 +725,7 @@ def test_a_webhook_with_a_bad_signature_is_refused_and_changes_nothing(hook_site
         (payload, {}),
         (payload, {**headers, SIGNATURE_HEADER: "bm90IGEgc2lnbmF0dXJl"}),
         (payload, {**headers, SIGNATURE_HEADER: "%%%"}),
-        (payload, {**headers, TIMESTAMP_HEADER: "1769000001"}),
+        (payload, {**headers, TIMESTAMP_HEADER: str(int(STAMP) + 1)}),
         (payload.replace(b"spamreport", b"unsubscribe"), headers),
         signed(events, other_key),
     ]
@@ -695,13 +764,13 @@ def test_webhook_events_mark_subscribers_once(hook_site: Site) -> None:
     payload, headers = signed(events)
     answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
     assert answer.status_code == 200
-    assert answer.json() == {"applied": 6, "duplicate": 0, "ignored": 3}
+    assert answer.json() == {"applied": 6, "duplicate": 0, "ignored": 3, "settled": 0}
     assert {a: status_of(hook_site.store, a) for a in kinds} == {
         a: status for a, (_, _, status) in kinds.items()
     }
     set_status(hook_site.store, "bounce@example.org", "active", now=NOW)  # signed up again
     repeat = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
-    assert repeat.json() == {"applied": 0, "duplicate": 7, "ignored": 2}
+    assert repeat.json() == {"applied": 0, "duplicate": 7, "ignored": 2, "settled": 0}
     assert status_of(hook_site.store, "bounce@example.org") == "active"
 
 
@@ -720,11 +789,67 @@ def test_a_webhook_body_that_is_not_a_list_of_events_is_a_bad_request(site: Site
         assert answer.status_code == 400
 
 
+@pytest.mark.parametrize("age", [timedelta(minutes=6), timedelta(days=365), -timedelta(minutes=6)])
+def test_a_signed_webhook_too_old_or_from_the_future_is_refused(
+    hook_site: Site, age: timedelta
+) -> None:
+    active(hook_site.store, "anna@example.org")
+    stamp = str(int((NOW - age).timestamp()))
+    payload, headers = signed([event("anna@example.org", "bounce", 1)], stamp=stamp)
+    answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 403
+    assert status_of(hook_site.store, "anna@example.org") == "active"
+    recent = str(int((NOW - timedelta(minutes=4)).timestamp()))
+    payload, headers = signed([event("anna@example.org", "bounce", 1)], stamp=recent)
+    answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 200
+    assert status_of(hook_site.store, "anna@example.org") == "bounced"
+
+
+@pytest.mark.parametrize("depth", [17, 1000, 100_000])
+def test_a_deeply_nested_webhook_body_is_a_bad_request_not_a_crash(site: Site, depth: int) -> None:
+    payload, headers = signed(None, payload=b"[" * depth + b"]" * depth)
+    answer = site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 400
+    strings = b'[{"email": "[[[[[[[[[[[[[[[[[[[[[[[[\\"[[[[", "event": "open"}]'
+    payload, headers = signed(None, payload=strings)
+    answer = site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 200  # brackets inside strings do not count
+
+
+def test_a_webhook_body_over_the_cap_is_refused_unread(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(security, "MAX_WEBHOOK_BODY", 1000)
+    payload, headers = signed([event(f"a{n}@example.org", "open", n) for n in range(40)])
+    assert len(payload) > 1000
+    answer = site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while read
+        yield payload
+
+    answer = site.client.post("/webhooks/sendgrid", content=chunks(), headers=headers)
+    assert answer.status_code == 413
+
+
 def test_drops_count_only_when_they_are_about_the_address() -> None:
     assert status_for({"event": "dropped", "reason": "Unsubscribed Address"}) == "unsubscribed"
     assert status_for({"event": "dropped", "reason": "Spam Reporting Address"}) == "complained"
     assert status_for({"event": "dropped", "reason": "Invalid SMTPAPI header"}) is None
     assert status_for({"event": "delivered"}) is None
+
+
+def test_a_processed_event_settles_an_uncertain_delivery(hook_site: Site) -> None:
+    from digest.deliver import ledger
+    from tests.test_settle import EDITION, uncertain_rows
+
+    (sid,) = uncertain_rows(hook_site.store, 1)
+    processed = {"event": "processed", "edition_id": EDITION, "subscriber_id": str(sid)}
+    payload, headers = signed([{**event("reader000000@example.org", "processed", 1), **processed}])
+    answer = hook_site.client.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert answer.status_code == 200 and answer.json()["settled"] == 1
+    assert ledger.counts(hook_site.store, EDITION) == {"sent": 1}
 
 
 # --- the archive under [archive] base_url ---------------------------------------------------

@@ -66,7 +66,7 @@ def report_ingest(report: IngestReport, *, per_file: bool, strict: bool, quiet: 
         click.echo(f"digest: error: {bad.error}", err=True)
     if per_file:
         for file_report in report.files:
-            click.echo(f"{file_report.path}: {file_report.status}")
+            click.echo(f"{file_report.name}: {file_report.status}")
     if not quiet:
         click.echo(report.summary())
     failed = bool(report.failed) or (strict and bool(report.warnings))

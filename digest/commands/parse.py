@@ -42,7 +42,7 @@ def parse(
     clock times ("gisteren 21:05") are read in the site's time zone. A file
     that cannot be read is reported and the others are still parsed.
     """
-    from digest.ingest.sources import read_snapshot
+    from digest.ingest.sources import path_name, read_snapshot
     from digest.ingest.wire import parse_snapshot
 
     annotate, _rules = app.classification  # regions and countries, as the README promises
@@ -56,7 +56,7 @@ def parse(
             failed = True
             continue
         when = snapshot.captured_at if captured_at else _site_time(app, snapshot.captured_at)
-        result = parse_snapshot(snapshot.text, when, str(path))
+        result = parse_snapshot(snapshot.text, when, path_name(path))
         for warning in [*snapshot.warnings, *map(str, result.warnings)]:
             click.echo(f"digest: warning: {warning}", err=True)
             warned = True

@@ -78,6 +78,9 @@ def _confirm_force(app: App, edition: str | None, at: datetime, yes: bool) -> No
 def _report(app: App, report: RunReport, quiet: bool) -> int:
     for failure in report.failures:
         click.echo(f"digest: error: {failure}", err=True)
+    for run in report.editions:
+        if run.notice:
+            click.echo(f"digest: warning: {run.notice}", err=True)
     if not quiet:
         for source in report.sources:
             for warning in source.warnings:

@@ -68,6 +68,25 @@ def find_edition(app: App, name: str, at: datetime | None) -> Edition:
     return found
 
 
+def _print_status(app: App, found: Edition) -> None:
+    """The ledger of ``found``: a count per status, uncertain split by what settles it."""
+    from digest.deliver import ledger, settle
+
+    counts = ledger.counts(app.store, found.id)
+    waiting = settle.waiting(app.store, found.id)
+    click.echo(f"{found.id}: {sum(counts.values())} subscriber(s) in the ledger")
+    for status in ledger.STATUSES:
+        if counts.get(status):
+            click.echo(f"  {status}: {counts[status]}")
+    if counts.get(ledger.UNCERTAIN):
+        wait = app.config.delivery.resend_uncertain_after
+        click.echo(
+            f"  uncertain, to settle by provider events or one resend after {wait}: {waiting}"
+        )
+        stuck = counts[ledger.UNCERTAIN] - waiting
+        click.echo(f"  uncertain after the one resend (see --retry-uncertain): {stuck}")
+
+
 def _print(report: SendReport) -> None:
     for segment in report.segments:
         click.echo(segment.describe())
@@ -82,6 +101,12 @@ def _print(report: SendReport) -> None:
 @click.option("--dry-run", is_flag=True, help="Show per segment who would get what; send nothing.")
 @click.option("--to", "only", metavar="ADDRESS", help="Send only to this (active) subscriber.")
 @click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show how many mails of the edition are sent, pending, uncertain...; send nothing.",
+)
+@click.option(
     "--retry-uncertain",
     is_flag=True,
     help="Also resend mails whose earlier hand-over got no answer (may duplicate).",
@@ -93,6 +118,7 @@ def send(
     at: datetime | None,
     dry_run: bool,
     only: str | None,
+    show_status: bool,
     retry_uncertain: bool,
 ) -> None:
     """Send the recorded EDITION (default: the first configured) to its subscribers.
@@ -105,9 +131,13 @@ def send(
     from digest.deliver.send import send_edition
     from digest.tokens import TokenSigner, secret_key
 
-    app.require_secrets()
-    signer = TokenSigner(secret_key())
+    if not show_status:  # refuse before any work; --status only reads the ledger
+        app.require_secrets()
     found = find_edition(app, app.edition_config(edition).name, at)
+    if show_status:
+        _print_status(app, found)
+        return
+    signer = TokenSigner(secret_key())
     if not dry_run:  # the mail links to its archive page: publish first, as `digest run` does
         from digest.publish import publish_archive
         from digest.schedule.steps import archive_link
@@ -131,8 +161,9 @@ def send(
     _print(report)
     if not report.dry_run and not report.ok:
         left = report.after
+        stuck = left.get("uncertain", 0) - report.waiting
         raise DeliveryError(
-            f"{plural(left.get('failed', 0), 'mail')} failed and "
-            f"{left.get('uncertain', 0)} uncertain "
-            "(listed above); run `digest send` again to retry the failed ones"
+            f"{plural(left.get('failed', 0), 'mail')} failed and {stuck} uncertain after their "
+            "one resend (listed above); run `digest send` again to retry the failed ones, "
+            "`digest send --retry-uncertain` to resend the uncertain ones"
         )

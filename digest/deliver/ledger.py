@@ -268,6 +268,8 @@ def _record_query(
     if status == SENT:
         values.update(sent_at=now.astimezone(UTC), message_id=provider_id)
     where = [_in_edition(edition_id), deliveries.c.subscriber_id.in_(ids)]
+    if status == UNCERTAIN:  # a provider event may have settled it meanwhile
+        where.append(deliveries.c.status != SENT)
     return update(deliveries).where(*where).values(**values)
 
 

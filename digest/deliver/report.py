@@ -70,6 +70,8 @@ class SendReport:
     skipped: int = 0
     retries: int = 0
     lost: int = 0
+    resent: int = 0  # uncertain rows resent this run after the wait
+    waiting: int = 0  # uncertain rows still to be settled by an event or the one resend
     renders: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -93,8 +95,9 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        """Nothing is left failed or uncertain in the ledger."""
-        return not (self.after.get("failed") or self.after.get("uncertain"))
+        """Nothing is left failed, or uncertain beyond what will settle by itself."""
+        stuck = self.after.get("uncertain", 0) - self.waiting
+        return not (self.after.get("failed") or stuck > 0)
 
     def summary(self) -> str:
         """One line for the end of ``digest send``."""
@@ -115,6 +118,10 @@ class SendReport:
             f"{after.get('failed', 0)} failed",
             f"{after.get('uncertain', 0)} uncertain",
         ]
+        if self.waiting:
+            parts.append(f"{self.waiting} of them waiting for provider events or one resend")
+        if self.resent:
+            parts.append(f"{self.resent} uncertain resent after the wait")
         tail = (
             f"{plural(self.renders, 'segment render')}, "
             f"{plural(self.retries, 'retried batch', 'retried batches')}"

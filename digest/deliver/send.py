@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from digest.config import Config
-from digest.deliver import Addressee, Backend, ledger, make_backend, runners
+from digest.config import Config, parse_duration
+from digest.deliver import Addressee, Backend, ledger, make_backend, runners, settle
 from digest.deliver.compose import Links as Links  # re-exported (digest.web.mail uses it)
 from digest.deliver.compose import Renderer
 from digest.deliver.handover import HandOver
@@ -96,10 +96,13 @@ def send_edition(
         report = SendReport(edition.id, backend.name, before=ledger.counts(store, edition.id))
         ledger.reopen(store, edition.id, retry_uncertain=retry_uncertain)
         ledger.recover(store, edition.id, now=now, idempotent=backend.idempotent, lease=lease)
+        wait = parse_duration(config.delivery.resend_uncertain_after)
+        report.resent = settle.resend_overdue(store, edition.id, now=now, wait=wait)
         run = _Run(store, config, edition, backend, policy, now, signer, report, progress, only_id)
         with backend:
             run.deliver()
         report.after = ledger.counts(store, edition.id)
+        report.waiting = settle.waiting(store, edition.id)
         report.problems = ledger.problems(store, edition.id)
         report.renders = run.renderer.renders
     return report

@@ -2,7 +2,8 @@
 ``[delivery.sendgrid] batch_size`` (at most 1000) personalizations.
 
 The segment's edition is sent once per request with substitution tags where
-the personalisation markers were; each personalization carries the
+the personalisation markers were (tags with a random part new to each request
+and absent from its content, so no brief can spell one); each personalization carries the
 recipient's values for them (escaped for HTML and for text as
 :func:`digest.render.personalise` escapes them), its own ``List-Unsubscribe``
 and ``Message-ID`` headers, and ``custom_args`` naming the edition and the
@@ -17,6 +18,7 @@ import html
 import http.client
 import logging
 import os
+import secrets
 from email.headerregistry import Address
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -39,22 +41,29 @@ API_KEY_ENV = "SENDGRID_API_KEY"
 CATEGORY = "digest"
 
 
-def tag(marker: str, part: str) -> str:
-    """The substitution tag standing for ``marker`` in the ``part`` ("html"/"text")."""
-    return f"%digest-{marker}-{part}%"
+def tag(marker: str, part: str, nonce: str) -> str:
+    """The substitution tag standing for ``marker`` in the ``part`` ("html"/"text")
+    of a request whose tags carry ``nonce``."""
+    return f"%digest-{nonce}-{marker}-{part}%"
 
 
-def tagged(content: str, part: str) -> str:
+def new_nonce(*contents: str) -> str:
+    """A random tag nonce for one request, found in none of ``contents``: SendGrid
+    replaces a tag wherever it occurs, so content must not be able to spell one
+    (a brief saying ``%digest-name-text%`` would otherwise get each name)."""
+    while True:
+        nonce = secrets.token_hex(8)
+        if not any(nonce in content for content in contents):
+            return nonce
+
+
+def tagged(content: str, part: str, nonce: str) -> str:
     """Rendered content with every personalisation marker replaced by its tag."""
     for marker in MARKERS:
         content = content.replace(
-            f"{markup.MARK_OPEN}{marker}{markup.MARK_CLOSE}", tag(marker, part)
+            f"{markup.MARK_OPEN}{marker}{markup.MARK_CLOSE}", tag(marker, part, nonce)
         )
     return content
-
-
-# Each marker's (text tag, HTML tag), made once: a fan-out fills them per recipient.
-_TAGS = tuple((marker, tag(marker, "text"), tag(marker, "html")) for marker in MARKERS)
 
 
 def _one_line(value: str) -> str:
@@ -65,7 +74,7 @@ def _one_line(value: str) -> str:
     return markup.one_line(value)
 
 
-def substitutions(to: Addressee) -> dict[str, str]:
+def substitutions(to: Addressee, nonce: str) -> dict[str, str]:
     """The recipient's value for every tag: one line each, HTML-escaped for the
     HTML part. The same values :func:`digest.render.personalise` fills in
     (a test holds the two together), without a regex pass over the edition."""
@@ -76,10 +85,10 @@ def substitutions(to: Addressee) -> dict[str, str]:
         "preferences_url": _one_line(to.preferences_url),
     }
     values: dict[str, str] = {}
-    for marker, text_tag, html_tag in _TAGS:
+    for marker in MARKERS:
         value = plain[marker]
-        values[text_tag] = value
-        values[html_tag] = html.escape(value, quote=True)
+        values[tag(marker, "text", nonce)] = value
+        values[tag(marker, "html", nonce)] = html.escape(value, quote=True)
     return values
 
 
@@ -90,11 +99,11 @@ def _address(address: Address) -> dict[str, str]:
     return entry
 
 
-def personalization(batch: Batch, to: Addressee) -> dict[str, Any]:
+def personalization(batch: Batch, to: Addressee, nonce: str) -> dict[str, Any]:
     recipient = {"email": to.email, **({"name": to.name} if to.name else {})}
     return {
         "to": [recipient],
-        "substitutions": substitutions(to),
+        "substitutions": substitutions(to, nonce),
         "headers": {
             "List-Unsubscribe": to.list_unsubscribe,
             "List-Unsubscribe-Post": ONE_CLICK,
@@ -107,13 +116,15 @@ def personalization(batch: Batch, to: Addressee) -> dict[str, Any]:
 def request_body(batch: Batch, settings: SendgridConfig) -> dict[str, Any]:
     """The mail-send request for ``batch``."""
     rendered = batch.rendered
+    subject = subject_line(rendered.subject)
+    nonce = new_nonce(rendered.text, rendered.html, subject)
     body: dict[str, Any] = {
-        "personalizations": [personalization(batch, to) for to in batch.recipients],
+        "personalizations": [personalization(batch, to, nonce) for to in batch.recipients],
         "from": _address(batch.sender.from_),
-        "subject": subject_line(rendered.subject),
+        "subject": subject,
         "content": [
-            {"type": "text/plain", "value": tagged(rendered.text, "text")},
-            {"type": "text/html", "value": tagged(rendered.html, "html")},
+            {"type": "text/plain", "value": tagged(rendered.text, "text", nonce)},
+            {"type": "text/html", "value": tagged(rendered.html, "html", nonce)},
         ],
         "headers": {"List-Id": batch.sender.list_id},
         "categories": [CATEGORY, batch.edition_name],

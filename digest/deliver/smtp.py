@@ -47,6 +47,17 @@ def refusal(code: int, reply: bytes | str, what: str) -> Result:
     return Result(Outcome.RETRY if 400 <= code < 500 else Outcome.FAILED, reason)
 
 
+def refuse_plaintext_login(settings: SmtpConfig) -> None:
+    """A login needs TLS: over ``security = "none"`` the password would cross the
+    network readable, unless ``allow_plaintext_login`` says so (a local relay)."""
+    if settings.username and settings.security == "none" and not settings.allow_plaintext_login:
+        raise DeliveryError(
+            f"Config value 'delivery.smtp.username': {settings.username!r} would log in over "
+            'security = "none", sending the password in clear; use "starttls" or "ssl", '
+            "or set delivery.smtp.allow_plaintext_login = true for a trusted local relay"
+        )
+
+
 @register
 class SmtpBackend(Backend):
     """Sends one message per recipient over a reused SMTP connection."""
@@ -71,6 +82,7 @@ class SmtpBackend(Backend):
     @classmethod
     def from_config(cls, config: Config) -> Self:
         settings = config.delivery.smtp
+        refuse_plaintext_login(settings)
         password = os.environ.get(PASSWORD_ENV) or None
         if settings.username and password is None:
             raise DeliveryError(
@@ -105,6 +117,7 @@ class SmtpBackend(Backend):
                 conn.starttls(context=context)
                 conn.ehlo()
             if s.username:
+                refuse_plaintext_login(s)
                 conn.login(s.username, self.password or "")
             self._eight_bit = conn.has_extn("8bitmime")
         except BaseException:

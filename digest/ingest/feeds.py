@@ -4,8 +4,8 @@
 HTML of each entry is sanitised with nh3 and reduced to text, and a wire
 dateline at the start of the text (``NUUK (ANP/AFP) - ...``) becomes the
 item's dateline and agencies, as for wire snapshots. The edges fetch a feed
-(``fetch_feed``, with a timeout and a conditional GET that remembers ETag and
-Last-Modified in ``feed_state``) and store its items (``ingest_feed``). Every
+(:mod:`digest.ingest.fetch`: a conditional GET with a timeout) and store its
+items (``ingest_feed``); bytes stored before are not parsed again. Every
 failure is a SourceError naming the feed, reported per source by the caller.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,34 +22,30 @@ from typing import Any
 import feedparser
 import httpx
 import nh3
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from digest import __version__
 from digest.errors import SourceError
+from digest.ingest import fetch
 from digest.ingest.dateline import match_dateline
+from digest.ingest.fetch import FETCH_TIMEOUT, Fetched, fetch_feed, load_feed_state, save_feed_state
 from digest.ingest.load import Annotate, store_parsed
-from digest.ingest.sources import html_to_text
+from digest.ingest.reltime import plausible
+from digest.ingest.sources import html_to_text, path_name, read_regular_file
 from digest.model import Item, ParseResult, ParseWarning
 from digest.store import Store
-from digest.store.schema import feed_state
-from digest.store.stories import IngestCounts, SnapshotMeta
+from digest.store.stories import IngestCounts, SnapshotMeta, snapshot_known
 
-FETCH_TIMEOUT = 30.0
-USER_AGENT = f"digest/{__version__} (+feed reader)"
 # Structure worth keeping on the way to text; everything else is unwrapped,
 # and script/style/etc. are dropped with their content.
 _KEEP_TAGS = {"p", "div", "br", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4"}
 _DROP_CONTENT = {"script", "style", "iframe", "noscript", "template", "object", "svg"}
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A feed's bytes, or ``None`` when the server said it had not changed (304)."""
-
-    data: bytes | None
-    etag: str | None = None
-    last_modified: str | None = None
+# Caps applied before sanitising: the sanitiser's time grows with the square of
+# the nesting depth (an 880 KB entry of nested divs took 40 s), and no real
+# entry comes near either limit.
+MAX_ENTRY_CHARS = 200_000
+MAX_DEPTH = 48
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^>]*?(/?)>")
+_VOID = {"br", "hr", "img", "wbr", "input", "meta", "link", "source", "area", "col", "embed",
+         "param", "track", "base"}  # fmt: skip
 
 
 @dataclass
@@ -73,16 +70,41 @@ class FeedReport:
         return f"{self.counts.new} new, {self.counts.known} known, {self.counts.updated} updated"
 
 
+def capped_html(html: str) -> str:
+    """``html`` cut to :data:`MAX_ENTRY_CHARS`, without the tags that would nest
+    deeper than :data:`MAX_DEPTH` (their text stays); one linear pass."""
+    html = html[:MAX_ENTRY_CHARS]
+    parts: list[str] = []
+    depth = last = 0
+    for tag in _TAG.finditer(html):
+        closing, name, selfclosing = tag.group(1), tag.group(2).lower(), tag.group(3)
+        if closing:
+            keep = depth > 0
+            depth -= keep
+        elif selfclosing or name in _VOID:
+            keep = True
+        else:
+            keep = depth < MAX_DEPTH
+            depth += keep
+        if not keep:
+            parts.append(html[last : tag.start()])
+            last = tag.end()
+    parts.append(html[last:])
+    return "".join(parts)
+
+
 def html_text(html: str) -> str:
     """Sanitised text of an HTML fragment: paragraphs joined by a blank line."""
-    safe = nh3.clean(html, tags=_KEEP_TAGS, clean_content_tags=_DROP_CONTENT, attributes={})
+    safe = nh3.clean(
+        capped_html(html), tags=_KEEP_TAGS, clean_content_tags=_DROP_CONTENT, attributes={}
+    )
     return "\n\n".join(html_to_text(safe).splitlines())
 
 
 def _detail_text(detail: Any, fallback: str) -> str:
     value = (detail or {}).get("value", fallback) or ""
     kind = (detail or {}).get("type", "text/html")
-    return html_text(value) if "html" in kind else " ".join(value.split())
+    return html_text(value) if "html" in kind else " ".join(value[:MAX_ENTRY_CHARS].split())
 
 
 def _entry_body(entry: Any) -> str:
@@ -93,8 +115,19 @@ def _entry_body(entry: Any) -> str:
 
 
 def _entry_time(entry: Any) -> datetime | None:
+    """The entry's date; None without one, or when it is out of range (year 9999, 0001)."""
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    if not parsed:
+        return None
+    try:
+        moment = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return moment if plausible(moment) else None
+
+
+def _dated_entry(entry: Any) -> bool:
+    return bool(entry.get("published_parsed") or entry.get("updated_parsed"))
 
 
 def entry_item(entry: Any, source: str) -> Item | None:
@@ -149,67 +182,10 @@ def parse_feed(data: bytes, source: str) -> ParseResult:
             warnings.append(ParseWarning(source, f"entry {number} has no text; skipped"))
             continue
         if item.published_at is None:
-            warnings.append(ParseWarning(source, f"entry {number} has no date; kept undated"))
+            problem = "a date out of range" if _dated_entry(entry) else "no date"
+            warnings.append(ParseWarning(source, f"entry {number} has {problem}; kept undated"))
         items.append(item)
     return ParseResult(tuple(items), tuple(warnings))
-
-
-def _state_key(location: str) -> str:
-    if len(location) <= 128:
-        return location
-    return "sha256:" + hashlib.sha256(location.encode()).hexdigest()
-
-
-def load_feed_state(store: Store, location: str) -> Fetched:
-    """The validators remembered for ``location`` (no data)."""
-    query = select(feed_state).where(feed_state.c.source == _state_key(location))
-    with store.begin() as conn:
-        row = conn.execute(query).first()
-    return Fetched(None, row.etag, row.last_modified) if row else Fetched(None)
-
-
-def save_feed_state(store: Store, location: str, fetched: Fetched, now: datetime) -> None:
-    values = {
-        "source": _state_key(location),
-        "etag": fetched.etag,
-        "last_modified": fetched.last_modified,
-        "fetched_at": now.astimezone(UTC),
-    }
-    dialect = postgresql if store.dialect == "postgresql" else sqlite
-    upsert = dialect.insert(feed_state).values(**values)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[feed_state.c.source],
-        set_={k: upsert.excluded[k] for k in ("etag", "last_modified", "fetched_at")},
-    )
-    with store.begin() as conn:
-        conn.execute(upsert)
-
-
-def fetch_feed(client: httpx.Client, url: str, known: Fetched, *, timeout: float) -> Fetched:
-    """GET ``url`` conditionally; ``data`` is None when it answered 304."""
-    headers = {
-        "User-Agent": USER_AGENT,
-        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
-    }
-    if known.etag:
-        headers["If-None-Match"] = known.etag
-    if known.last_modified:
-        headers["If-Modified-Since"] = known.last_modified
-    try:
-        response = client.get(url, headers=headers, timeout=timeout, follow_redirects=True)
-    except httpx.TimeoutException as exc:
-        raise SourceError(f"{url}: no answer within {timeout:g} s; try again later") from exc
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{url}: cannot be fetched ({exc}); check the URL") from exc
-    if response.status_code == 304:
-        return Fetched(None, known.etag, known.last_modified)
-    if response.status_code != 200:
-        raise SourceError(
-            f"{url}: answered HTTP {response.status_code} {response.reason_phrase}; check the URL"
-        )
-    return Fetched(
-        response.content, response.headers.get("ETag"), response.headers.get("Last-Modified")
-    )
 
 
 def store_feed(
@@ -221,10 +197,15 @@ def store_feed(
     annotate: Annotate | None,
     classified_with: str = "",
 ) -> None:
-    """Parse ``data`` and store its items as one snapshot; fills ``report``."""
+    """Parse ``data`` and store its items as one snapshot; fills ``report``.
+    Bytes stored before (the same content hash) are not parsed again."""
+    meta = SnapshotMeta(report.location, hashlib.sha256(data).hexdigest(), now)
+    with store.begin() as conn:
+        if snapshot_known(conn, meta.checksum):
+            report.counts.skipped_snapshot = True
+            return
     result = parse_feed(data, report.location)
     report.warnings.extend(str(w) for w in result.warnings)
-    meta = SnapshotMeta(report.location, hashlib.sha256(data).hexdigest(), now)
     report.counts = store_parsed(store, meta, result.items, now, annotate, classified_with)
 
 
@@ -241,7 +222,7 @@ def ingest_feed(
 ) -> FeedReport:
     """Read one feed file or URL into the store; never raises SourceError (the
     report carries it). A URL that answers 304 stores nothing."""
-    report = FeedReport(name, str(location))
+    report = FeedReport(name, path_name(location) if isinstance(location, Path) else location)
     try:
         if isinstance(location, Path):
             data = _read_file(location)
@@ -260,12 +241,12 @@ def ingest_feed(
 
 
 def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SourceError(f"{path}: no such feed file; check the path") from exc
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot be read ({exc.strerror})") from exc
+    data = read_regular_file(path, "feed file")[0]
+    if len(data) > fetch.MAX_FEED_BYTES:
+        raise SourceError(
+            f"{path_name(path)}: the feed is over {fetch.MAX_FEED_BYTES} bytes; skipped"
+        )
+    return data
 
 
 def _fetch(store: Store, url: str, client: httpx.Client | None, timeout: float) -> Fetched:

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digest.errors import SourceError, plural
-from digest.ingest.sources import expand_paths, read_snapshot
+from digest.ingest.sources import expand_paths, path_name, read_snapshot
 from digest.ingest.wire import parse_snapshot
 from digest.model import Item, Story
 from digest.store import Store, database_lock
@@ -41,6 +41,11 @@ class FileReport:
     counts: IngestCounts = field(default_factory=IngestCounts)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file's name as printable text (see :func:`path_name`)."""
+        return path_name(self.path)
 
     @property
     def status(self) -> str:
@@ -98,9 +103,15 @@ def ingest_file(
         return report
     report.warnings.extend(snapshot.warnings)
     # Clock times on the page ("gisteren 21:05") are wall-clock times of the site's zone.
-    result = parse_snapshot(snapshot.text, snapshot.captured_at.astimezone(zone), str(path))
+    name = path_name(path)
+    try:
+        result = parse_snapshot(snapshot.text, snapshot.captured_at.astimezone(zone), name)
+    except Exception as exc:  # a parser bug loses this file, never the files after it
+        log.exception("%s: the parser failed", name)
+        report.error = f"{name}: cannot be parsed ({type(exc).__name__}: {exc}); please report it"
+        return report
     report.warnings.extend(str(w) for w in result.warnings)
-    meta = SnapshotMeta(str(path), snapshot.checksum, snapshot.captured_at)
+    meta = SnapshotMeta(name, snapshot.checksum, snapshot.captured_at)
     report.counts = store_parsed(store, meta, result.items, now, annotate, classified_with)
     return report
 

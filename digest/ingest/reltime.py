@@ -23,7 +23,10 @@ wording                    age span
 ``21 januari``             that local day (last year if it lies ahead)
 =========================  ==========================================
 
-"Local" is the zone of the capture time. Pure: no clock, no I/O.
+"Local" is the zone of the capture time. Pure: no clock, no I/O. A date
+outside :data:`EARLIEST` .. :data:`LATEST` (``31 december 9999``,
+``1 januari 0001``) reads as no date: the item is kept undated with a warning,
+and nothing downstream has to compute with a year the calendar cannot hold.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from typing import Literal, NamedTuple
 from babel.dates import get_day_names, get_month_names
 
 _ONE_SECOND = timedelta(seconds=1)
+#: The instants a stated time may resolve to; outside them a date is "no such date".
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _NUMBER_WORDS = {
     "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6,
     "zeven": 7, "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12,
@@ -111,21 +117,36 @@ def parse_time(text: str, captured_at: datetime) -> TimeSpan | None:
     return resolve_time(match, captured_at) if match else None
 
 
-def resolve_time(match: re.Match[str], captured_at: datetime) -> TimeSpan | None:
-    """The span of a match of :data:`TIME_PATTERN`; None for an impossible date."""
-    groups = match.groupdict()
+def plausible(moment: datetime) -> bool:
+    """True for an instant between :data:`EARLIEST` and :data:`LATEST` (any zone)."""
     try:
-        if groups["n"] or groups["half"]:
-            return _ago(groups, captured_at)
-        if groups["just"]:
-            return _elapsed(captured_at, 0, 60)
-        if groups["day"]:
-            return _named_day(groups, captured_at)
-        if groups["ch"]:
-            return _bare_clock(int(groups["ch"]), int(groups["cm"]), captured_at)
-        return _dated(groups, captured_at)
-    except ValueError:
+        return EARLIEST <= moment.astimezone(UTC) <= LATEST
+    except OverflowError:  # a local time at the very edge of the calendar
+        return False
+
+
+def resolve_time(match: re.Match[str], captured_at: datetime) -> TimeSpan | None:
+    """The span of a match of :data:`TIME_PATTERN`; None for an impossible date
+    or one out of range."""
+    try:
+        span = _resolve(match.groupdict(), captured_at)
+    except (ValueError, OverflowError):
         return None
+    if not (plausible(span.earliest) and plausible(span.latest)):
+        return None
+    return span
+
+
+def _resolve(groups: dict[str, str | None], captured_at: datetime) -> TimeSpan:
+    if groups["n"] or groups["half"]:
+        return _ago(groups, captured_at)
+    if groups["just"]:
+        return _elapsed(captured_at, 0, 60)
+    if groups["day"]:
+        return _named_day(groups, captured_at)
+    if groups["ch"]:
+        return _bare_clock(int(groups["ch"] or 0), int(groups["cm"] or 0), captured_at)
+    return _dated(groups, captured_at)
 
 
 def _ago(groups: dict[str, str | None], captured_at: datetime) -> TimeSpan:

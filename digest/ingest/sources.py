@@ -6,8 +6,11 @@ binary, empty) and how it is encoded; it never parses news.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +20,15 @@ from pathlib import Path
 from digest.errors import SourceError
 
 SNAPSHOT_SUFFIXES = {".txt", ".text", ".html", ".htm", ""}
+#: Larger files are refused unread: a page snapshot or a feed is far smaller.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+# UTF-32 first: its little-endian BOM begins with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _HTML_SNIFF = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<\?xml)", re.IGNORECASE)
 _BLOCK_TAGS = {
     "p",
@@ -95,13 +107,36 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(sample) // 20
 
 
+def path_name(path: Path | str) -> str:
+    """``path`` as text that can be printed and stored: bytes of a file name that
+    are not UTF-8 are shown as ``\\xff`` escapes instead of breaking the output."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def _decode_bom(data: bytes, name: str) -> str | None:
+    """The text of a UTF-16/UTF-32 file that starts with its byte order mark."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise SourceError(
+                    f"{name}: marked {codec.upper()} but not valid {codec.upper()} "
+                    f"(at byte {exc.start}); save it again as UTF-8"
+                ) from exc
+    return None
+
+
 def decode_snapshot(data: bytes, name: str) -> tuple[str, list[str]]:
     """Decode the bytes of a snapshot; warnings say what was guessed."""
+    warnings: list[str] = []
+    wide = _decode_bom(data, name)
+    if wide is not None:
+        data = wide.encode("utf-8")
     if not data.strip():
         raise SourceError(f"{name}: the file is empty; nothing to ingest")
     if _looks_binary(data):
         raise SourceError(f"{name}: the file is binary, not a text snapshot; remove it")
-    warnings: list[str] = []
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -115,18 +150,51 @@ def decode_snapshot(data: bytes, name: str) -> tuple[str, list[str]]:
     return text, warnings
 
 
+def read_regular_file(path: Path, what: str = "file") -> tuple[bytes, float]:
+    """The bytes and mtime of a regular file; anything else (a FIFO, a device, a
+    socket, a file over :data:`MAX_FILE_BYTES`) is a SourceError, never a hang."""
+    name = path_name(path)
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer must not wait for one.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError as exc:
+        raise SourceError(f"{name}: no such {what}; check the path") from exc
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot be read ({exc.strerror})") from exc
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SourceError(f"{name}: is a folder; pass files or use ingest on the folder")
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(f"{name}: is not a regular file (a pipe or device?); skipped")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SourceError(
+                f"{name}: is {info.st_size} bytes, over the {MAX_FILE_BYTES} byte limit; skipped"
+            )
+        data = _read_fd(fd, name)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(f"{name}: grew over the {MAX_FILE_BYTES} byte limit; skipped")
+    return data, info.st_mtime
+
+
+def _read_fd(fd: int, name: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot be read ({exc.strerror})") from exc
+    return b"".join(chunks)
+
+
 def read_snapshot(path: Path, captured_at: datetime | None = None) -> Snapshot:
     """Read and decode one snapshot file; the capture time defaults to its mtime."""
-    try:
-        data = path.read_bytes()
-        mtime = path.stat().st_mtime
-    except FileNotFoundError as exc:
-        raise SourceError(f"{path}: no such file; check the path") from exc
-    except IsADirectoryError as exc:
-        raise SourceError(f"{path}: is a folder; pass files or use ingest on the folder") from exc
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot be read ({exc.strerror})") from exc
-    text, warnings = decode_snapshot(data, str(path))
+    data, mtime = read_regular_file(path)
+    text, warnings = decode_snapshot(data, path_name(path))
     when = captured_at or datetime.fromtimestamp(mtime, tz=UTC)
     return Snapshot(path, text, hashlib.sha256(data).hexdigest(), when, tuple(warnings))
 

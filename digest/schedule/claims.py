@@ -33,7 +33,9 @@ from digest.schedule.slots import Slot
 from digest.store import Store
 from digest.store.schema import as_utc, edition_runs
 
-Status = Literal["running", "delivering", "done", "skipped", "failed"]
+# "waiting": delivered but for uncertain hand-overs still to be settled by
+# provider events or their one resend; later runs take it over to finish.
+Status = Literal["running", "delivering", "done", "skipped", "failed", "waiting"]
 FINISHED: frozenset[str] = frozenset({"done", "skipped"})
 ACTIVE: frozenset[str] = frozenset({"running", "delivering"})
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -102,11 +104,15 @@ def get_claim(store: Store, slot_key: str) -> Claim | None:
     return _to_claim(row) if row else None
 
 
-def list_claims(store: Store, edition: str | None = None) -> list[Claim]:
-    """Claims newest slot first, of one edition or all."""
+def list_claims(
+    store: Store, edition: str | None = None, *, status: str | None = None
+) -> list[Claim]:
+    """Claims newest slot first, of one edition or all (and of one status or all)."""
     query = select(edition_runs).order_by(edition_runs.c.slot.desc(), edition_runs.c.slot_key)
     if edition is not None:
         query = query.where(edition_runs.c.edition_name == edition)
+    if status is not None:
+        query = query.where(edition_runs.c.status == status)
     with store.begin() as conn:
         return [_to_claim(row) for row in conn.execute(query)]
 
@@ -151,7 +157,7 @@ def claim_slot(
     if existing is None:  # rows are never deleted; a vanished one is a store fault
         raise StoreError(f"slot {slot.key}: claim neither inserted nor found; check the database")
     gone = existing.status in ACTIVE and not alive(existing.owner)
-    takeable = existing.status == "failed" or gone or existing.is_stale(now, lease)
+    takeable = existing.status in ("failed", "waiting") or gone or existing.is_stale(now, lease)
     if not (takeable or (force and existing.status in FINISHED)):
         return ClaimOutcome(False, existing)
     return _take_over(store, existing, owner, now)

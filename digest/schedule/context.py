@@ -38,10 +38,12 @@ class Context(Protocol):
 class EditionRun:
     """What this run did about one slot. ``status``: done, skipped, failed (this
     run did the work); busy (another run holds the slot); finished (done or
-    skipped before); helped (sent a share of another runner's delivery)."""
+    skipped before); helped (sent a share of another runner's delivery);
+    waiting (delivered but for uncertain hand-overs that settle later)."""
 
     slot: Slot
     status: str
     message: str
     edition_id: str | None = None
     resumed_from: str | None = None
+    notice: str | None = None  # said once, even by a quiet run (uncertain mails waiting)

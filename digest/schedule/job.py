@@ -35,12 +35,13 @@ from digest.schedule.claims import (
     finish_claim,
     get_claim,
     has_claims,
+    list_claims,
     new_owner,
 )
 from digest.schedule.context import Context, EditionRun, Now
 from digest.schedule.slots import Slot, catch_up_grace, due_slot, latest_slot
 from digest.schedule.sources import SourceOutcome, ingest_sources
-from digest.schedule.steps import build_publish_deliver, deliver_edition
+from digest.schedule.steps import build_publish_deliver, deliver_edition, finish_delivery
 from digest.store import Store
 from digest.tokens import secret_key
 
@@ -192,7 +193,36 @@ def run_job(
         report.sources = _ingest_all(app, at, now)
     for ec, outcome in won:
         report.editions.append(_complete(app, ec, outcome, at, now))
+    handled = {slot.key for _, slot in slots}
+    report.editions += _settle_waiting(app, owner, handled, names, now=now, lease=lease)
     return report
+
+
+def _settle_waiting(
+    app: Context, owner: str, handled: set[str], names: list[str], *, now: Now, lease: timedelta
+) -> list[EditionRun]:
+    """Finish the deliveries of earlier slots still waiting for uncertain hand-overs
+    to settle (provider events, or their one resend after the wait)."""
+    from digest.deliver.ledger import owner_alive
+    from digest.store.editions import load_edition
+
+    runs: list[EditionRun] = []
+    for held in list_claims(app.store, status="waiting"):
+        if held.slot_key in handled or held.edition_name not in names or not held.edition_id:
+            continue
+        slot = Slot(held.edition_name, _local_of(held), held.slot)
+        outcome = claim_slot(app.store, slot, owner, now=now(), lease=lease, alive=owner_alive)
+        edition = load_edition(app.store, held.edition_id) if outcome.won else None
+        if edition is None:
+            continue
+        try:
+            runs.append(finish_delivery(app, slot, outcome.claim, edition, "", now, True))
+        except Exception as exc:  # close the claim, as for any slot's work
+            log.exception("%s: unexpected failure", slot)
+            message = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+            _close_failed(app.store, outcome.claim, now, message)
+            runs.append(EditionRun(slot, "failed", message, held.edition_id))
+    return runs
 
 
 def _ingest_all(app: Context, at: datetime, now: Now) -> list[SourceOutcome]:
@@ -202,6 +232,10 @@ def _ingest_all(app: Context, at: datetime, now: Now) -> list[SourceOutcome]:
         return ingest_sources(app, at=at, now=now())
     except DigestError as exc:
         return [SourceOutcome("(all sources)", "not read", [f"ingestion stopped: {exc}"])]
+    except Exception as exc:  # a bug must not leave our claims running
+        log.exception("ingestion stopped by an unexpected failure")
+        reason = f"ingestion stopped: {type(exc).__name__}: {exc}"
+        return [SourceOutcome("(all sources)", "not read", [reason])]
 
 
 def _claim(
@@ -222,7 +256,8 @@ def _complete(
     if resumed:
         log.info("%s: resuming the run of %s", slot, resumed)
     try:
-        run = build_publish_deliver(app, ec, slot, claim, at, now)
+        was_waiting = outcome.previous is not None and outcome.previous.status == "waiting"
+        run = build_publish_deliver(app, ec, slot, claim, at, now, was_waiting)
     except Exception as exc:  # any failure must close the claim, or it blocks the slot
         if isinstance(exc, DigestError):  # the report carries it to `run` and the service
             log.debug("%s: %s", slot, exc)

@@ -38,7 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digest import clock
 from digest.config import Config, parse_duration
 from digest.errors import DigestError
-from digest.schedule.claims import DEFAULT_LEASE, get_claim
+from digest.schedule.claims import DEFAULT_LEASE, get_claim, list_claims
 from digest.schedule.context import Context
 from digest.schedule.job import RunReport, due_slots, run_job
 from digest.schedule.slots import catch_up_grace, cron_trigger
@@ -69,6 +69,8 @@ def edition_job(edition: str) -> RunReport:
     for done in report.editions:
         level = logging.ERROR if done.status == "failed" else logging.INFO
         log.log(level, "edition %s: %s: %s", done.slot, done.status, done.message)
+        if done.notice:
+            log.warning("%s", done.notice)
     if not report.due:
         log.info("edition %s: no slot due at %s (missed for good)", edition, report.at.isoformat())
     for failure in [f for s in report.sources for f in s.errors]:
@@ -78,14 +80,21 @@ def edition_job(edition: str) -> RunReport:
 
 def retry_job() -> list[RunReport]:
     """Every few minutes: resume the due slots whose run failed (a mail server
-    down at 07:00) or died; the edition jobs themselves fire only once a slot."""
+    down at 07:00) or died, and finish the deliveries still waiting for uncertain
+    hand-overs to settle; the edition jobs themselves fire only once a slot."""
     app, now = _app(), _SERVICE.now()
     reports = []
+    retried: set[str] = set()
     for ec, slot in due_slots(app.config, None, now):
         claim = get_claim(app.store, slot.key)
         if claim is not None and (claim.status == "failed" or claim.is_stale(now, DEFAULT_LEASE)):
             log.info("edition %s: retrying after %s", slot, claim.message or claim.status)
             reports.append(edition_job(ec.name))
+            retried.add(ec.name)
+    waiting = {c.edition_name for c in list_claims(app.store, status="waiting")}
+    for name in sorted(waiting - retried):
+        if name in {ec.name for ec in app.config.editions}:
+            reports.append(edition_job(name))  # run_job settles its waiting claims
     return reports
 
 

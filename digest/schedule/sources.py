@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,11 +11,14 @@ from typing import TYPE_CHECKING
 import httpx
 
 from digest.config import SourceConfig
+from digest.errors import DigestError
 from digest.ingest.load import ingest_lock
 from digest.schedule.context import Context
 
 if TYPE_CHECKING:
     pass
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,4 +71,19 @@ def ingest_sources(
     so that concurrent runs and scheduler jobs never store a snapshot twice."""
     chosen = [s for s in app.config.sources if only is None or s.name == only]
     with ingest_lock(app.store), httpx.Client() as client:
-        return [ingest_source(app, s, at=at, now=now, client=client) for s in chosen]
+        return [_guarded(app, s, at=at, now=now, client=client) for s in chosen]
+
+
+def _guarded(
+    app: Context, source: SourceConfig, *, at: datetime, now: datetime, client: httpx.Client
+) -> SourceOutcome:
+    """One source; an unexpected failure in it is that source's error, not the run's.
+    A failure of the store itself (a DigestError) still stops ingestion."""
+    try:
+        return ingest_source(app, source, at=at, now=now, client=client)
+    except DigestError:
+        raise
+    except Exception as exc:
+        log.exception("source %r: unexpected failure", source.name)
+        problem = f"source {source.name!r}: unexpected failure ({type(exc).__name__}: {exc})"
+        return SourceOutcome(source.name, "not read", [problem])

@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 
 
 def build_publish_deliver(
-    app: Context, ec: EditionConfig, slot: Slot, claim: Claim, at: datetime, now: Now
+    app: Context,
+    ec: EditionConfig,
+    slot: Slot,
+    claim: Claim,
+    at: datetime,
+    now: Now,
+    was_waiting: bool = False,
 ) -> EditionRun:
     from digest.edition.build import build_edition, read_note
     from digest.ingest.load import reclassify
@@ -47,13 +53,33 @@ def build_publish_deliver(
     claim = heartbeat(store, claim, now(), status="delivering", edition_id=edition.id)
     publish_archive(store, config, out=archive_link(config))
     claim = heartbeat(store, claim, now())
+    prefix = f"{plural(edition.story_count, 'story', 'stories')} ({result.status}); "
+    return finish_delivery(app, slot, claim, edition, prefix, now, was_waiting)
+
+
+def finish_delivery(
+    app: Context, slot: Slot, claim: Claim, edition: Edition, prefix: str, now: Now, was: bool
+) -> EditionRun:
+    """Deliver and close the claim: done, failed, or waiting while uncertain
+    hand-overs settle (said once: ``was`` tells that an earlier run said it)."""
     sent = deliver_edition(app, edition, claim, now)
-    status: Status = "done" if sent.ok else "failed"
-    message = (
-        f"{plural(edition.story_count, 'story', 'stories')} ({result.status}); {sent.summary()}"
-    )
-    finish_claim(store, claim, status, now(), edition_id=edition.id, message=message)
-    return EditionRun(slot, status, message, edition.id)
+    status: Status = ("waiting" if sent.waiting else "done") if sent.ok else "failed"
+    message = prefix + sent.summary()
+    if sent.after.get("uncertain", 0) > sent.waiting:
+        message += (
+            f"; uncertain after their one resend: `digest send {edition.name} --at "
+            f"{edition.slot.isoformat()} --retry-uncertain` resends them"
+        )
+    finish_claim(app.store, claim, status, now(), edition_id=edition.id, message=message)
+    notice = None
+    if status == "waiting" and not was:
+        wait = app.config.delivery.resend_uncertain_after
+        notice = (
+            f"{slot}: {plural(sent.waiting, 'mail')} handed over without an answer; they settle by "
+            f"provider events, or are resent once after {wait}; `digest send --status "
+            f"{edition.name}` shows them"
+        )
+    return EditionRun(slot, status, message, edition.id, notice=notice)
 
 
 def archive_link(config: Config) -> Path:

@@ -170,6 +170,9 @@ subscribers = Table(
     Column("confirmed_at", UtcDateTime),
     Column("unsubscribed_at", UtcDateTime),
     Index("ix_subscribers_status", "status"),
+    # Never reuse the id of a deleted subscriber (migration 0003): ledger rows
+    # and signed links name subscribers by id.
+    sqlite_autoincrement=True,
 )
 
 # The delivery ledger: one row per (edition, subscriber), claimed before the
@@ -186,6 +189,8 @@ deliveries = Table(
     Column("claimed_at", UtcDateTime),
     Column("sent_at", UtcDateTime),
     Column("attempts", Integer, nullable=False, default=0),
+    # automatic resends after an uncertain hand-over (migration 0004): at most one
+    Column("resends", Integer, nullable=False, default=0, server_default="0"),
     Column("message_id", Text),
     Column("error", Text),
     Index("ix_deliveries_status", "edition_id", "status"),

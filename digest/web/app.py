@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -73,7 +73,8 @@ async def stylesheet(request: Request) -> Response:
 ROUTES = [
     Route("/", signup.sign_up_form, methods=["GET"]),
     Route("/", signup.sign_up, methods=["POST"]),
-    Route("/confirm/{token}", signup.confirm, methods=["GET"]),
+    Route("/confirm/{token}", signup.confirm_page, methods=["GET"]),
+    Route("/confirm/{token}", signup.confirm, methods=["POST"]),
     Route("/preferences/{token}", manage.preferences, methods=["GET"]),
     Route("/preferences/{token}", manage.change_preferences, methods=["POST"]),
     Route("/unsubscribe/{token}", manage.unsubscribe_page, methods=["GET"]),
@@ -112,6 +113,16 @@ async def unavailable(request: Request, exc: Exception) -> Response:
     return _error_page(request, problem, 503, **{"Retry-After": "60"})
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its body arrived: nothing to answer, nothing wrong here."""
+    log.info("%s %s: the client disconnected mid-request", request.method, _first(request))
+    return Response(status_code=400)
+
+
+def _first(request: Request) -> str:
+    return "/" + request.url.path.split("/")[1]
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """500, outside the other middleware: the security headers are added here."""
     response = _error_page(request, "500", 500)
@@ -122,6 +133,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
     HTTPException: http_error,
     TokenError: token_error,
+    ClientDisconnect: client_gone,
     DigestError: unavailable,
     SQLAlchemyError: unavailable,
     Exception: server_error,
@@ -185,5 +197,8 @@ def create_app(
     mount = archive_mount(config)
     routes = [*ROUTES, mount] if mount is not None else ROUTES
     app = Starlette(routes=routes, middleware=_middleware(web), exception_handlers=HANDLERS)
+    # No "/healthz/" -> "/healthz" redirect: Starlette builds its Location from
+    # the request's Host header, which the client chooses. A 404 instead.
+    app.router.redirect_slashes = False
     app.state.web = web
     return app

@@ -1,6 +1,9 @@
 """Sign-up with double opt-in: the form, the "check your inbox" page, and the
 confirmation link that makes the subscription active.
 
+The link in the mail opens a page with one button; only its POST confirms
+(scanners that fetch every link in a mail must not subscribe anyone).
+
 Every accepted sign-up answers with the same page whatever the address's
 state, and every one sends exactly one mail: a confirmation link to a new or
 inactive address, a "you already subscribe" note with the preferences link to
@@ -114,9 +117,27 @@ def _activate(web: Web, token: str) -> tuple[Subscriber, bool]:
     return set_status(web.store, subscriber.email, "active", now=web.now()), True
 
 
+async def confirm_page(request: Request) -> Response:
+    """The confirmation link's page: one button that confirms. A GET changes
+    nothing, so mail scanners that follow every link cannot confirm for anyone."""
+    web = web_of(request)
+    token = request.path_params["token"]
+    subscriber = await run_in_threadpool(web.verified, "confirm", token)
+    if subscriber.status == "active":
+        return _confirmed(web, request, subscriber, changed=False)
+    context = {"subscriber": subscriber, "token": token}
+    return web.page(request, "web/confirm.html", context, locale=subscriber.locale)
+
+
 async def confirm(request: Request) -> Response:
     web = web_of(request)
+    form = await request.form()
+    check_csrf(request, form.get(CSRF_FIELD), web.config.site.base_url)
     subscriber, changed = await run_in_threadpool(_activate, web, request.path_params["token"])
+    return _confirmed(web, request, subscriber, changed=changed)
+
+
+def _confirmed(web: Web, request: Request, subscriber: Subscriber, *, changed: bool) -> Response:
     context = {
         "already": not changed,
         "preferences_path": web.path("preferences", subscriber),

@@ -1,11 +1,17 @@
 """SendGrid's Event Webhook: bounces, blocks, spam reports and unsubscribes
-marked on the subscriber, each event once.
+marked on the subscriber, each event once; and every event that proves
+SendGrid accepted a message settles its uncertain delivery row as sent
+(:mod:`digest.deliver.settle`).
 
 The request is verified with the ``sendgrid`` package's own helper (ECDSA
 P-256 over timestamp + body, public key from ``SENDGRID_WEBHOOK_PUBLIC_KEY``)
 before anything is read; an unsigned, badly signed or unverifiable request
-gets 403 and changes nothing. Events are deduplicated by ``sg_event_id`` in
-the ``webhook_events`` table.
+gets 403 and changes nothing, and so does a signed timestamp more than
+:data:`MAX_AGE` away from our clock (a captured request cannot be replayed
+later). A body over the web app's limit gets 413 unread (see
+:mod:`digest.web.security`); one that is not a JSON list or nests deeper than
+:data:`MAX_DEPTH` gets 400. Events are
+deduplicated by ``sg_event_id`` in the ``webhook_events`` table.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
@@ -27,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from digest.deliver.settle import settle_from_event
 from digest.errors import DigestError
 from digest.store import Store
 from digest.web.context import web_of
@@ -34,6 +42,10 @@ from digest.web.records import apply_event, event_seen, remember_event
 
 log = logging.getLogger(__name__)
 
+MAX_AGE = timedelta(minutes=5)
+MAX_DEPTH = 16  # a list of flat events is 3 deep
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]")
 PUBLIC_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -114,6 +126,7 @@ class EventCounts:
     applied: int = 0
     duplicate: int = 0
     ignored: int = 0
+    settled: int = 0  # uncertain deliveries the event proved sent
 
 
 def handle_events(store: Store, events: list[Any], *, now: datetime) -> EventCounts:
@@ -125,6 +138,8 @@ def handle_events(store: Store, events: list[Any], *, now: datetime) -> EventCou
     """
     counts = EventCounts()
     for event in events:
+        if isinstance(event, dict) and settle_from_event(store, event, now=now):
+            counts.settled += 1
         status = status_for(event) if isinstance(event, dict) else None
         if status is None or not isinstance(event.get("email"), str):
             counts.ignored += 1  # opens, deliveries...: nothing to record
@@ -142,22 +157,56 @@ def handle_events(store: Store, events: list[Any], *, now: datetime) -> EventCou
     return counts
 
 
+def fresh(timestamp: str | None, now: datetime) -> bool:
+    """Whether a signed Unix ``timestamp`` lies within :data:`MAX_AGE` of ``now``."""
+    try:
+        signed = datetime.fromtimestamp(int(timestamp or ""), now.tzinfo)
+    except (ValueError, OverflowError, OSError):
+        return False
+    return abs(now - signed) <= MAX_AGE
+
+
+def nesting_depth(payload: bytes) -> int:
+    """How deep the brackets of a JSON text nest (strings skipped), in one pass."""
+    depth = deepest = 0
+    for bracket in _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b'""', payload)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_events(payload: bytes) -> list[Any]:
+    """The JSON list of events; HTTPException 400 for anything else."""
+    if nesting_depth(payload) > MAX_DEPTH:
+        raise HTTPException(400, "json nested too deep")
+    try:
+        events = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise HTTPException(400, "json") from exc
+    if not isinstance(events, list):
+        raise HTTPException(400, "json")
+    return events
+
+
 async def sendgrid_events(request: Request) -> Response:
     web = web_of(request)
-    payload = await request.body()
+    payload = await request.body()  # capped by the body-limit middleware (413)
     signature = request.headers.get(SIGNATURE_HEADER)
     timestamp = request.headers.get(TIMESTAMP_HEADER)
     if not verified(web.webhook_key, payload, signature, timestamp):
         log.warning("SendGrid webhook: refused a request whose signature does not verify")
         raise HTTPException(403, "signature")
-    try:
-        events = json.loads(payload)
-    except ValueError as exc:
-        raise HTTPException(400, "json") from exc
-    if not isinstance(events, list):
-        raise HTTPException(400, "json")
+    if not fresh(timestamp, web.now()):
+        log.warning("SendGrid webhook: refused a signed request of %s (replayed?)", timestamp)
+        raise HTTPException(403, "stale timestamp")
+    events = parse_events(payload)
     counts = await run_in_threadpool(handle_events, web.store, events, now=web.now())
     log.info("SendGrid webhook: %s", counts)
     return JSONResponse(
-        {"applied": counts.applied, "duplicate": counts.duplicate, "ignored": counts.ignored}
+        {
+            "applied": counts.applied,
+            "duplicate": counts.duplicate,
+            "ignored": counts.ignored,
+            "settled": counts.settled,
+        }
     )

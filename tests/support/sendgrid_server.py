@@ -17,7 +17,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
@@ -86,6 +86,9 @@ class SendGridServer:
         self.fail_statuses: tuple[int, ...] = (429, 500)
         self.retry_after: int | None = 0
         self.delay = 0.0
+        #: Called (in a thread of its own) with each accepted request, e.g. to
+        #: post its :func:`processed_events` to an event webhook.
+        self.on_accepted: Callable[[MailRequest], None] | None = None
         self.rng = random.Random(seed)
         self._lock = threading.Lock()
         self._queued: list[tuple[int, int | None]] = []
@@ -155,6 +158,9 @@ class SendGridServer:
     def _record(self, request: MailRequest) -> None:
         with self._lock:
             self._log.append(request)
+        if request.status == HTTPStatus.ACCEPTED and self.on_accepted is not None:
+            # Like SendGrid, report events after accepting, not in the answer's time.
+            threading.Thread(target=self.on_accepted, args=(request,), daemon=True).start()
 
     def _injected_failure(self) -> tuple[int, int | None] | None:
         with self._lock:
@@ -192,8 +198,11 @@ class _MailSendHandler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name.replace("_", "-"), value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client was killed meanwhile
+            self.close_connection = True
 
     def _answer(self, status: int, body: Any, errors: list[Json], **headers: str) -> None:
         self.owner._record(MailRequest(body, dict(self.headers.items()), int(status), errors))
@@ -243,6 +252,26 @@ class _MailSendHandler(BaseHTTPRequestHandler):
 
 
 _UNPARSABLE = object()
+
+
+def processed_events(request: MailRequest) -> list[Json]:
+    """The ``processed`` events SendGrid's Event Webhook posts for an accepted request:
+    one per recipient, carrying the request's and the personalization's custom_args."""
+    body = request.body
+    common = body.get("custom_args", {})
+    return [
+        {
+            "email": to["email"],
+            "event": "processed",
+            "sg_event_id": uuid.uuid4().hex,
+            "sg_message_id": request.headers.get("X-Message-Id", ""),
+            "timestamp": int(time.time()),
+            **common,
+            **personalization.get("custom_args", {}),
+        }
+        for personalization in body["personalizations"]
+        for to in personalization.get("to", [])
+    ]
 
 
 def _parse(raw: bytes) -> Any:
