@@ -880,6 +880,11 @@ def test_serve_answers_the_archive_under_the_path_of_its_base_url(
         page = client.get("/archief/2026/01/21/ochtend/index.html")
         assert page.status_code == 200 and "Ochtend" in page.text
         assert client.get("/archief/nergens/").status_code == 404
+        moved = client.get(
+            "/archief/2026/01/21/ochtend", headers={"host": "evil.example"}, follow_redirects=False
+        )
+        assert moved.status_code in (307, 308)
+        assert moved.headers["location"] == "/archief/2026/01/21/ochtend/"  # not evil.example
         assert client.get("/").status_code == 200  # the sign-up page is still at the root
         assert "script-src" not in client.get("/").headers["content-security-policy"]
         newer = tmp_path / "generations" / "b"

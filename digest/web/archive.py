@@ -22,7 +22,8 @@ ARCHIVE_POLICY = (
 
 
 class _ArchivePolicy:
-    """Sets the archive's Content-Security-Policy (the web app's forbids scripts)."""
+    """Sets the archive's Content-Security-Policy (the web app's forbids scripts) and
+    keeps redirects on this host."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -31,13 +32,23 @@ class _ArchivePolicy:
         async def with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [
-                    (k, v) for k, v in message.get("headers", []) if k != b"content-security-policy"
+                    (k, _relative(v) if k == b"location" else v)
+                    for k, v in message.get("headers", [])
+                    if k != b"content-security-policy"
                 ]
                 headers.append((b"content-security-policy", ARCHIVE_POLICY.encode()))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_policy)
+
+
+def _relative(location: bytes) -> bytes:
+    """A folder's "add the slash" redirect as a path only: Starlette builds it from
+    the Host header, which the client chooses."""
+    parts = urlsplit(location.decode("latin-1"))
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return (path if path.startswith("/") and not path.startswith("//") else "/").encode("latin-1")
 
 
 def archive_mount(config: Config) -> Mount | None:
