@@ -64,11 +64,11 @@ def _confirm_force(app: App, edition: str | None, at: datetime, yes: bool) -> No
         raise click.UsageError("--force needs an EDITION: name the edition to re-run")
     slots = due_slots(app.config, edition, at, force=True)
     if not slots:
-        when = f"{at.astimezone(app.config.zone):%Y-%m-%d %H:%M %Z}"
+        when = clock.moment(at, app.config.zone)
         raise DigestError(f"edition {edition!r} has no slot at or before {when}")
     slot = slots[0][1]
     question = (
-        f"Re-run {slot} (slot time {slot.at.astimezone(app.config.zone):%Y-%m-%d %H:%M %Z})? "
+        f"Re-run {slot} (slot time {clock.moment(slot.at, app.config.zone)})? "
         "Its edition stays as recorded; subscribers who already got it get nothing new"
     )
     if not yes:
@@ -105,4 +105,4 @@ def _nothing_due(app: App, at: datetime) -> str:
         if fire is not None:
             upcoming.append(f"{ec.name} {fire.astimezone(zone):%Y-%m-%d %H:%M}")
     nxt = f"; next: {', '.join(upcoming)}" if upcoming else ""
-    return f"no edition due at {at.astimezone(zone):%Y-%m-%d %H:%M %Z}{nxt}"
+    return f"no edition due at {clock.moment(at, zone)}{nxt}"

@@ -16,7 +16,7 @@ from typing import Literal
 from digest.config import Config, EditionConfig, parse_duration
 from digest.edition.address import edition_url
 from digest.edition.group import edition_id, group_edition, skip_reason
-from digest.edition.select import edition_window
+from digest.edition.select import edition_window, window_stop
 from digest.errors import DigestError
 from digest.model import Edition, RegionLike
 from digest.store import Store
@@ -85,10 +85,9 @@ def build_edition(
         found = load_edition(store, own_id)
         if found is not None:
             return BuildResult(found, "existing")
-    stop = max(slot, window_end) if window_end is not None else slot
     start, end = edition_window(
         slot,
-        latest_cut(store, until=stop, other_than=own_id),
+        latest_cut(store, until=window_stop(slot, window_end), other_than=own_id),
         parse_duration(edition_config.window),
         window_end,
     )

@@ -81,6 +81,11 @@ def band_sort_key(story: Story, band_index: int) -> tuple[int, float, str]:
     return (band_index, -stamp, story.id)
 
 
+def window_stop(slot: datetime, end: datetime | None) -> datetime:
+    """Where an edition's window ends: its slot, or later for an edition built late."""
+    return max(slot, end) if end is not None else slot
+
+
 def edition_window(
     slot: datetime,
     previous_end: datetime | None,
@@ -92,7 +97,7 @@ def edition_window(
     lookback`` for a site's first edition. The window ends at the slot, or later
     (``end``) for an edition built late; it is empty when the previous one ended
     at the same moment."""
-    stop = max(slot, end) if end is not None else slot
+    stop = window_stop(slot, end)
     if previous_end is not None:
         return min(previous_end, stop), stop
     return stop - lookback, stop

@@ -200,7 +200,7 @@ def _band_title(fmt: Formatter, band: str, edition: Edition) -> str:
         values = {"day": fmt.date(end, DAY_MONTH, zone)}
     elif band in ("yesterday", "earlier"):
         values = {"day": fmt.date(end - _DAY, DAY_MONTH, zone)}
-    text = (fmt.gettext(title) if title != "%(day)s" else title) % values
+    text = fmt.gettext(title) % values
     return text[:1].upper() + text[1:]
 
 

@@ -113,8 +113,7 @@ def newest_due_slots(
     added to a running site); it starts with its next slot instead."""
     if not slots:
         return [], []
-    latest = [latest_slot(ec.name, ec.cron, config.zone, at) for ec in config.editions]
-    newest_any = max((s.at for s in latest if s is not None), default=None)
+    newest_any = _newest_slot(config, at) if first_run else None
     newest_due = max(slot.at for _, slot in slots)
     kept: list[tuple[EditionConfig, Slot]] = []
     passed: list[tuple[EditionConfig, Slot]] = []
@@ -122,6 +121,12 @@ def newest_due_slots(
         new_here = ec.name in first_run and newest_any is not None and slot.at < newest_any
         (passed if slot.at < newest_due or new_here else kept).append((ec, slot))
     return kept, passed
+
+
+def _newest_slot(config: Config, at: datetime) -> datetime | None:
+    """The latest slot time of any configured edition at or before ``at``."""
+    latest = [latest_slot(ec.name, ec.cron, config.zone, at) for ec in config.editions]
+    return max((s.at for s in latest if s is not None), default=None)
 
 
 def _pass_over(
@@ -137,11 +142,8 @@ def _pass_over(
     """Close a first run's older slot as skipped, so that later runs do not make it."""
     outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
     if not outcome.won:
-        return (
-            _finished(slot, outcome.claim, app.config.zone)
-            if outcome.claim.status in FINISHED
-            else EditionRun(slot, "busy", f"held by {outcome.claim.owner}")
-        )
+        held, zone = outcome.claim, app.config.zone
+        return _finished(slot, held, zone) if held.status in FINISHED else _busy(slot, held, zone)
     instead = ", ".join(str(s) for _, s in kept) or "a later edition"
     if ec.name in first_run:
         message = f"first run: {ec.name} starts with its next slot; {instead} carries the news"
@@ -289,17 +291,20 @@ def _stand_down(
     zone = app.config.zone
     if held.status in FINISHED:
         return _finished(slot, held, zone)
-    since = f"{held.claimed_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
-    busy = EditionRun(slot, "busy", f"held by {held.owner} ({held.status}) since {since}")
+    busy = _busy(slot, held, zone)
     if app.store.dialect != "postgresql":
         return busy
     return _help(app, slot, held, now, wait, poll) or busy
 
 
+def _busy(slot: Slot, held: Claim, zone: ZoneInfo) -> EditionRun:
+    since = clock.moment(held.claimed_at, zone)
+    return EditionRun(slot, "busy", f"held by {held.owner} ({held.status}) since {since}")
+
+
 def _finished(slot: Slot, held: Claim, zone: ZoneInfo) -> EditionRun:
     """The slot was done (or failed) by another run; its time in the site's zone."""
-    done = held.finished_at.astimezone(zone) if held.finished_at else None
-    when = f" at {done:%Y-%m-%d %H:%M %Z}" if done else ""
+    when = f" at {clock.moment(held.finished_at, zone)}" if held.finished_at else ""
     return EditionRun(slot, "finished", f"already {held.status}{when}", held.edition_id)
 
 

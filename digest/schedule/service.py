@@ -224,6 +224,6 @@ def describe_jobs(jobs: list[Job], zone: Any) -> list[str]:
     """One line per job: what it is and when it runs next."""
     lines = []
     for job in jobs:
-        when = job.next_run_time.astimezone(zone) if job.next_run_time else None
-        lines.append(f"{job.name}: next run {when:%Y-%m-%d %H:%M %Z}" if when else job.name)
+        when = job.next_run_time
+        lines.append(f"{job.name}: next run {clock.moment(when, zone)}" if when else job.name)
     return lines
