@@ -634,12 +634,15 @@ def test_an_edition_mailed_for_a_later_moment_is_archived_too(site: Site) -> Non
     """`digest run --at <tomorrow 07:05>` mailed everyone, and publishing left the
     edition out of the archive because its slot was later than the real clock."""
     now = datetime.now(UTC)
-    for snapshot in (site.root / "wire").iterdir():
-        os.utime(snapshot, (now.timestamp(), now.timestamp()))
     zone = ZoneInfo("Europe/Amsterdam")
     tomorrow = (now.astimezone(zone) + timedelta(days=1)).replace(
         hour=7, minute=5, second=0, microsecond=0
     )
+    # The wire was captured an hour before that slot, whatever the real clock says:
+    # captured "now", an hour after midnight, its briefs fell outside the slot's window.
+    captured = (tomorrow - timedelta(hours=1)).timestamp()
+    for snapshot in (site.root / "wire").iterdir():
+        os.utime(snapshot, (captured, captured))
     code = subprocess.run(
         [DIGEST, "run", "--at", tomorrow.isoformat()], env=site.env, capture_output=True, text=True
     )
