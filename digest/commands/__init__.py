@@ -80,7 +80,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "subscribers": (
         "subscribers",
         "subscribers",
-        "Manage who gets the editions: add, import, list, remove, export.",
+        "Manage who gets the editions: add, import, list, editions, remove, export.",
     ),
 }
 

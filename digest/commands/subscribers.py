@@ -18,6 +18,7 @@ from digest.subscribers import (
     clean_name,
     export_csv,
     normalise_address,
+    parse_editions,
     parse_import,
     parse_regions,
 )
@@ -31,9 +32,19 @@ def _regions_text(regions: frozenset[str] | None) -> str:
     return ",".join(sorted(regions)) if regions is not None else "all regions"
 
 
+def _editions_text(editions: frozenset[str] | None) -> str:
+    return "editions " + ",".join(sorted(editions)) if editions is not None else "every edition"
+
+
+def _chosen_editions(app: App, text: str | None) -> frozenset[str]:
+    """The editions ``--editions`` names, or the configured default."""
+    chosen = parse_editions(text, app.config.edition_names)
+    return chosen if chosen is not None else app.config.default_editions
+
+
 @click.group("subscribers")
 def subscribers() -> None:
-    """Manage who gets the editions: add, import, list, remove, export."""
+    """Manage who gets the editions: add, import, list, editions, remove, export."""
 
 
 @subscribers.command("add")
@@ -42,13 +53,23 @@ def subscribers() -> None:
 @click.option("--regions", help="Comma-separated region ids (default: all regions).")
 @click.option("--locale", type=click.Choice(LOCALES), help="Language (default: [site] locale).")
 @click.option(
+    "--editions",
+    help="Comma-separated edition names (default: [subscribers] default_editions).",
+)
+@click.option(
     "--active/--pending",
     default=False,
     help="Confirmed and receiving mail, or waiting for confirmation (default).",
 )
 @pass_app
 def add(
-    app: App, address: str, name: str | None, regions: str | None, locale: str | None, active: bool
+    app: App,
+    address: str,
+    name: str | None,
+    regions: str | None,
+    locale: str | None,
+    editions: str | None,
+    active: bool,
 ) -> None:
     """Add ADDRESS as a subscriber."""
     from digest.store.subscribers import add_subscriber
@@ -62,8 +83,30 @@ def add(
         regions=chosen,
         status="active" if active else "pending",
         now=clock.now(),
+        editions=_chosen_editions(app, editions),
     )
-    click.echo(f"added {added.email} ({added.status}, {_regions_text(added.regions)})")
+    click.echo(
+        f"added {added.email} ({added.status}, {_regions_text(added.regions)}, "
+        f"{_editions_text(added.editions)})"
+    )
+
+
+@subscribers.command("editions")
+@click.argument("address")
+@click.argument("names")
+@pass_app
+def editions_(app: App, address: str, names: str) -> None:
+    """Set the editions ADDRESS receives: NAMES comma-separated, e.g. ochtend,avond."""
+    from digest.store.subscribers import set_editions
+
+    chosen = parse_editions(names, app.config.edition_names)
+    if chosen is None:
+        raise SubscriberError(
+            f"no edition named; write one or more of: {', '.join(app.config.edition_names)} "
+            "(to stop all mail: `digest subscribers remove` or the preferences page)"
+        )
+    changed = set_editions(app.store, normalise_address(address), chosen, now=clock.now())
+    click.echo(f"{changed.email} receives {_editions_text(changed.editions)}")
 
 
 @subscribers.command("import")
@@ -78,7 +121,9 @@ def add(
 def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
     """Import FILE.csv with the header email,name,regions (regions ;-separated).
 
-    Bad rows are reported by line number and reason and the others imported;
+    Optional columns: locale (nl or en) and editions (;-separated edition names;
+    blank: [subscribers] default_editions). Bad rows are reported by line number
+    and reason and the others imported;
     the exit status is 1 when any row was bad. Known addresses are left as they are.
     """
     from digest.store.subscribers import import_subscribers
@@ -87,13 +132,16 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise SubscriberError(f"{file}: cannot be read as UTF-8 text: {exc}") from exc
-    plan = parse_import(text, _known_regions(app), source=str(file))
+    plan = parse_import(
+        text, _known_regions(app), source=str(file), known_editions=app.config.edition_names
+    )
     counts = import_subscribers(
         app.store,
         plan.rows,
         locale=locale or app.config.site.locale,
         status="active" if active else "pending",
         now=clock.now(),
+        editions=app.config.default_editions,
     )
     for bad in plan.bad:
         click.echo(f"digest: error: {file}:{bad.line}: {bad.reason}", err=True)
@@ -120,7 +168,8 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
         return
     for sub in found:
         name = f"  {sub.name}" if sub.name else ""
-        click.echo(f"{sub.email}  {sub.status}  {sub.locale}  {_regions_text(sub.regions)}{name}")
+        regions, editions = _regions_text(sub.regions), _editions_text(sub.editions)
+        click.echo(f"{sub.email}  {sub.status}  {sub.locale}  {regions}  {editions}{name}")
     click.echo(plural(len(found), "subscriber"), err=True)
 
 

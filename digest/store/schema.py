@@ -169,6 +169,9 @@ subscribers = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("confirmed_at", UtcDateTime),
     Column("unsubscribed_at", UtcDateTime),
+    # comma-separated edition names (migration 0005); NULL = from before the
+    # choice existed: every edition
+    Column("editions", Text),
     Index("ix_subscribers_status", "status"),
     # Never reuse the id of a deleted subscriber (migration 0003): ledger rows
     # and signed links name subscribers by id.

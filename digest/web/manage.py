@@ -18,10 +18,17 @@ from starlette.responses import Response
 
 from digest.store.subscribers import set_status
 from digest.subscribers import Subscriber, SubscriberError, clean_name
+from digest.web.choices import (
+    FormProblem,
+    choice_context,
+    chosen_editions,
+    chosen_locale,
+    text_field,
+)
 from digest.web.context import Web, web_of
 from digest.web.records import update_choice
 from digest.web.security import CSRF_FIELD, check_csrf
-from digest.web.signup import FormProblem, chosen_regions, region_choices, text_field
+from digest.web.signup import chosen_regions, region_choices
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
@@ -46,7 +53,7 @@ def _preferences_context(web: Web, subscriber: Subscriber, token: str) -> dict[s
         "token": token,
         "regions": region_choices(web.regions, chosen),
         "values": {"name": subscriber.name or ""},
-    }
+    } | choice_context(web.config, subscriber.editions, subscriber.locale)
 
 
 async def preferences(request: Request) -> Response:
@@ -66,7 +73,17 @@ def _change(web: Web, token: str, form: FormData, action: str) -> Subscriber:
             name = clean_name(text_field(form, "name"))
         except SubscriberError as exc:
             raise FormProblem("name", str(exc)) from exc
-        return update_choice(web.store, subscriber.id, regions=regions, name=name, now=now)
+        editions = chosen_editions(form, web.config.edition_names, None)
+        locale = chosen_locale(form, subscriber.locale)
+        return update_choice(
+            web.store,
+            subscriber.id,
+            regions=regions,
+            name=name,
+            now=now,
+            editions=editions,
+            locale=locale,
+        )
     status = next_status(subscriber.status, action)
     if status is None:
         return subscriber

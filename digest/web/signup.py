@@ -24,28 +24,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from digest.classify.regions import Region
-from digest.errors import DigestError
+from digest.config import Config
 from digest.store.subscribers import set_status
 from digest.subscribers import Subscriber, SubscriberError, clean_name, normalise_address
 from digest.subscribers import parse_regions as parse_region_ids
+from digest.web.choices import FormProblem as FormProblem  # re-exported
+from digest.web.choices import (
+    choice_context,
+    chosen_editions,
+    chosen_locale,
+    text_field,
+    ticked_in,
+)
 from digest.web.context import Web, web_of
 from digest.web.records import SignUp, record_sign_up
 from digest.web.security import CSRF_FIELD, check_csrf, client_ip
 
 log = logging.getLogger(__name__)
-
-
-class FormProblem(DigestError):
-    """A form field holds something we cannot use; ``field`` names it."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"form field {field!r}: {reason}")
-        self.field = field
-
-
-def text_field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def chosen_regions(form: FormData, known: Collection[str]) -> frozenset[str] | None:
@@ -57,7 +52,7 @@ def chosen_regions(form: FormData, known: Collection[str]) -> frozenset[str] | N
         raise FormProblem("regions", str(exc)) from exc
 
 
-def read_sign_up(form: FormData, known: Collection[str], locale: str) -> SignUp:
+def read_sign_up(form: FormData, known: Collection[str], config: Config) -> SignUp:
     """The sign-up a form asks for; FormProblem naming the first bad field."""
     try:
         email = normalise_address(text_field(form, "email"))
@@ -67,7 +62,10 @@ def read_sign_up(form: FormData, known: Collection[str], locale: str) -> SignUp:
         name = clean_name(text_field(form, "name"))
     except SubscriberError as exc:
         raise FormProblem("name", str(exc)) from exc
-    return SignUp(email, name, chosen_regions(form, known), locale)
+    regions = chosen_regions(form, known)
+    editions = chosen_editions(form, config.edition_names, config.default_editions)
+    locale = chosen_locale(form, config.site.locale)
+    return SignUp(email, name, regions, locale, editions)
 
 
 def region_choices(regions: tuple[Region, ...], chosen: Collection[str]) -> list[dict[str, object]]:
@@ -77,8 +75,10 @@ def region_choices(regions: tuple[Region, ...], chosen: Collection[str]) -> list
 
 async def sign_up_form(request: Request) -> Response:
     web = web_of(request)
-    choices = region_choices(web.regions, ())
-    return web.page(request, "web/signup.html", {"regions": choices, "values": {}})
+    config = web.config
+    context: dict[str, object] = {"regions": region_choices(web.regions, ()), "values": {}}
+    context |= choice_context(config, config.default_editions, config.site.locale)
+    return web.page(request, "web/signup.html", context)
 
 
 def _send(web: Web, wanted: SignUp) -> None:
@@ -95,11 +95,16 @@ async def sign_up(request: Request) -> Response:
     if wait:
         raise HTTPException(429, "rate", headers={"Retry-After": str(math.ceil(wait))})
     try:
-        wanted = read_sign_up(form, [r.id for r in web.regions], web.config.site.locale)
+        wanted = read_sign_up(form, [r.id for r in web.regions], web.config)
     except FormProblem as problem:
         values = {"email": text_field(form, "email"), "name": text_field(form, "name")}
         ticked = [v for v in form.getlist("regions") if isinstance(v, str)]
-        context = {"regions": region_choices(web.regions, ticked), "values": values}
+        context: dict[str, object] = {
+            "regions": region_choices(web.regions, ticked),
+            "values": values,
+        }
+        locale = text_field(form, "locale") or web.config.site.locale
+        context |= choice_context(web.config, ticked_in(form), locale)
         context["error"] = problem.field
         return web.page(request, "web/signup.html", context, status=422)
     if web.by_address.hit(wanted.email):
