@@ -161,6 +161,12 @@ class EditionConfig(Section):
     window: Duration = Field("24h", description="Look-back of the first edition of this name.")
     min_briefs: int = Field(1, ge=0, description="Skip the edition with fewer new briefs.")
     note: Path | None = Field(None, description="Editor's note in Markdown for every edition.")
+    approval: bool = Field(
+        False, description="A built edition waits for `digest editions approve` before it goes out."
+    )
+    approval_timeout: Duration = Field(
+        "2h", description="An edition not approved this long after it was built is skipped."
+    )
 
     @field_validator("name")
     @classmethod

@@ -57,6 +57,11 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
         "publish",
         "Publish every recorded edition to the static archive.",
     ),
+    "editions": (
+        "editions",
+        "editions",
+        "The editor's controls: list, show, approve, hold or cancel an edition.",
+    ),
     "run": (
         "run",
         "run",

@@ -217,3 +217,24 @@ feed_state = Table(
     Column("last_modified", Text),
     Column("fetched_at", UtcDateTime),
 )
+
+# The editor's decision on an edition that waits for approval (migration 0006):
+# "pending" until approved, held, cancelled, or skipped when the time ran out.
+# edition_id is no foreign key: a cancelled or expired edition is discarded
+# (its news goes to the next edition) and this row is what remains of it.
+edition_approvals = Table(
+    "edition_approvals",
+    metadata,
+    Column("edition_id", String(64), primary_key=True),
+    Column("edition_name", String(64), nullable=False),
+    Column("slot", UtcDateTime, nullable=False),
+    Column("slot_key", String(96), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("story_count", Integer, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("decided_by", Text),
+    Column("note", Text),
+    Index("ix_edition_approvals_state", "state"),
+)
