@@ -91,8 +91,9 @@ def run(config: Path, *args: str) -> int:
 
 
 def test_cli_add_import_set_and_list_editions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "choice-test-secret-0123456789")
     config = _config_file(tmp_path)
     assert run(config, "add", "anna@example.org", "--active") == 0
     assert "editions ochtend)" in capsys.readouterr().out

@@ -201,7 +201,8 @@ def test_remove_deletes_the_subscriber(store: Store) -> None:
 
 
 @pytest.fixture
-def config_file(tmp_path: Path) -> Path:
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "subscribers-test-secret-0123456789")  # consent log
     return write_config(tmp_path)
 
 

@@ -57,6 +57,11 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
         "publish",
         "Publish every recorded edition to the static archive.",
     ),
+    "consent": (
+        "consent",
+        "consent",
+        "The consent log: check that no entry was changed.",
+    ),
     "editions": (
         "editions",
         "editions",
@@ -85,7 +90,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "subscribers": (
         "subscribers",
         "subscribers",
-        "Manage who gets the editions: add, import, list, editions, remove, export.",
+        "Manage who gets the editions: add, import, list, editions, consent, remove, export.",
     ),
 }
 

@@ -44,7 +44,7 @@ def _chosen_editions(app: App, text: str | None) -> frozenset[str]:
 
 @click.group("subscribers")
 def subscribers() -> None:
-    """Manage who gets the editions: add, import, list, editions, remove, export."""
+    """Manage who gets the editions: add, import, list, editions, consent, remove, export."""
 
 
 @subscribers.command("add")
@@ -72,8 +72,10 @@ def add(
     active: bool,
 ) -> None:
     """Add ADDRESS as a subscriber."""
+    from digest.commands.consent import consent_keys, log_subscribers
     from digest.store.subscribers import add_subscriber
 
+    keys = consent_keys()  # refuse before adding anyone the log cannot record
     chosen = parse_regions(regions, _known_regions(app))
     added = add_subscriber(
         app.store,
@@ -85,6 +87,7 @@ def add(
         now=clock.now(),
         editions=_chosen_editions(app, editions),
     )
+    log_subscribers(app, [added], "add", "cli", keys=keys, with_text=active)
     click.echo(
         f"added {added.email} ({added.status}, {_regions_text(added.regions)}, "
         f"{_editions_text(added.editions)})"
@@ -97,8 +100,10 @@ def add(
 @pass_app
 def editions_(app: App, address: str, names: str) -> None:
     """Set the editions ADDRESS receives: NAMES comma-separated, e.g. ochtend,avond."""
+    from digest.commands.consent import consent_keys, log_subscribers
     from digest.store.subscribers import set_editions
 
+    keys = consent_keys()
     chosen = parse_editions(names, app.config.edition_names)
     if chosen is None:
         raise SubscriberError(
@@ -106,6 +111,7 @@ def editions_(app: App, address: str, names: str) -> None:
             "(to stop all mail: `digest subscribers remove` or the preferences page)"
         )
     changed = set_editions(app.store, normalise_address(address), chosen, now=clock.now())
+    log_subscribers(app, [changed], "preferences", "cli", keys=keys, with_text=False)
     click.echo(f"{changed.email} receives {_editions_text(changed.editions)}")
 
 
@@ -126,8 +132,10 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
     and reason and the others imported;
     the exit status is 1 when any row was bad. Known addresses are left as they are.
     """
-    from digest.store.subscribers import import_subscribers
+    from digest.commands.consent import consent_keys, log_subscribers
+    from digest.store.subscribers import import_subscribers, subscribers_by_email
 
+    keys = consent_keys()
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -143,6 +151,8 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
         now=clock.now(),
         editions=app.config.default_editions,
     )
+    added = subscribers_by_email(app.store, counts.added_emails)
+    log_subscribers(app, added, "import", f"import:{file.name}", keys=keys, with_text=True)
     for bad in plan.bad:
         click.echo(f"digest: error: {file}:{bad.line}: {bad.reason}", err=True)
     click.echo(
@@ -178,12 +188,41 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
 @pass_app
 def remove(app: App, address: str) -> None:
     """Delete ADDRESS and its delivery records."""
-    from digest.store.subscribers import remove_subscriber
+    from digest.commands.consent import consent_keys, log_subscribers
+    from digest.store.subscribers import get_subscriber, remove_subscriber
 
+    keys = consent_keys()
     email = address.strip().lower()
-    if not remove_subscriber(app.store, email):
+    found = get_subscriber(app.store, email)
+    if found is None or not remove_subscriber(app.store, email):
         raise SubscriberError(f"{email} is not a subscriber; see `digest subscribers list`")
+    log_subscribers(app, [found], "remove", "cli", keys=keys, with_text=False)
     click.echo(f"removed {email}")
+
+
+@subscribers.command("consent")
+@click.argument("address")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the entries.")
+@pass_app
+def consent_(app: App, address: str, as_json: bool) -> None:
+    """The consent log of ADDRESS, oldest first: when, what, through which form
+    or import, the version of the consent text, a keyed hash of the IP."""
+    from digest.commands.consent import consent_keys
+    from digest.store.consent import entries_for
+
+    email = normalise_address(address)
+    found = entries_for(app.store, consent_keys(), email)
+    if as_json:
+        click.echo(json.dumps([e.to_json() for e in found], ensure_ascii=False, indent=2))
+        return
+    zone = app.config.zone
+    for entry in found:
+        text = f"text {entry.text_version[:12]}" if entry.text_version else "no text"
+        ip = f"ip {entry.ip_hash[:12]}" if entry.ip_hash else "no ip"
+        choices = ", ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
+        when = clock.moment(entry.at, zone)
+        click.echo(f"{when}  {entry.event}  {entry.source}  {text}  {ip}  {choices}")
+    click.echo(f"{email}: {plural(len(found), 'entry', 'entries')}", err=True)
 
 
 @subscribers.command("export")

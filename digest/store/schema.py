@@ -238,3 +238,35 @@ edition_approvals = Table(
     Column("note", Text),
     Index("ix_edition_approvals_state", "state"),
 )
+
+# The consent log (migration 0007): append-only, each entry chained to the one
+# before by a keyed hash, so an entry changed in the database is detected.
+# No foreign key and no address: an erased reader's entries stay as proof,
+# naming them only by a keyed hash of the address.
+consent_log = Table(
+    "consent_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("subscriber_id", Integer),
+    Column("address_hash", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("text_version", String(64)),
+    Column("ip_hash", String(64)),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),  # one successor each: no forks
+    Column("entry_hash", String(64), nullable=False),
+    Index("ix_consent_log_address_hash", "address_hash"),
+    sqlite_autoincrement=True,
+)
+
+# Each consent text a reader was shown, by its hash: the exact words agreed to.
+consent_texts = Table(
+    "consent_texts",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("locale", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("first_used_at", UtcDateTime, nullable=False),
+)

@@ -104,6 +104,16 @@ def add_subscriber(
     return added
 
 
+def subscribers_by_email(store: Store, emails: Iterable[str]) -> list[Subscriber]:
+    """The subscribers with these addresses (unknown ones left out), by id."""
+    wanted, found = sorted(set(emails)), []
+    for start in range(0, len(wanted), CHUNK):
+        query = select(subscribers).where(subscribers.c.email.in_(wanted[start : start + CHUNK]))
+        with store.begin() as conn:
+            found += [row_to_subscriber(row) for row in conn.execute(query)]
+    return sorted(found, key=lambda s: s.id)
+
+
 def get_subscriber(store: Store, email: str) -> Subscriber | None:
     with store.begin() as conn:
         return _by_email(conn, email)
@@ -242,6 +252,7 @@ class ImportCounts:
 
     added: int
     existing: int
+    added_emails: tuple[str, ...] = ()
 
 
 def import_subscribers(
@@ -256,7 +267,8 @@ def import_subscribers(
     """Add the rows whose address is new; known addresses are left untouched
     (an import never resubscribes someone who left or changes their choice).
     A row without editions gets ``editions`` (the configured default)."""
-    added = existing = 0
+    existing = 0
+    added: list[str] = []
     batch: list[ImportRow] = []
     for row in rows:
         batch.append(row)
@@ -266,7 +278,7 @@ def import_subscribers(
     if batch:
         a, e = _import_chunk(store, batch, locale, status, now, editions)
         added, existing = added + a, existing + e
-    return ImportCounts(added, existing)
+    return ImportCounts(len(added), existing, tuple(added))
 
 
 def _import_chunk(
@@ -276,7 +288,7 @@ def _import_chunk(
     status: str,
     now: datetime,
     editions: frozenset[str] | None,
-) -> tuple[int, int]:
+) -> tuple[list[str], int]:
     emails = [row.email for row in rows]
     with store.begin() as conn:
         query = select(subscribers.c.email).where(subscribers.c.email.in_(emails))
@@ -296,4 +308,4 @@ def _import_chunk(
         ]
         if new:
             conn.execute(insert(subscribers), new)
-    return len(new), len(rows) - len(new)
+    return [values["email"] for values in new], len(rows) - len(new)

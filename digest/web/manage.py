@@ -25,9 +25,10 @@ from digest.web.choices import (
     chosen_locale,
     text_field,
 )
+from digest.web.consent import log_consent
 from digest.web.context import Web, web_of
 from digest.web.records import update_choice
-from digest.web.security import CSRF_FIELD, check_csrf
+from digest.web.security import CSRF_FIELD, check_csrf, client_ip
 from digest.web.signup import chosen_regions, region_choices
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
@@ -64,7 +65,14 @@ async def preferences(request: Request) -> Response:
     return web.page(request, "web/preferences.html", context, locale=subscriber.locale)
 
 
-def _change(web: Web, token: str, form: FormData, action: str) -> Subscriber:
+def _change(web: Web, token: str, form: FormData, action: str, ip: str | None) -> Subscriber:
+    changed = _apply(web, token, form, action)
+    event = "preferences" if action == "save" else action
+    log_consent(web, changed, event, "form:preferences", ip=ip)
+    return changed
+
+
+def _apply(web: Web, token: str, form: FormData, action: str) -> Subscriber:
     subscriber = web.verified("preferences", token)
     now = web.now()
     if action == "save":
@@ -99,7 +107,8 @@ async def change_preferences(request: Request) -> Response:
     if action != "save" and action not in TRANSITIONS:
         raise HTTPException(400, "action")
     try:
-        subscriber = await run_in_threadpool(_change, web, token, form, action)
+        ip = client_ip(request)
+        subscriber = await run_in_threadpool(_change, web, token, form, action, ip)
     except FormProblem as problem:
         subscriber = await run_in_threadpool(web.verified, "preferences", token)
         context = _preferences_context(web, subscriber, token) | {"error": problem.field}
@@ -118,12 +127,14 @@ async def unsubscribe_page(request: Request) -> Response:
     return web.page(request, "web/unsubscribe.html", context, locale=subscriber.locale)
 
 
-def _unsubscribe(web: Web, token: str) -> Subscriber:
+def _unsubscribe(web: Web, token: str, source: str, ip: str | None) -> Subscriber:
     subscriber = web.verified("unsubscribe", token)
     status = next_status(subscriber.status, "unsubscribe")
     if status is None:
         return subscriber
-    return set_status(web.store, subscriber.email, status, now=web.now())
+    left = set_status(web.store, subscriber.email, status, now=web.now())
+    log_consent(web, left, "unsubscribe", source, ip=ip)
+    return left
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -131,9 +142,10 @@ async def unsubscribe(request: Request) -> Response:
     token = request.path_params["token"]
     form = await request.form()
     if form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE:
-        await run_in_threadpool(_unsubscribe, web, token)
+        await run_in_threadpool(_unsubscribe, web, token, "one-click", client_ip(request))
         return Response(status_code=200)
     check_csrf(request, form.get(CSRF_FIELD), web.config.site.base_url)
-    subscriber = await run_in_threadpool(_unsubscribe, web, token)
+    ip = client_ip(request)
+    subscriber = await run_in_threadpool(_unsubscribe, web, token, "form:unsubscribe", ip)
     context = {"subscriber": subscriber, "preferences_path": web.path("preferences", subscriber)}
     return web.page(request, "web/unsubscribed.html", context, locale=subscriber.locale)

@@ -36,6 +36,7 @@ from digest.web.choices import (
     text_field,
     ticked_in,
 )
+from digest.web.consent import log_consent
 from digest.web.context import Web, web_of
 from digest.web.records import SignUp, record_sign_up
 from digest.web.security import CSRF_FIELD, check_csrf, client_ip
@@ -81,9 +82,11 @@ async def sign_up_form(request: Request) -> Response:
     return web.page(request, "web/signup.html", context)
 
 
-def _send(web: Web, wanted: SignUp) -> None:
+def _send(web: Web, wanted: SignUp, ip: str | None) -> None:
     now = web.now()
     subscriber = record_sign_up(web.store, wanted, now=now)
+    if subscriber.status != "active":  # an active reader's choice is not changed by a stranger
+        log_consent(web, subscriber, "signup", "form:signup", ip=ip)
     web.mailer.send("active" if subscriber.status == "active" else "confirm", subscriber, now=now)
 
 
@@ -111,15 +114,17 @@ async def sign_up(request: Request) -> Response:
         # Same page, no mail: the owner already has a recent one.
         log.info("sign-up limit reached for an address; no mail sent")
     else:
-        await run_in_threadpool(_send, web, wanted)
+        await run_in_threadpool(_send, web, wanted, client_ip(request))
     return web.page(request, "web/signup_sent.html", {"email": wanted.email})
 
 
-def _activate(web: Web, token: str) -> tuple[Subscriber, bool]:
+def _activate(web: Web, token: str, ip: str | None) -> tuple[Subscriber, bool]:
     subscriber = web.verified("confirm", token)
     if subscriber.status == "active":
         return subscriber, False
-    return set_status(web.store, subscriber.email, "active", now=web.now()), True
+    confirmed = set_status(web.store, subscriber.email, "active", now=web.now())
+    log_consent(web, confirmed, "confirm", "form:confirm", ip=ip)
+    return confirmed, True
 
 
 async def confirm_page(request: Request) -> Response:
@@ -138,7 +143,8 @@ async def confirm(request: Request) -> Response:
     web = web_of(request)
     form = await request.form()
     check_csrf(request, form.get(CSRF_FIELD), web.config.site.base_url)
-    subscriber, changed = await run_in_threadpool(_activate, web, request.path_params["token"])
+    token = request.path_params["token"]
+    subscriber, changed = await run_in_threadpool(_activate, web, token, client_ip(request))
     return _confirmed(web, request, subscriber, changed=changed)
 
 
