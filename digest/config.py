@@ -240,6 +240,9 @@ class SubscribersConfig(Section):
         None,
         description="Editions a new reader gets when they choose none (default: every edition).",
     )
+    prune_pending_after: Duration = Field(
+        "30d", description="Sign-ups still unconfirmed this long are deleted (by `digest run`)."
+    )
 
 
 def _default_sources() -> list[SourceConfig]:

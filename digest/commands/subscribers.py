@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from digest import clock
-from digest.commands.app import App, pass_app
+from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import plural
 from digest.model import LOCALES
 from digest.subscribers import (
@@ -73,13 +74,19 @@ def add(
 ) -> None:
     """Add ADDRESS as a subscriber."""
     from digest.commands.consent import consent_keys, log_subscribers
+    from digest.store.erasure import suppressed
     from digest.store.subscribers import add_subscriber
 
     keys = consent_keys()  # refuse before adding anyone the log cannot record
     chosen = parse_regions(regions, _known_regions(app))
+    email = normalise_address(address)
+    if suppressed(app.store, keys, [email]):
+        raise SubscriberError(
+            f"{email} was erased at the owner's request; only they can sign up again"
+        )
     added = add_subscriber(
         app.store,
-        normalise_address(address),
+        email,
         name=clean_name(name),
         locale=locale or app.config.site.locale,
         regions=chosen,
@@ -133,6 +140,7 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
     the exit status is 1 when any row was bad. Known addresses are left as they are.
     """
     from digest.commands.consent import consent_keys, log_subscribers
+    from digest.store.erasure import suppressed
     from digest.store.subscribers import import_subscribers, subscribers_by_email
 
     keys = consent_keys()
@@ -143,9 +151,10 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
     plan = parse_import(
         text, _known_regions(app), source=str(file), known_editions=app.config.edition_names
     )
+    erased = suppressed(app.store, keys, [row.email for row in plan.rows])
     counts = import_subscribers(
         app.store,
-        plan.rows,
+        [row for row in plan.rows if row.email not in erased],
         locale=locale or app.config.site.locale,
         status="active" if active else "pending",
         now=clock.now(),
@@ -157,7 +166,7 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
         click.echo(f"digest: error: {file}:{bad.line}: {bad.reason}", err=True)
     click.echo(
         f"{file}: {counts.added} imported, {counts.existing} already subscribed, "
-        f"{plural(len(plan.bad), 'bad row')}"
+        f"{len(erased)} erased at their request (not added), {plural(len(plan.bad), 'bad row')}"
     )
     if plan.bad:
         rows = plural(len(plan.bad), "bad row")
@@ -223,6 +232,28 @@ def consent_(app: App, address: str, as_json: bool) -> None:
         when = clock.moment(entry.at, zone)
         click.echo(f"{when}  {entry.event}  {entry.source}  {text}  {ip}  {choices}")
     click.echo(f"{email}: {plural(len(found), 'entry', 'entries')}", err=True)
+
+
+@subscribers.command("prune")
+@click.option("--at", type=INSTANT, help="Prune as if it were this time (ISO 8601).")
+@pass_app
+def prune(app: App, at: datetime | None) -> None:
+    """Delete sign-ups never confirmed for [subscribers] prune_pending_after (30 days);
+    `digest run` does this too."""
+    click.echo(prune_pending_signups(app, at or clock.now()))
+
+
+def prune_pending_signups(app: App, now: datetime) -> str:
+    """Prune the stale pending sign-ups, logging each in the consent log; what was done."""
+    from digest.commands.consent import consent_keys, log_subscribers
+    from digest.config import parse_duration
+    from digest.store.erasure import prune_pending
+
+    keys = consent_keys()
+    after = app.config.subscribers.prune_pending_after
+    gone = prune_pending(app.store, before=now - parse_duration(after))
+    log_subscribers(app, gone, "prune", "digest", keys=keys, with_text=False)
+    return f"pruned {plural(len(gone), 'sign-up')} unconfirmed for more than {after}"
 
 
 @subscribers.command("export")

@@ -270,3 +270,12 @@ consent_texts = Table(
     Column("text", Text, nullable=False),
     Column("first_used_at", UtcDateTime, nullable=False),
 )
+
+# Addresses erased at their owner's request (migration 0008): only a keyed hash,
+# so that an import cannot add the address back.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("address_hash", String(64), primary_key=True),
+    Column("erased_at", UtcDateTime, nullable=False),
+)

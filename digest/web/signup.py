@@ -25,6 +25,8 @@ from starlette.responses import Response
 
 from digest.classify.regions import Region
 from digest.config import Config
+from digest.store.consent import ConsentKeys
+from digest.store.erasure import lift_suppression
 from digest.store.subscribers import set_status
 from digest.subscribers import Subscriber, SubscriberError, clean_name, normalise_address
 from digest.subscribers import parse_regions as parse_region_ids
@@ -124,6 +126,8 @@ def _activate(web: Web, token: str, ip: str | None) -> tuple[Subscriber, bool]:
         return subscriber, False
     confirmed = set_status(web.store, subscriber.email, "active", now=web.now())
     log_consent(web, confirmed, "confirm", "form:confirm", ip=ip)
+    # The owner confirmed anew: an erased address may be listed again.
+    lift_suppression(web.store, ConsentKeys.from_secret(web.signer.secret), confirmed.email)
     return confirmed, True
 
 
