@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 
@@ -176,3 +177,34 @@ def test_editions_without_approval_go_out_as_before(site: Site, cli: Callable[..
     ran = cli("run", "--at", AMS_AT)
     assert ran.exit_code == 0 and f"{SLOT_KEY}: done:" in ran.output
     assert len(site.received()) == 3
+
+
+def test_the_service_sends_an_edition_soon_after_it_is_approved(
+    approval_site: Site, cli: Callable[..., Answer]
+) -> None:
+    from digest.schedule import service
+
+    site = approval_site
+    assert cli("run", "--at", AMS_AT).exit_code == 0
+
+    def tick(at: str) -> list[str]:
+        app, moment = site.app(), datetime.fromisoformat(at)
+        old = (service._SERVICE.app, service._SERVICE.now)
+        service._SERVICE.app, service._SERVICE.now = app, lambda: moment
+        try:
+            return [e.status for r in service.retry_job() for e in r.editions]
+        finally:
+            service._SERVICE.app, service._SERVICE.now = old
+            app.close()
+
+    assert tick("2026-01-21T07:10:00+01:00") == ["approval"] and site.received() == {}
+    approved = cli(
+        "editions", "approve", "ochtend", "--no-send", "--at", "2026-01-21T07:12:00+01:00"
+    )
+    assert approved.exit_code == 0 and site.received() == {}
+    assert tick("2026-01-21T07:15:00+01:00") == ["done"]
+    assert site.received() == {
+        e: 1 for e in ("ans@example.nl", "bram@example.nl", "cor@example.nl")
+    }
+    assert tick("2026-01-21T07:20:00+01:00") == []
+    assert len(site.received()) == 3 and sum(site.received().values()) == 3
