@@ -116,3 +116,78 @@ def test_a_reader_chooses_editions_and_language_downloads_and_erases(
     assert get_subscriber(site.store, "anna@example.org") is None
     keys = ConsentKeys.from_secret(SECRET)
     assert suppressed(site.store, keys, ["anna@example.org"]) == {"anna@example.org"}
+
+
+@pytest.fixture
+def editor_site(sqlite_store: Store, tmp_path: Path) -> Iterator[LiveSite]:
+    """The app with an editor token and one edition waiting for approval."""
+    from datetime import timedelta
+
+    from digest.store.approvals import request_approval
+    from tests.delivery_helpers import SLOT, make_edition, record
+
+    edition = record(sqlite_store, make_edition())
+    request_approval(
+        sqlite_store,
+        edition,
+        "ochtend@2026-01-21T07:00",
+        now=SLOT,
+        deadline=SLOT + timedelta(hours=2),
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = {"site": {"base_url": url}, "delivery": {"outbox": {"dir": "outbox"}}}
+    config = config_from_dict(data, tmp_path / "digest.toml")
+    regions = load_regions(PROJECT_ROOT / "config" / "regions.toml")
+    app = create_app(
+        config,
+        sqlite_store,
+        signer=SIGNER,
+        regions=regions,
+        environ={"DIGEST_EDITOR_TOKEN": EDITOR_TOKEN},
+        now=lambda: SLOT + timedelta(minutes=20),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail(f"uvicorn did not start on {url}")
+        time.sleep(0.02)
+    yield LiveSite(url, sqlite_store, config.resolve(config.delivery.outbox.dir))
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+EDITOR_TOKEN = "editor-token-0123456789abcdef"
+
+
+@pytest.mark.slow
+def test_the_editor_logs_in_previews_and_approves(
+    page: Page, screenshot: Callable[[str], Path], editor_site: LiveSite
+) -> None:
+    from digest.store.approvals import get_approval
+
+    page.goto(editor_site.url + "/editor")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen als redacteur")
+    look(page, screenshot, "editor-1-login")
+    page.get_by_label("Wachtwoord of token").fill("fout")
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("alert")).to_contain_text("klopt niet")
+    look(page, screenshot, "editor-2-wrong")
+    page.get_by_label("Wachtwoord of token").fill(EDITOR_TOKEN)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edities die op goedkeuring wachten")
+    look(page, screenshot, "editor-3-waiting")
+    page.get_by_role("link", name="ochtend-2026-01-21T0700").click()
+    expect(page.get_by_role("heading", level=2).first).to_have_text("Groenland")
+    look(page, screenshot, "editor-4-preview")
+    page.get_by_label("Notitie").fill("akkoord")
+    page.get_by_role("button", name="Goedkeuren").click()
+    expect(page.get_by_role("status")).to_contain_text("Goedgekeurd")
+    look(page, screenshot, "editor-5-approved")
+    approval = get_approval(editor_site.store, "ochtend-2026-01-21T0700")
+    assert approval is not None and (approval.state, approval.note) == ("approved", "akkoord")
