@@ -164,9 +164,10 @@ def import_(app: App, file: Path, locale: str | None, active: bool) -> None:
     log_subscribers(app, added, "import", f"import:{file.name}", keys=keys, with_text=True)
     for bad in plan.bad:
         click.echo(f"digest: error: {file}:{bad.line}: {bad.reason}", err=True)
+    left_out = f"{len(erased)} erased at their request (not added), " if erased else ""
     click.echo(
         f"{file}: {counts.added} imported, {counts.existing} already subscribed, "
-        f"{len(erased)} erased at their request (not added), {plural(len(plan.bad), 'bad row')}"
+        f"{left_out}{plural(len(plan.bad), 'bad row')}"
     )
     if plan.bad:
         rows = plural(len(plan.bad), "bad row")
