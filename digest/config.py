@@ -161,6 +161,12 @@ class EditionConfig(Section):
     window: Duration = Field("24h", description="Look-back of the first edition of this name.")
     min_briefs: int = Field(1, ge=0, description="Skip the edition with fewer new briefs.")
     note: Path | None = Field(None, description="Editor's note in Markdown for every edition.")
+    approval: bool = Field(
+        False, description="A built edition waits for `digest editions approve` before it goes out."
+    )
+    approval_timeout: Duration = Field(
+        "2h", description="An edition not approved this long after it was built is skipped."
+    )
 
     @field_validator("name")
     @classmethod
@@ -229,6 +235,16 @@ class ScheduleConfig(Section):
     catch_up: Literal["latest", "none"] = Field("latest", description="Missed slots policy.")
 
 
+class SubscribersConfig(Section):
+    default_editions: list[str] | None = Field(
+        None,
+        description="Editions a new reader gets when they choose none (default: every edition).",
+    )
+    prune_pending_after: Duration = Field(
+        "30d", description="Sign-ups still unconfirmed this long are deleted (by `digest run`)."
+    )
+
+
 def _default_sources() -> list[SourceConfig]:
     return [SourceConfig(name="seeds", path=Path("../seeds"))]
 
@@ -245,6 +261,7 @@ class Config(Section):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    subscribers: SubscribersConfig = Field(default_factory=SubscribersConfig)
     path: Path = Field(DEFAULT_CONFIG, exclude=True, description="The file this came from.")
 
     @field_validator("editions")
@@ -259,6 +276,32 @@ class Config(Section):
         if dupes:
             raise ValueError(f"edition names must be unique; repeated: {', '.join(dupes)}")
         return value
+
+    @model_validator(mode="after")
+    def _known_default_editions(self) -> Config:
+        chosen = self.subscribers.default_editions
+        if chosen is None:
+            return self
+        known = [e.name for e in self.editions]
+        unknown = [name for name in chosen if name not in known]
+        if unknown or not chosen:
+            what = f"unknown edition {', '.join(map(repr, unknown))}" if unknown else "empty"
+            raise ValueError(
+                f"Config value 'subscribers.default_editions': {what}; "
+                f"write names of [[editions]]: {', '.join(known)}"
+            )
+        return self
+
+    @property
+    def edition_names(self) -> list[str]:
+        """The configured editions' names, in config order."""
+        return [e.name for e in self.editions]
+
+    @property
+    def default_editions(self) -> frozenset[str]:
+        """What a new reader who chose no edition receives."""
+        chosen = self.subscribers.default_editions
+        return frozenset(self.edition_names if chosen is None else chosen)
 
     @property
     def base_dir(self) -> Path:
@@ -336,6 +379,8 @@ def _format_error(error: Any) -> str:
     if message is None:
         message = str(error["msg"]).removeprefix("Value error, ")
         message = message.replace("Input should be", "must be")
+        if message.startswith("Config value '"):  # a check across tables names its own key
+            return message
     return f"Config value '{where}': {message.format(key=key, **error.get('ctx', {}))}"
 
 

@@ -4,7 +4,9 @@ Pure: no store, no clock. Addresses are validated and normalised with
 email-validator (syntax only, no DNS) and stored lower-cased in their ASCII
 form (an internationalised domain becomes punycode), so one person is one row
 whatever case they typed. A subscriber who chose no regions reads everything
-(``regions is None``).
+(``regions is None``). Edition choices are names of ``[[editions]]``: a
+subscriber receives only the editions they chose; ``editions is None`` is a
+subscriber from before the choice existed, who receives every edition.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ STATUSES: tuple[str, ...] = (
     "complained",
 )
 IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "regions")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("locale",)
+OPTIONAL_COLUMNS: tuple[str, ...] = ("locale", "editions")
 IGNORED_COLUMNS: tuple[str, ...] = ("status", "created_at")  # what export adds
 REGION_SEPARATOR = ";"
 MAX_NAME_LENGTH = 200
@@ -54,6 +56,11 @@ class Subscriber:
     updated_at: datetime
     confirmed_at: datetime | None = None
     unsubscribed_at: datetime | None = None
+    editions: frozenset[str] | None = None
+
+    def receives(self, edition: str) -> bool:
+        """Whether this subscriber chose the edition named ``edition``."""
+        return receives(self.editions, edition)
 
     def to_json(self) -> dict[str, Any]:
         """The shape of ``digest subscribers list --json``."""
@@ -63,6 +70,7 @@ class Subscriber:
             "name": self.name,
             "locale": self.locale,
             "regions": sorted(self.regions) if self.regions is not None else None,
+            "editions": sorted(self.editions) if self.editions is not None else None,
             "status": self.status,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
@@ -129,6 +137,42 @@ def format_regions(regions: frozenset[str] | None, separator: str = ",") -> str 
     return separator.join(sorted(regions)) if regions else None
 
 
+def receives(editions: frozenset[str] | None, edition: str) -> bool:
+    """Whether an edition choice (None: from before choices existed, everything)
+    includes the edition named ``edition``."""
+    return editions is None or edition in editions
+
+
+def parse_editions(
+    text: str | None, known: Collection[str], separator: str = ","
+) -> frozenset[str] | None:
+    """Edition names from ``"ochtend,avond"``; blank gives None (the caller
+    fills in the configured default). Every name must be one of ``known``."""
+    names = [part.strip().lower() for part in (text or "").split(separator) if part.strip()]
+    if not names:
+        return None
+    unknown = sorted({n for n in names if n not in known})
+    if unknown:
+        raise SubscriberError(
+            f"unknown {'edition' if len(unknown) == 1 else 'editions'} "
+            f"{', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+        )
+    return frozenset(names)
+
+
+def format_editions(editions: frozenset[str] | None, separator: str = ",") -> str | None:
+    """The stored (or exported) form of an edition choice; None for every edition."""
+    return None if editions is None else separator.join(sorted(editions))
+
+
+@lru_cache(maxsize=1024)
+def read_editions(stored: str | None) -> frozenset[str] | None:
+    """The edition choice a stored ``"a,b"`` stands for (``""``: none at all)."""
+    if stored is None:
+        return None
+    return frozenset(part for part in stored.split(",") if part)
+
+
 @lru_cache(maxsize=4096)
 def read_regions(stored: str | None) -> frozenset[str] | None:
     """The region choice a stored ``"a,b"`` stands for."""
@@ -145,6 +189,7 @@ class ImportRow:
     name: str | None
     regions: frozenset[str] | None
     locale: str | None = None
+    editions: frozenset[str] | None = None  # None: the configured default
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +235,9 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-def _row(line: int, values: dict[str, str], known: Collection[str]) -> ImportRow:
+def _row(
+    line: int, values: dict[str, str], known: Collection[str], editions: Collection[str]
+) -> ImportRow:
     locale = values.get("locale", "").strip() or None
     return ImportRow(
         line=line,
@@ -198,12 +245,21 @@ def _row(line: int, values: dict[str, str], known: Collection[str]) -> ImportRow
         name=clean_name(_from_spreadsheet_safe(values.get("name") or "")),
         regions=parse_regions(values.get("regions"), known, REGION_SEPARATOR),
         locale=check_locale(locale) if locale else None,
+        editions=parse_editions(values.get("editions"), editions, REGION_SEPARATOR),
     )
 
 
-def parse_import(text: str, known_regions: Collection[str], source: str = "-") -> ImportPlan:
-    """Rows of a CSV with header ``email,name,regions`` (optionally ``locale``);
-    ``regions`` holds ``;``-separated region ids; the extra columns of
+def parse_import(
+    text: str,
+    known_regions: Collection[str],
+    source: str = "-",
+    *,
+    known_editions: Collection[str] = (),
+) -> ImportPlan:
+    """Rows of a CSV with header ``email,name,regions`` (optionally ``locale``
+    and ``editions``); ``regions`` holds ``;``-separated region ids and
+    ``editions`` ``;``-separated names of ``known_editions`` (blank: the
+    configured default); the extra columns of
     :func:`export_csv` are ignored (statuses are never imported). Every bad row is reported
     with its line number and reason; a repeated address is a bad row too."""
     records = _records(text)
@@ -223,7 +279,8 @@ def parse_import(text: str, known_regions: Collection[str], source: str = "-") -
             )
             continue
         try:
-            row = _row(line, dict(zip(columns, record, strict=True)), known_regions)
+            values = dict(zip(columns, record, strict=True))
+            row = _row(line, values, known_regions, known_editions)
         except DigestError as exc:
             bad.append(BadRow(line, str(exc)))
             continue
@@ -250,18 +307,20 @@ def _from_spreadsheet_safe(value: str) -> str:
 
 
 def export_csv(subscribers: Iterator[Subscriber] | Sequence[Subscriber]) -> Iterator[str]:
-    """CSV text, chunk by chunk: ``email,name,regions,locale,status,created_at``.
+    """CSV text, chunk by chunk: ``email,name,regions,locale,editions,status,created_at``
+    (``editions`` blank for a subscriber from before edition choices: every edition).
 
     It reads back with ``digest subscribers import`` (status and date are ignored).
     Cells that a spreadsheet would run as a formula get a leading ``'``.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*IMPORT_COLUMNS, "locale", "status", "created_at"])
+    writer.writerow([*IMPORT_COLUMNS, "locale", "editions", "status", "created_at"])
     for sub in subscribers:
         regions = format_regions(sub.regions, REGION_SEPARATOR) or ""
+        editions = format_editions(sub.editions, REGION_SEPARATOR) or ""
         created = sub.created_at.isoformat()
-        cells = [sub.email, sub.name or "", regions, sub.locale, sub.status, created]
+        cells = [sub.email, sub.name or "", regions, sub.locale, editions, sub.status, created]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()

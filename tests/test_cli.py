@@ -168,6 +168,8 @@ def test_every_command_checks_both_files_before_doing_anything(
     monkeypatch.setenv("DIGEST_SECRET_KEY", SECRET)
     args = {"parse": [str(SEEDS)], "explain": [str(SEEDS / "000_3642c77eb3872996.txt")]}
     args["subscribers"] = ["list"]
+    args["editions"] = ["list"]
+    args["consent"] = ["verify"]
     assert main(["--config", str(config), command, *args.get(command, [])]) == 1
     assert len(capsys.readouterr().err.splitlines()) == len(keys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digest.toml", "regions.toml"]

@@ -360,7 +360,7 @@ def test_publish_archive_has_every_recorded_edition_whatever_the_clock(
     """Editions of slots after the real clock (a run --at a later moment) were left
     out, so an edition that was mailed was missing from the archive."""
     editions = make_editions(4)
-    monkeypatch.setattr(store_editions, "list_editions", lambda store: editions)
+    monkeypatch.setattr(store_editions, "list_editions", lambda store, **_: editions)
     config = config_from_dict({"archive": {"base_url": BASE}}, tmp_path / "digest.toml")
     report = publish_archive(sqlite_store, config, out=tmp_path / "site", search=False)
     assert report.editions == 4

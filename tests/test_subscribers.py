@@ -115,7 +115,7 @@ def test_export_reads_back_with_import(sqlite_store: Store) -> None:
     rows = parse_import(IMPORT, REGIONS).rows
     import_subscribers(sqlite_store, rows, now=SLOT)
     text = "".join(export_csv(stream_subscribers(sqlite_store)))
-    assert text.splitlines()[0] == "email,name,regions,locale,status,created_at"
+    assert text.splitlines()[0] == "email,name,regions,locale,editions,status,created_at"
     again = parse_import(text, REGIONS)
     assert again.bad == ()
     assert [(r.email, r.name, r.regions) for r in again.rows] == [
@@ -201,7 +201,8 @@ def test_remove_deletes_the_subscriber(store: Store) -> None:
 
 
 @pytest.fixture
-def config_file(tmp_path: Path) -> Path:
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "subscribers-test-secret-0123456789")  # consent log
     return write_config(tmp_path)
 
 
@@ -239,14 +240,16 @@ def test_cli_add_list_remove_export(
         run(config_file, "add", "Anna@Example.org", "--name", "Anna", "--regions", "zeeland") == 0
     )
     assert run(config_file, "add", "bram@example.org", "--active", "--locale", "en") == 0
-    assert "added anna@example.org (pending, zeeland)" in capsys.readouterr().out
+    assert "added anna@example.org (pending, zeeland, editions ochtend)" in capsys.readouterr().out
     assert run(config_file, "add", "carla@example.org", "--regions", "mars") == 1
     assert "unknown region 'mars'" in capsys.readouterr().err
     assert run(config_file, "list", "--status", "active") == 0
-    assert capsys.readouterr().out == "bram@example.org  active  en  all regions\n"
+    assert (
+        capsys.readouterr().out == "bram@example.org  active  en  all regions  editions ochtend\n"
+    )
     assert run(config_file, "export", str(tmp_path / "out.csv")) == 0
     exported = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
-    assert exported[1].startswith("anna@example.org,Anna,zeeland,nl,pending,")
+    assert exported[1].startswith("anna@example.org,Anna,zeeland,nl,ochtend,pending,")
     assert run(config_file, "remove", "anna@example.org") == 0
     assert run(config_file, "remove", "anna@example.org") == 1
     assert "not a subscriber" in capsys.readouterr().err

@@ -91,9 +91,10 @@ class Site:
         base_url: str = "http://testserver",
         limits: RateLimits | None = None,
         backend: Backend | None = None,
+        config: Config | None = None,
     ) -> None:
         self.store = store
-        self.config = web_config(tmp_path, base_url)
+        self.config = config or web_config(tmp_path, base_url)
         self.outbox = self.config.resolve(self.config.delivery.outbox.dir)
         self.clock = FakeClock()
         self.app = create_app(

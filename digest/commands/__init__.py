@@ -57,6 +57,16 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
         "publish",
         "Publish every recorded edition to the static archive.",
     ),
+    "consent": (
+        "consent",
+        "consent",
+        "The consent log: check that no entry was changed.",
+    ),
+    "editions": (
+        "editions",
+        "editions",
+        "The editor's controls: list, show, approve, hold or cancel an edition.",
+    ),
     "run": (
         "run",
         "run",
@@ -80,7 +90,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "subscribers": (
         "subscribers",
         "subscribers",
-        "Manage who gets the editions: add, import, list, remove, export.",
+        "Manage who gets the editions: add, import, list, editions, consent, remove, export.",
     ),
 }
 

@@ -89,6 +89,12 @@ def build(
         record=moment <= clock.now(),
     )
     files: list[Path] = []
+    if result.skipped is None and edition_config.approval and moment <= clock.now():
+        from digest.config import parse_duration
+        from digest.store.approvals import request_approval
+
+        deadline = moment + parse_duration(edition_config.approval_timeout)
+        request_approval(app.store, result.edition, slot.key, now=moment, deadline=deadline)
     if result.skipped is None:
         page = archive_page(app.store, config, result.edition)
         rendered = render_for_config(result.edition, config, locale or config.site.locale, page)

@@ -54,6 +54,11 @@ def run(
     if force:
         _confirm_force(app, edition, instant, yes)
     report = run_job(app, edition, instant, force=force)
+    from digest.commands.subscribers import prune_pending_signups
+
+    pruned = prune_pending_signups(app, instant)  # unconfirmed sign-ups are not kept for ever
+    if not quiet and not pruned.startswith("pruned 0 "):
+        click.echo(pruned)
     ctx.exit(_report(app, report, quiet))
 
 

@@ -68,6 +68,18 @@ def find_edition(app: App, name: str, at: datetime | None) -> Edition:
     return found
 
 
+def _require_approval(app: App, found: Edition) -> None:
+    """Refuse an edition an editor has not approved (held, pending, cancelled, expired)."""
+    from digest.store.approvals import get_approval
+
+    approval = get_approval(app.store, found.id)
+    if approval is not None and approval.state != "approved":
+        raise DeliveryError(
+            f"edition {found.id} is {approval.state}, not approved; "
+            f"`digest editions approve {found.id}` sends it (see `digest editions show`)"
+        )
+
+
 def _print_status(app: App, found: Edition) -> None:
     """The ledger of ``found``: a count per status, uncertain split by what settles it."""
     from digest.deliver import ledger, settle
@@ -137,6 +149,7 @@ def send(
     if show_status:
         _print_status(app, found)
         return
+    _require_approval(app, found)
     signer = TokenSigner(secret_key())
     if not dry_run:  # the mail links to its archive page: publish first, as `digest run` does
         from digest.publish import publish_archive

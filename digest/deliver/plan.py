@@ -7,6 +7,8 @@ the active subscribers are read first, the caller says what each choice gets
 segment's rows sit together. Subscribers whose choice was not among those
 read (they changed it meanwhile) are planned row by row afterwards, so every
 subscriber active by then has a row. Existing rows keep their state.
+Given an edition name, only the subscribers who chose that edition get rows:
+a reader never gets an edition they did not choose.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from digest.errors import DeliveryError
 from digest.store import Store
 from digest.store.bulk import insert_many
 from digest.store.schema import deliveries, subscribers
+from digest.store.subscribers import chooses
 from digest.subscribers import read_regions
 
 WINDOW = 50_000  # subscriber ids per statement (and transaction)
@@ -44,9 +47,11 @@ Choice = tuple[str, str]  # (stored regions, "" for all; locale)
 Decide = Callable[[SegmentKey], ChoiceRows]
 
 
-def plan_active(store: Store, edition_id: str, decide: Decide) -> None:
-    """Create the missing rows of every active subscriber; ``decide`` says
-    what the rows of each segment get."""
+def plan_active(
+    store: Store, edition_id: str, decide: Decide, *, edition_name: str | None = None
+) -> None:
+    """Create the missing rows of every active subscriber (who chose
+    ``edition_name``, when given); ``decide`` says what the rows of each segment get."""
     if store.dialect not in _INSERTS:
         raise DeliveryError(f"database {store.describe()}: no ledger support")
     choices = {choice: decide(_segment(*choice)) for choice in _active_choices(store)}
@@ -55,19 +60,22 @@ def plan_active(store: Store, edition_id: str, decide: Decide) -> None:
             top = conn.execute(select(func.max(subscribers.c.id))).scalar() or 0
         for low in range(0, top, WINDOW):
             with store.begin() as conn:
-                conn.execute(_insert_window(store.dialect, edition_id, choices, low))
-    plan_rows(store, edition_id, _late_rows(store, edition_id, decide))
+                insert = _insert_window(store.dialect, edition_id, choices, low, edition_name)
+                conn.execute(insert)
+    plan_rows(store, edition_id, _late_rows(store, edition_id, decide, edition_name))
 
 
 def _segment(regions: str | None, locale: str) -> SegmentKey:
     return SegmentKey(read_regions(regions), locale)
 
 
-def _late_rows(store: Store, edition_id: str, decide: Decide) -> Iterator[PlanRow]:
+def _late_rows(
+    store: Store, edition_id: str, decide: Decide, edition_name: str | None
+) -> Iterator[PlanRow]:
     """Rows for the active subscribers still without one (their choice changed
     while planning)."""
     query = select(subscribers.c.id, subscribers.c.regions, subscribers.c.locale).where(
-        subscribers.c.status == "active", ~_has_row(edition_id)
+        subscribers.c.status == "active", ~_has_row(edition_id), *_chose(edition_name)
     )
     with store.begin() as conn:
         late = conn.execute(query).all()
@@ -86,12 +94,20 @@ def _active_choices(store: Store) -> list[Choice]:
         return sorted({(regions, locale) for regions, locale in conn.execute(query).all()})
 
 
+def _chose(edition_name: str | None) -> list[Any]:
+    return [] if edition_name is None else [chooses(edition_name)]
+
+
 def _insert_window(
-    dialect: str, edition_id: str, choices: dict[Choice, ChoiceRows], low: int
+    dialect: str,
+    edition_id: str,
+    choices: dict[Choice, ChoiceRows],
+    low: int,
+    edition_name: str | None = None,
 ) -> Any:
     """Rows for the active subscribers with ids in (low, low + WINDOW] and no row yet."""
     chosen = _choices_table(choices)
-    active = _active_without_row(edition_id, low)
+    active = _active_without_row(edition_id, low, edition_name)
     rows = (
         select(
             literal(edition_id),
@@ -120,7 +136,7 @@ def _choices_table(choices: dict[Choice, ChoiceRows]) -> CTE:
     ).cte("choices")
 
 
-def _active_without_row(edition_id: str, low: int) -> CTE:
+def _active_without_row(edition_id: str, low: int, edition_name: str | None = None) -> CTE:
     # Materialised, so that SQLite reads the subscribers once (not once per choice).
     query = select(
         subscribers.c.id,
@@ -131,6 +147,7 @@ def _active_without_row(edition_id: str, low: int) -> CTE:
         subscribers.c.id > low,
         subscribers.c.id <= low + WINDOW,
         ~_has_row(edition_id),
+        *_chose(edition_name),
     )
     return query.cte("active").prefix_with("MATERIALIZED")
 

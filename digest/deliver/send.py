@@ -32,24 +32,38 @@ from digest.edition.build import archive_page
 from digest.errors import DeliveryError
 from digest.model import Edition
 from digest.store import Store
-from digest.store.subscribers import SubscriberChoice, get_subscriber, stream_choices
+from digest.store.subscribers import (
+    SubscriberChoice,
+    get_subscriber,
+    not_choosing,
+    stream_choices,
+)
+from digest.subscribers import receives
 from digest.tokens import TokenSigner
 
 NOTHING_NEW = "nothing new in the chosen regions"
 SKIP_EMPTY = (ledger.SKIPPED, NOTHING_NEW)
+NOT_CHOSEN = "subscriber no longer chooses this edition"
 
 
-def _recipients(store: Store, only: str | None) -> Iterator[SubscriberChoice]:
-    """The active subscribers to plan for: everyone, or the one ``only`` names."""
+def _recipients(store: Store, only: str | None, edition: str) -> Iterator[SubscriberChoice]:
+    """The active subscribers who chose ``edition``: everyone, or the one ``only`` names."""
     if only is None:
-        yield from stream_choices(store, status="active")
+        for choice in stream_choices(store, status="active"):
+            if receives(choice.editions, edition):
+                yield choice
         return
     found = get_subscriber(store, only.strip().lower())
     if found is None:
         raise DeliveryError(f"--to {only}: not a subscriber; add it with `digest subscribers add`")
     if found.status != "active":
         raise DeliveryError(f"--to {only}: subscriber is {found.status}, not active")
-    yield SubscriberChoice(found.id, found.regions, found.locale)
+    if not found.receives(edition):
+        raise DeliveryError(
+            f"--to {only}: subscriber did not choose the edition {edition!r}; "
+            "their editions: " + ", ".join(sorted(found.editions or ()))
+        )
+    yield SubscriberChoice(found.id, found.regions, found.locale, found.editions)
 
 
 def _decider(edition: Edition, send_empty: bool) -> Callable[[SegmentKey], ChoiceRows]:
@@ -111,9 +125,9 @@ def send_edition(
 def _plan(store: Store, edition: Edition, only: str | None, send_empty: bool) -> int | None:
     """Add the missing ledger rows; the subscriber id ``only`` names, if any."""
     if only is None:
-        plan_active(store, edition.id, _decider(edition, send_empty))
+        plan_active(store, edition.id, _decider(edition, send_empty), edition_name=edition.name)
         return None
-    (one,) = _recipients(store, only)
+    (one,) = _recipients(store, only, edition.name)
     rows = _decider(edition, send_empty)(segment_of(one))
     plan_rows(store, edition.id, [PlanRow(one.id, rows.segment, rows.status, rows.error)])
     return one.id
@@ -186,6 +200,9 @@ class _Run:
         gone = {
             r.subscriber_id: f"subscriber is {r.status} now" for r in rows if r.status != "active"
         }
+        # Planned rows are checked again: a reader may have dropped this edition since.
+        dropped = not_choosing(self.store, [r.subscriber_id for r in rows], self.edition.name)
+        gone |= {i: NOT_CHOSEN for i in dropped if i not in gone}
         ledger.skip(self.store, self.edition.id, gone)
         self.report.count_skipped(len(gone))
         groups: dict[SegmentKey, list[ledger.Claimed]] = {}
@@ -230,7 +247,7 @@ def dry_run_report(
     plans: dict[SegmentKey, SegmentPlan] = {}
     send_empty = config.delivery.send_empty
     renderer = Renderer(edition, config, archive_page(store, config, edition))
-    for subscriber in _recipients(store, only):
+    for subscriber in _recipients(store, only, edition.name):
         key = segment_of(subscriber)
         if key not in plans:
             view = segment_edition(edition, key)

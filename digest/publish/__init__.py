@@ -86,7 +86,7 @@ def publish_archive(
     ``--at`` a later moment mails its edition, so the archive has it too)."""
     from digest.store.editions import list_editions
 
-    editions = list_editions(store)
+    editions = list_editions(store, released=True)  # none waiting for an editor
     folders = [config.resolve(config.site.templates)] if config.site.templates else None
     return build_archive(
         editions,

@@ -35,7 +35,9 @@ from digest.store.schema import as_utc, edition_runs
 
 # "waiting": delivered but for uncertain hand-overs still to be settled by
 # provider events or their one resend; later runs take it over to finish.
-Status = Literal["running", "delivering", "done", "skipped", "failed", "waiting"]
+# "approval": built, waiting for an editor (see digest.schedule.approval); later
+# runs take it over to send it once approved, or skip it when the time ran out.
+Status = Literal["running", "delivering", "done", "skipped", "failed", "waiting", "approval"]
 FINISHED: frozenset[str] = frozenset({"done", "skipped"})
 ACTIVE: frozenset[str] = frozenset({"running", "delivering"})
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -157,7 +159,11 @@ def claim_slot(
     if existing is None:  # rows are never deleted; a vanished one is a store fault
         raise StoreError(f"slot {slot.key}: claim neither inserted nor found; check the database")
     gone = existing.status in ACTIVE and not alive(existing.owner)
-    takeable = existing.status in ("failed", "waiting") or gone or existing.is_stale(now, lease)
+    takeable = (
+        existing.status in ("failed", "waiting", "approval")
+        or gone
+        or existing.is_stale(now, lease)
+    )
     if not (takeable or (force and existing.status in FINISHED)):
         return ClaimOutcome(False, existing)
     return _take_over(store, existing, owner, now)

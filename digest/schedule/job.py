@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from digest import clock
 from digest.config import Config, EditionConfig, parse_duration
 from digest.errors import DigestError
+from digest.schedule.approval import settle_approvals
 from digest.schedule.claims import (
     DEFAULT_LEASE,
     FINISHED,
@@ -193,9 +194,13 @@ def run_job(
             report.editions.append(_stand_down(app, slot, held, now, help_wait, help_poll))
     if won or not slots:  # runs that stood down leave ingestion to the winner
         report.sources = _ingest_all(app, at, now)
+    handled = {slot.key for _, slot in slots}
+    # Before new editions: one that timed out is discarded first, so the next carries its news.
+    report.editions += settle_approvals(
+        app, owner, names, at=at, now=now, lease=lease, handled=handled
+    )
     for ec, outcome in won:
         report.editions.append(_complete(app, ec, outcome, at, now))
-    handled = {slot.key for _, slot in slots}
     report.editions += _settle_waiting(app, owner, handled, names, now=now, lease=lease)
     return report
 

@@ -81,7 +81,8 @@ def edition_job(edition: str) -> RunReport:
 def retry_job() -> list[RunReport]:
     """Every few minutes: resume the due slots whose run failed (a mail server
     down at 07:00) or died, and finish the deliveries still waiting for uncertain
-    hand-overs to settle; the edition jobs themselves fire only once a slot."""
+    hand-overs to settle, and the editions waiting for approval; the edition jobs
+    themselves fire only once a slot."""
     app, now = _app(), _SERVICE.now()
     reports = []
     retried: set[str] = set()
@@ -92,6 +93,8 @@ def retry_job() -> list[RunReport]:
             reports.append(edition_job(ec.name))
             retried.add(ec.name)
     waiting = {c.edition_name for c in list_claims(app.store, status="waiting")}
+    # editions waiting for an editor: sent soon after approval, skipped at the deadline
+    waiting |= {c.edition_name for c in list_claims(app.store, status="approval")}
     for name in sorted(waiting - retried):
         if name in {ec.name for ec in app.config.editions}:
             reports.append(edition_job(name))  # run_job settles its waiting claims

@@ -35,10 +35,15 @@ def build_publish_deliver(
 ) -> EditionRun:
     from digest.edition.build import build_edition, read_note
     from digest.ingest.load import reclassify
-    from digest.publish import publish_archive
 
     store, config = app.store, app.config
     claim = heartbeat(store, claim, now())
+    if ec.approval:
+        from digest.schedule.approval import decided_before_build
+
+        decided = decided_before_build(app, slot, claim, at, now)
+        if decided is not None:
+            return decided
     note = read_note(config, ec, None)
     reclassify(store, *app.classification)  # stories stored under older region rules
     # A late run (after downtime, or a first run) still carries the news up to
@@ -50,11 +55,28 @@ def build_publish_deliver(
         finish_claim(store, claim, "skipped", now(), message=result.skipped)
         return EditionRun(slot, "skipped", result.skipped)
     edition = result.edition
+    prefix = f"{plural(edition.story_count, 'story', 'stories')} ({result.status}); "
+    if ec.approval:  # a held or unapproved edition is neither archived nor mailed
+        from digest.schedule.approval import gate
+
+        stop = gate(app, ec, slot, claim, edition, at, now)
+        if stop is not None:
+            return stop
+        prefix += "approved; "
+    return publish_and_deliver(app, slot, claim, edition, prefix, now, was_waiting)
+
+
+def publish_and_deliver(
+    app: Context, slot: Slot, claim: Claim, edition: Edition, prefix: str, now: Now, was: bool
+) -> EditionRun:
+    """Publish the archive with ``edition`` in it, then deliver it and close the claim."""
+    from digest.publish import publish_archive
+
+    store, config = app.store, app.config
     claim = heartbeat(store, claim, now(), status="delivering", edition_id=edition.id)
     publish_archive(store, config, out=archive_link(config))
     claim = heartbeat(store, claim, now())
-    prefix = f"{plural(edition.story_count, 'story', 'stories')} ({result.status}); "
-    return finish_delivery(app, slot, claim, edition, prefix, now, was_waiting)
+    return finish_delivery(app, slot, claim, edition, prefix, now, was)
 
 
 def finish_delivery(

@@ -272,10 +272,17 @@ def previous_edition(store: Store, name: str, before: datetime) -> Edition | Non
         return _load(conn, found) if found is not None else None
 
 
-def list_editions(store: Store, name: str | None = None) -> list[Edition]:
-    """Recorded editions (of ``name``, or all), oldest slot first."""
+def list_editions(
+    store: Store, name: str | None = None, *, released: bool = False
+) -> list[Edition]:
+    """Recorded editions (of ``name``, or all), oldest slot first; ``released``
+    leaves out those still waiting for an editor's approval."""
     query = select(editions.c.payload).order_by(editions.c.slot, editions.c.id)
     if name is not None:
         query = query.where(editions.c.name == name)
+    if released:
+        from digest.store.approvals import unreleased_ids
+
+        query = query.where(editions.c.id.not_in(unreleased_ids()))
     with store.begin() as conn:
         return [edition_from_json(json.loads(p)) for p in conn.execute(query).scalars()]

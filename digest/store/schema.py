@@ -169,6 +169,9 @@ subscribers = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("confirmed_at", UtcDateTime),
     Column("unsubscribed_at", UtcDateTime),
+    # comma-separated edition names (migration 0005); NULL = from before the
+    # choice existed: every edition
+    Column("editions", Text),
     Index("ix_subscribers_status", "status"),
     # Never reuse the id of a deleted subscriber (migration 0003): ledger rows
     # and signed links name subscribers by id.
@@ -213,4 +216,66 @@ feed_state = Table(
     Column("etag", Text),
     Column("last_modified", Text),
     Column("fetched_at", UtcDateTime),
+)
+
+# The editor's decision on an edition that waits for approval (migration 0006):
+# "pending" until approved, held, cancelled, or skipped when the time ran out.
+# edition_id is no foreign key: a cancelled or expired edition is discarded
+# (its news goes to the next edition) and this row is what remains of it.
+edition_approvals = Table(
+    "edition_approvals",
+    metadata,
+    Column("edition_id", String(64), primary_key=True),
+    Column("edition_name", String(64), nullable=False),
+    Column("slot", UtcDateTime, nullable=False),
+    Column("slot_key", String(96), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("story_count", Integer, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("decided_by", Text),
+    Column("note", Text),
+    Index("ix_edition_approvals_state", "state"),
+)
+
+# The consent log (migration 0007): append-only, each entry chained to the one
+# before by a keyed hash, so an entry changed in the database is detected.
+# No foreign key and no address: an erased reader's entries stay as proof,
+# naming them only by a keyed hash of the address.
+consent_log = Table(
+    "consent_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("subscriber_id", Integer),
+    Column("address_hash", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("text_version", String(64)),
+    Column("ip_hash", String(64)),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),  # one successor each: no forks
+    Column("entry_hash", String(64), nullable=False),
+    Index("ix_consent_log_address_hash", "address_hash"),
+    sqlite_autoincrement=True,
+)
+
+# Each consent text a reader was shown, by its hash: the exact words agreed to.
+consent_texts = Table(
+    "consent_texts",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("locale", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("first_used_at", UtcDateTime, nullable=False),
+)
+
+# Addresses erased at their owner's request (migration 0008): only a keyed hash,
+# so that an import cannot add the address back.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("address_hash", String(64), primary_key=True),
+    Column("erased_at", UtcDateTime, nullable=False),
 )

@@ -1,17 +1,18 @@
 """Subscribers in the store: add, look up, list, stream, change status, remove.
 
 Addresses arrive normalised (:func:`digest.subscribers.normalise_address`);
-region choices are stored comma-separated, NULL meaning all regions.
+region choices are stored comma-separated, NULL meaning all regions; edition
+choices likewise, NULL meaning every edition (subscribers from before the choice).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
 from digest.store import Store
 from digest.store.schema import as_utc, deliveries, subscribers
@@ -21,7 +22,9 @@ from digest.subscribers import (
     SubscriberError,
     check_locale,
     check_status,
+    format_editions,
     format_regions,
+    read_editions,
     read_regions,
 )
 
@@ -40,6 +43,7 @@ def row_to_subscriber(row: Row[Any]) -> Subscriber:
         updated_at=as_utc(row.updated_at),  # type: ignore[arg-type]
         confirmed_at=as_utc(row.confirmed_at),
         unsubscribed_at=as_utc(row.unsubscribed_at),
+        editions=read_editions(row.editions),
     )
 
 
@@ -51,6 +55,7 @@ def _values(
     regions: frozenset[str] | None,
     status: str,
     now: datetime,
+    editions: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     now = now.astimezone(UTC)
     return {
@@ -58,6 +63,7 @@ def _values(
         "name": name,
         "locale": check_locale(locale),
         "regions": format_regions(regions),
+        "editions": format_editions(editions),
         "status": check_status(status),
         "created_at": now,
         "updated_at": now,
@@ -79,9 +85,15 @@ def add_subscriber(
     regions: frozenset[str] | None = None,
     status: str = "pending",
     now: datetime,
+    editions: frozenset[str] | None = None,
 ) -> Subscriber:
-    """Add one subscriber; SubscriberError when the address is already known."""
-    values = _values(email, name=name, locale=locale, regions=regions, status=status, now=now)
+    """Add one subscriber; SubscriberError when the address is already known.
+
+    ``editions`` is the reader's choice; callers pass the configured default
+    when the reader made none (None stores "every edition")."""
+    values = _values(
+        email, name=name, locale=locale, regions=regions, status=status, now=now, editions=editions
+    )
     with store.begin() as conn:
         existing = _by_email(conn, email)
         if existing is not None:
@@ -90,6 +102,16 @@ def add_subscriber(
         added = _by_email(conn, email)
     assert added is not None
     return added
+
+
+def subscribers_by_email(store: Store, emails: Iterable[str]) -> list[Subscriber]:
+    """The subscribers with these addresses (unknown ones left out), by id."""
+    wanted, found = sorted(set(emails)), []
+    for start in range(0, len(wanted), CHUNK):
+        query = select(subscribers).where(subscribers.c.email.in_(wanted[start : start + CHUNK]))
+        with store.begin() as conn:
+            found += [row_to_subscriber(row) for row in conn.execute(query)]
+    return sorted(found, key=lambda s: s.id)
 
 
 def get_subscriber(store: Store, email: str) -> Subscriber | None:
@@ -122,18 +144,22 @@ def stream_subscribers(
 
 @dataclass(frozen=True, slots=True)
 class SubscriberChoice:
-    """What segmenting needs of a subscriber: who, which regions, which language."""
+    """What segmenting needs of a subscriber: who, which regions, which language
+    (and which editions, to leave out the editions they did not choose)."""
 
     id: int
     regions: frozenset[str] | None
     locale: str
+    editions: frozenset[str] | None = None
 
 
 def stream_choices(
     store: Store, *, status: str = "active", chunk: int = 5000
 ) -> Iterator[SubscriberChoice]:
-    """Like :func:`stream_subscribers`, reading only id, regions and locale (fast)."""
-    columns = select(subscribers.c.id, subscribers.c.regions, subscribers.c.locale)
+    """Like :func:`stream_subscribers`, reading only id, regions, locale and editions (fast)."""
+    columns = select(
+        subscribers.c.id, subscribers.c.regions, subscribers.c.locale, subscribers.c.editions
+    )
     query = columns.where(subscribers.c.status == check_status(status))
     choices: dict[str | None, frozenset[str] | None] = {}  # a few hundred distinct values
     last = 0
@@ -142,13 +168,44 @@ def stream_choices(
             rows = conn.execute(
                 query.where(subscribers.c.id > last).order_by(subscribers.c.id).limit(chunk)
             ).all()
-        for i, stored, locale in rows:
+        for i, stored, locale, editions in rows:
             if stored not in choices:
                 choices[stored] = read_regions(stored)
-            yield SubscriberChoice(i, choices[stored], locale)
+            yield SubscriberChoice(i, choices[stored], locale, read_editions(editions))
         if len(rows) < chunk:
             return
         last = rows[-1][0]
+
+
+def chooses(edition: str) -> Any:
+    """A condition on ``subscribers``: the row chose the edition named ``edition``
+    (or is from before edition choices, NULL: every edition)."""
+    listed = ("," + subscribers.c.editions + ",").like(f"%,{edition},%")
+    return or_(subscribers.c.editions.is_(None), listed)
+
+
+def not_choosing(store: Store, ids: Collection[int], edition: str) -> set[int]:
+    """Those of ``ids`` whose subscriber (now) did not choose ``edition``."""
+    if not ids:
+        return set()
+    query = select(subscribers.c.id).where(subscribers.c.id.in_(list(ids)), ~chooses(edition))
+    with store.begin() as conn:
+        return set(conn.execute(query).scalars())
+
+
+def set_editions(
+    store: Store, email: str, editions: frozenset[str], *, now: datetime
+) -> Subscriber:
+    """Store a new edition choice for ``email``."""
+    with store.begin() as conn:
+        found = _by_email(conn, email)
+        if found is None:
+            raise SubscriberError(f"{email} is not a subscriber")
+        values = {"editions": format_editions(editions), "updated_at": now.astimezone(UTC)}
+        conn.execute(update(subscribers).where(subscribers.c.id == found.id).values(**values))
+        changed = _by_email(conn, email)
+    assert changed is not None
+    return changed
 
 
 def count_subscribers(store: Store) -> dict[str, int]:
@@ -195,6 +252,7 @@ class ImportCounts:
 
     added: int
     existing: int
+    added_emails: tuple[str, ...] = ()
 
 
 def import_subscribers(
@@ -204,25 +262,33 @@ def import_subscribers(
     locale: str = "nl",
     status: str = "active",
     now: datetime,
+    editions: frozenset[str] | None = None,
 ) -> ImportCounts:
     """Add the rows whose address is new; known addresses are left untouched
-    (an import never resubscribes someone who left or changes their choice)."""
-    added = existing = 0
+    (an import never resubscribes someone who left or changes their choice).
+    A row without editions gets ``editions`` (the configured default)."""
+    existing = 0
+    added: list[str] = []
     batch: list[ImportRow] = []
     for row in rows:
         batch.append(row)
         if len(batch) == CHUNK:
-            a, e = _import_chunk(store, batch, locale, status, now)
+            a, e = _import_chunk(store, batch, locale, status, now, editions)
             added, existing, batch = added + a, existing + e, []
     if batch:
-        a, e = _import_chunk(store, batch, locale, status, now)
+        a, e = _import_chunk(store, batch, locale, status, now, editions)
         added, existing = added + a, existing + e
-    return ImportCounts(added, existing)
+    return ImportCounts(len(added), existing, tuple(added))
 
 
 def _import_chunk(
-    store: Store, rows: list[ImportRow], locale: str, status: str, now: datetime
-) -> tuple[int, int]:
+    store: Store,
+    rows: list[ImportRow],
+    locale: str,
+    status: str,
+    now: datetime,
+    editions: frozenset[str] | None,
+) -> tuple[list[str], int]:
     emails = [row.email for row in rows]
     with store.begin() as conn:
         query = select(subscribers.c.email).where(subscribers.c.email.in_(emails))
@@ -235,10 +301,11 @@ def _import_chunk(
                 regions=row.regions,
                 status=status,
                 now=now,
+                editions=row.editions if row.editions is not None else editions,
             )
             for row in rows
             if row.email not in known
         ]
         if new:
             conn.execute(insert(subscribers), new)
-    return len(new), len(rows) - len(new)
+    return [values["email"] for values in new], len(rows) - len(new)

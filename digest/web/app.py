@@ -32,7 +32,7 @@ from digest.deliver import Backend
 from digest.errors import DeliveryError, DigestError
 from digest.store import Store
 from digest.tokens import TokenError, TokenSigner
-from digest.web import manage, signup, webhook
+from digest.web import data, editor, manage, signup, webhook
 from digest.web.archive import archive_mount
 from digest.web.context import Web, web_of
 from digest.web.records import check_database
@@ -77,9 +77,16 @@ ROUTES = [
     Route("/confirm/{token}", signup.confirm, methods=["POST"]),
     Route("/preferences/{token}", manage.preferences, methods=["GET"]),
     Route("/preferences/{token}", manage.change_preferences, methods=["POST"]),
+    Route("/preferences/{token}/data", data.download, methods=["GET"]),
+    Route("/preferences/{token}/erase", data.erase_page, methods=["GET"]),
+    Route("/preferences/{token}/erase", data.erase_me, methods=["POST"]),
     Route("/unsubscribe/{token}", manage.unsubscribe_page, methods=["GET"]),
     Route("/unsubscribe/{token}", manage.unsubscribe, methods=["POST"]),
     Route("/webhooks/sendgrid", webhook.sendgrid_events, methods=["POST"]),
+    Route("/editor", editor.editor_home, methods=["GET"]),
+    Route("/editor", editor.editor_login, methods=["POST"]),
+    Route("/editor/{edition}", editor.editor_edition, methods=["GET"]),
+    Route("/editor/{edition}", editor.editor_decide, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/static/digest.css", stylesheet, methods=["GET"]),
 ]
@@ -193,6 +200,7 @@ def create_app(
         webhook_key=key,
         now=now,
         backend=backend,
+        editor=editor.editor_login_from_env(environ),
     )
     mount = archive_mount(config)
     routes = [*ROUTES, mount] if mount is not None else ROUTES

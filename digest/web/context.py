@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -23,6 +23,9 @@ from digest.store import Store
 from digest.subscribers import Subscriber
 from digest.tokens import Purpose, TokenError, TokenSigner
 from digest.web.mail import Mailer
+
+if TYPE_CHECKING:
+    from digest.web.editor import EditorLogin
 from digest.web.records import subscriber_by_id
 from digest.web.security import CSRF_FIELD, RateLimits, SlidingWindow, csrf_token
 
@@ -41,6 +44,7 @@ class Web:
     webhook_key: EllipticCurvePublicKey | None
     now: Callable[[], datetime]
     backend: Backend | None = None
+    editor: EditorLogin | None = None  # the editor page's login; None: the page is off
     _environments: dict[str, jinja2.Environment] = field(default_factory=dict)
     mailer: Mailer = field(init=False)
 

@@ -18,10 +18,18 @@ from starlette.responses import Response
 
 from digest.store.subscribers import set_status
 from digest.subscribers import Subscriber, SubscriberError, clean_name
+from digest.web.choices import (
+    FormProblem,
+    choice_context,
+    chosen_editions,
+    chosen_locale,
+    text_field,
+)
+from digest.web.consent import log_consent
 from digest.web.context import Web, web_of
 from digest.web.records import update_choice
-from digest.web.security import CSRF_FIELD, check_csrf
-from digest.web.signup import FormProblem, chosen_regions, region_choices, text_field
+from digest.web.security import CSRF_FIELD, check_csrf, client_ip
+from digest.web.signup import chosen_regions, region_choices
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
@@ -46,7 +54,7 @@ def _preferences_context(web: Web, subscriber: Subscriber, token: str) -> dict[s
         "token": token,
         "regions": region_choices(web.regions, chosen),
         "values": {"name": subscriber.name or ""},
-    }
+    } | choice_context(web.config, subscriber.editions, subscriber.locale)
 
 
 async def preferences(request: Request) -> Response:
@@ -57,7 +65,14 @@ async def preferences(request: Request) -> Response:
     return web.page(request, "web/preferences.html", context, locale=subscriber.locale)
 
 
-def _change(web: Web, token: str, form: FormData, action: str) -> Subscriber:
+def _change(web: Web, token: str, form: FormData, action: str, ip: str | None) -> Subscriber:
+    changed = _apply(web, token, form, action)
+    event = "preferences" if action == "save" else action
+    log_consent(web, changed, event, "form:preferences", ip=ip)
+    return changed
+
+
+def _apply(web: Web, token: str, form: FormData, action: str) -> Subscriber:
     subscriber = web.verified("preferences", token)
     now = web.now()
     if action == "save":
@@ -66,7 +81,17 @@ def _change(web: Web, token: str, form: FormData, action: str) -> Subscriber:
             name = clean_name(text_field(form, "name"))
         except SubscriberError as exc:
             raise FormProblem("name", str(exc)) from exc
-        return update_choice(web.store, subscriber.id, regions=regions, name=name, now=now)
+        editions = chosen_editions(form, web.config.edition_names, None)
+        locale = chosen_locale(form, subscriber.locale)
+        return update_choice(
+            web.store,
+            subscriber.id,
+            regions=regions,
+            name=name,
+            now=now,
+            editions=editions,
+            locale=locale,
+        )
     status = next_status(subscriber.status, action)
     if status is None:
         return subscriber
@@ -82,7 +107,8 @@ async def change_preferences(request: Request) -> Response:
     if action != "save" and action not in TRANSITIONS:
         raise HTTPException(400, "action")
     try:
-        subscriber = await run_in_threadpool(_change, web, token, form, action)
+        ip = client_ip(request)
+        subscriber = await run_in_threadpool(_change, web, token, form, action, ip)
     except FormProblem as problem:
         subscriber = await run_in_threadpool(web.verified, "preferences", token)
         context = _preferences_context(web, subscriber, token) | {"error": problem.field}
@@ -101,12 +127,14 @@ async def unsubscribe_page(request: Request) -> Response:
     return web.page(request, "web/unsubscribe.html", context, locale=subscriber.locale)
 
 
-def _unsubscribe(web: Web, token: str) -> Subscriber:
+def _unsubscribe(web: Web, token: str, source: str, ip: str | None) -> Subscriber:
     subscriber = web.verified("unsubscribe", token)
     status = next_status(subscriber.status, "unsubscribe")
     if status is None:
         return subscriber
-    return set_status(web.store, subscriber.email, status, now=web.now())
+    left = set_status(web.store, subscriber.email, status, now=web.now())
+    log_consent(web, left, "unsubscribe", source, ip=ip)
+    return left
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -114,9 +142,10 @@ async def unsubscribe(request: Request) -> Response:
     token = request.path_params["token"]
     form = await request.form()
     if form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE:
-        await run_in_threadpool(_unsubscribe, web, token)
+        await run_in_threadpool(_unsubscribe, web, token, "one-click", client_ip(request))
         return Response(status_code=200)
     check_csrf(request, form.get(CSRF_FIELD), web.config.site.base_url)
-    subscriber = await run_in_threadpool(_unsubscribe, web, token)
+    ip = client_ip(request)
+    subscriber = await run_in_threadpool(_unsubscribe, web, token, "form:unsubscribe", ip)
     context = {"subscriber": subscriber, "preferences_path": web.path("preferences", subscriber)}
     return web.page(request, "web/unsubscribed.html", context, locale=subscriber.locale)

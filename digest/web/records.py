@@ -15,7 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from digest.store import Store
 from digest.store.schema import subscribers, webhook_events
 from digest.store.subscribers import add_subscriber, get_subscriber, row_to_subscriber, set_status
-from digest.subscribers import Subscriber, SubscriberError, format_regions
+from digest.subscribers import (
+    Subscriber,
+    SubscriberError,
+    check_locale,
+    format_editions,
+    format_regions,
+)
 
 # How strongly a status keeps mail away; provider events never lower it, so a
 # late "unsubscribe" cannot hide a spam complaint.
@@ -30,6 +36,7 @@ class SignUp:
     name: str | None
     regions: frozenset[str] | None
     locale: str
+    editions: frozenset[str] | None = None  # None: the configured default
 
 
 def subscriber_by_id(store: Store, subscriber_id: int) -> Subscriber | None:
@@ -61,6 +68,7 @@ def record_sign_up(store: Store, wanted: SignUp, *, now: datetime) -> Subscriber
                 locale=wanted.locale,
                 regions=wanted.regions,
                 now=now,
+                editions=wanted.editions,
             )
         except (SubscriberError, IntegrityError):  # the same address, at the same moment
             known = get_subscriber(store, wanted.email)
@@ -68,7 +76,15 @@ def record_sign_up(store: Store, wanted: SignUp, *, now: datetime) -> Subscriber
                 raise
     if known.status == "active":
         return known
-    return update_choice(store, known.id, regions=wanted.regions, name=wanted.name, now=now)
+    return update_choice(
+        store,
+        known.id,
+        regions=wanted.regions,
+        name=wanted.name,
+        now=now,
+        editions=wanted.editions,
+        locale=wanted.locale,
+    )
 
 
 def update_choice(
@@ -78,9 +94,20 @@ def update_choice(
     regions: frozenset[str] | None,
     name: str | None,
     now: datetime,
+    editions: frozenset[str] | None = None,
+    locale: str | None = None,
 ) -> Subscriber:
-    """Store a new region choice (None = everything) and name."""
-    values = {"regions": format_regions(regions), "name": name, "updated_at": now.astimezone(UTC)}
+    """Store a new region choice (None = everything) and name; and the
+    edition choice and language when given (None leaves them as they are)."""
+    values: dict[str, object] = {
+        "regions": format_regions(regions),
+        "name": name,
+        "updated_at": now.astimezone(UTC),
+    }
+    if editions is not None:
+        values["editions"] = format_editions(editions)
+    if locale is not None:
+        values["locale"] = check_locale(locale)
     with store.begin() as conn:
         conn.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(values))
     changed = subscriber_by_id(store, subscriber_id)

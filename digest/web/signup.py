@@ -24,28 +24,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from digest.classify.regions import Region
-from digest.errors import DigestError
+from digest.config import Config
+from digest.store.consent import ConsentKeys
+from digest.store.erasure import lift_suppression
 from digest.store.subscribers import set_status
 from digest.subscribers import Subscriber, SubscriberError, clean_name, normalise_address
 from digest.subscribers import parse_regions as parse_region_ids
+from digest.web.choices import FormProblem as FormProblem  # re-exported
+from digest.web.choices import (
+    choice_context,
+    chosen_editions,
+    chosen_locale,
+    text_field,
+    ticked_in,
+)
+from digest.web.consent import log_consent
 from digest.web.context import Web, web_of
 from digest.web.records import SignUp, record_sign_up
 from digest.web.security import CSRF_FIELD, check_csrf, client_ip
 
 log = logging.getLogger(__name__)
-
-
-class FormProblem(DigestError):
-    """A form field holds something we cannot use; ``field`` names it."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"form field {field!r}: {reason}")
-        self.field = field
-
-
-def text_field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def chosen_regions(form: FormData, known: Collection[str]) -> frozenset[str] | None:
@@ -57,7 +55,7 @@ def chosen_regions(form: FormData, known: Collection[str]) -> frozenset[str] | N
         raise FormProblem("regions", str(exc)) from exc
 
 
-def read_sign_up(form: FormData, known: Collection[str], locale: str) -> SignUp:
+def read_sign_up(form: FormData, known: Collection[str], config: Config) -> SignUp:
     """The sign-up a form asks for; FormProblem naming the first bad field."""
     try:
         email = normalise_address(text_field(form, "email"))
@@ -67,7 +65,10 @@ def read_sign_up(form: FormData, known: Collection[str], locale: str) -> SignUp:
         name = clean_name(text_field(form, "name"))
     except SubscriberError as exc:
         raise FormProblem("name", str(exc)) from exc
-    return SignUp(email, name, chosen_regions(form, known), locale)
+    regions = chosen_regions(form, known)
+    editions = chosen_editions(form, config.edition_names, config.default_editions)
+    locale = chosen_locale(form, config.site.locale)
+    return SignUp(email, name, regions, locale, editions)
 
 
 def region_choices(regions: tuple[Region, ...], chosen: Collection[str]) -> list[dict[str, object]]:
@@ -77,13 +78,17 @@ def region_choices(regions: tuple[Region, ...], chosen: Collection[str]) -> list
 
 async def sign_up_form(request: Request) -> Response:
     web = web_of(request)
-    choices = region_choices(web.regions, ())
-    return web.page(request, "web/signup.html", {"regions": choices, "values": {}})
+    config = web.config
+    context: dict[str, object] = {"regions": region_choices(web.regions, ()), "values": {}}
+    context |= choice_context(config, config.default_editions, config.site.locale)
+    return web.page(request, "web/signup.html", context)
 
 
-def _send(web: Web, wanted: SignUp) -> None:
+def _send(web: Web, wanted: SignUp, ip: str | None) -> None:
     now = web.now()
     subscriber = record_sign_up(web.store, wanted, now=now)
+    if subscriber.status != "active":  # an active reader's choice is not changed by a stranger
+        log_consent(web, subscriber, "signup", "form:signup", ip=ip)
     web.mailer.send("active" if subscriber.status == "active" else "confirm", subscriber, now=now)
 
 
@@ -95,26 +100,35 @@ async def sign_up(request: Request) -> Response:
     if wait:
         raise HTTPException(429, "rate", headers={"Retry-After": str(math.ceil(wait))})
     try:
-        wanted = read_sign_up(form, [r.id for r in web.regions], web.config.site.locale)
+        wanted = read_sign_up(form, [r.id for r in web.regions], web.config)
     except FormProblem as problem:
         values = {"email": text_field(form, "email"), "name": text_field(form, "name")}
         ticked = [v for v in form.getlist("regions") if isinstance(v, str)]
-        context = {"regions": region_choices(web.regions, ticked), "values": values}
+        context: dict[str, object] = {
+            "regions": region_choices(web.regions, ticked),
+            "values": values,
+        }
+        locale = text_field(form, "locale") or web.config.site.locale
+        context |= choice_context(web.config, ticked_in(form), locale)
         context["error"] = problem.field
         return web.page(request, "web/signup.html", context, status=422)
     if web.by_address.hit(wanted.email):
         # Same page, no mail: the owner already has a recent one.
         log.info("sign-up limit reached for an address; no mail sent")
     else:
-        await run_in_threadpool(_send, web, wanted)
+        await run_in_threadpool(_send, web, wanted, client_ip(request))
     return web.page(request, "web/signup_sent.html", {"email": wanted.email})
 
 
-def _activate(web: Web, token: str) -> tuple[Subscriber, bool]:
+def _activate(web: Web, token: str, ip: str | None) -> tuple[Subscriber, bool]:
     subscriber = web.verified("confirm", token)
     if subscriber.status == "active":
         return subscriber, False
-    return set_status(web.store, subscriber.email, "active", now=web.now()), True
+    confirmed = set_status(web.store, subscriber.email, "active", now=web.now())
+    log_consent(web, confirmed, "confirm", "form:confirm", ip=ip)
+    # The owner confirmed anew: an erased address may be listed again.
+    lift_suppression(web.store, ConsentKeys.from_secret(web.signer.secret), confirmed.email)
+    return confirmed, True
 
 
 async def confirm_page(request: Request) -> Response:
@@ -133,7 +147,8 @@ async def confirm(request: Request) -> Response:
     web = web_of(request)
     form = await request.form()
     check_csrf(request, form.get(CSRF_FIELD), web.config.site.base_url)
-    subscriber, changed = await run_in_threadpool(_activate, web, request.path_params["token"])
+    token = request.path_params["token"]
+    subscriber, changed = await run_in_threadpool(_activate, web, token, client_ip(request))
     return _confirmed(web, request, subscriber, changed=changed)
 
 
