@@ -97,15 +97,13 @@ class Renderer:
         """All sections of an edition, in order, each story once (the HTML of
         ``render_edition_body`` for a reader of every region)."""
         once = entry.edition.for_regions(None)
-        if once is not entry.edition:
-            return Markup(self._body_html(once))
-        return Markup("".join(self.fragment(entry, s) for s in entry.edition.sections))
+        return Markup("".join(self.region_fragment(entry, s) for s in once.sections))
 
     def region_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
         """A section as a region page shows it: the edition's own, or, where a
         newer edition carried some of its stories again, the rest of it."""
         own = next((s for s in entry.edition.sections if s.key == section.key), None)
-        if own == section:
+        if own is section or own == section:
             return self.fragment(entry, section)
         return self._body_html(replace(entry.edition, sections=(section,)))
 
