@@ -480,4 +480,5 @@ def test_a_new_edition_reindexes_only_its_week(tmp_path: Path) -> None:
     rebuilt = {p.split("/")[1] for p in report.written_paths if p.startswith("pagefind/")}
     assert rebuilt == {"2026-01-d08"}
     entry = json.loads((out / "pagefind/2026-01-d08/pagefind-entry.json").read_text())
-    assert sum(lang["page_count"] for lang in entry["languages"].values()) == 3  # 8 January twice, 9 January once
+    pages = sum(lang["page_count"] for lang in entry["languages"].values())
+    assert pages == 3  # 8 January twice, 9 January once
