@@ -1,20 +1,26 @@
 """Archive publishing: a full build of N generated editions, a no-op publish, an
-incremental publish (one new edition), and the same content built by Pelican.
+incremental publish (one new edition), the same content built by Pelican, and
+peak memory of a full build at several archive sizes.
 
-    python bench/bench_publish.py [--n 3000] [--briefs 24] [--no-search] [--no-pelican]
+    python bench/bench_publish.py [--n 3000] [--briefs 24] [--sizes 300,3000,10000]
+                                  [--no-search] [--no-pelican]
 
 The first publish after a full build also fills the second generation folder
 (hard links), so the steady-state incremental figure is the one after it.
 Pelican gets one Markdown article per edition (its sections and briefs), a
 category per edition name and a tag per region, pagination and Atom feeds, as
 close to the archive as its defaults allow; it has no search, so the archive
-is timed with and without its Pagefind index. Prints times, their ratio and
-peak memory (ru_maxrss); never asserts a timing.
+is timed with and without its Pagefind index. Every figure is wall time and
+CPU seconds (this process and its children: build workers, Pagefind). Each
+memory point runs in a fresh process and prints the peak (VmHWM) after the
+editions are generated (the input, a floor) and after the full build with
+search. Never asserts a timing.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import subprocess
@@ -124,23 +130,80 @@ def run_pelican(editions: list[Edition], work: Path) -> tuple[float, float]:
     return float(elapsed), float(peak)
 
 
-def timed(label: str, editions: list[Edition], out: Path, search: bool) -> float:
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its waited-for children."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def peak_mib() -> float:
+    """This process's own peak resident memory (VmHWM), MiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(label: str, editions: list[Edition], out: Path, search: bool) -> tuple[float, float]:
     settings = SiteSettings(title="Digest", base_url="https://digest.example.org/archief")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     report = build_archive(editions, settings, out, search=search)
-    elapsed = time.perf_counter() - started
-    print(f"{label:<34} {elapsed:8.2f} s   {report.summary()}")
-    return elapsed
+    elapsed, used = time.perf_counter() - started, cpu_seconds() - cpu
+    print(f"{label:<34} {elapsed:8.2f} s wall {used:8.2f} s CPU   {report.summary()}")
+    return elapsed, used
+
+
+def memory_point(n: int, briefs: int, search: bool) -> None:
+    """One full build of ``n`` editions in this (fresh) process; prints its figures."""
+    rng = random.Random(5)
+    editions = [make_edition(k, briefs, rng) for k in range(n)]
+    floor = peak_mib()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = SiteSettings(title="Digest", base_url="https://digest.example.org/archief")
+        started, cpu = time.perf_counter(), cpu_seconds()
+        build_archive(editions, settings, Path(tmp) / "site", search=search)
+        elapsed, used = time.perf_counter() - started, cpu_seconds() - cpu
+    print(f"{floor} {peak_mib()} {elapsed} {used}")
+
+
+def memory_table(sizes: list[int], briefs: int, search: bool) -> None:
+    rows = []
+    for n in sizes:
+        command = [sys.executable, __file__, "--memory-point", str(n), "--briefs", str(briefs)]
+        command += [] if search else ["--no-search"]
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        floor, peak, wall, cpu = map(float, result.stdout.split())
+        rows.append((n, floor, peak))
+        print(
+            f"full build of {n:>6} editions      {wall:8.2f} s wall {cpu:8.2f} s CPU   "
+            f"peak {peak:6.0f} MiB (input alone {floor:.0f} MiB, build above it "
+            f"{peak - floor:.0f} MiB)"
+        )
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        print(
+            f"peak memory {last[0]} vs {first[0]} editions: {last[2] / first[2]:.2f}x "
+            f"(above the input: {(last[2] - last[1]) / max(first[2] - first[1], 1):.2f}x)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="editions (default 3000)")
     parser.add_argument("--briefs", type=int, default=24, help="briefs per edition")
+    parser.add_argument(
+        "--sizes", default="300,3000,10000", help="memory points, editions (default 300,3000,10000)"
+    )
     parser.add_argument("--no-search", action="store_true", help="skip the Pagefind index")
     parser.add_argument("--no-pelican", action="store_true", help="skip the Pelican baseline")
+    parser.add_argument("--memory-point", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     rng, n, search = random.Random(5), args.n, not args.no_search
+    if args.memory_point:
+        memory_point(args.memory_point, args.briefs, search)
+        return
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
     started = time.perf_counter()
     editions = [make_edition(k, args.briefs, rng) for k in range(n + 2)]
     made = time.perf_counter() - started
@@ -156,14 +219,22 @@ def main() -> None:
         timed("one new edition (2nd generation)", editions[: n + 1], site, search)
         timed("incremental: one new edition", editions, site, search)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{'peak memory (digest, ru_maxrss)':<34} {peak:8.0f} MiB")
-        if args.no_pelican:
-            return
-        pelican, memory = run_pelican(editions[:n], work / "pelican")
-        print(f"{'Pelican, same content':<34} {pelican:8.2f} s   peak memory {memory:.0f} MiB")
-        print(
-            f"Pelican / digest: {pelican / plain:.1f}x without search, {pelican / full:.1f}x with"
-        )
+        print(f"{'peak memory (this process)':<34} {peak:8.0f} MiB")
+        if not args.no_pelican:
+            cpu = cpu_seconds()
+            pelican, memory = run_pelican(editions[:n], work / "pelican")
+            used = cpu_seconds() - cpu
+            print(
+                f"{'Pelican, same content':<34} {pelican:8.2f} s wall {used:8.2f} s CPU   "
+                f"peak memory {memory:.0f} MiB"
+            )
+            print(
+                f"Pelican / digest: {pelican / plain[0]:.1f}x without search, "
+                f"{pelican / full[0]:.1f}x with (wall); CPU {used / plain[1]:.1f}x and "
+                f"{used / full[1]:.1f}x (Pelican's CPU includes writing its Markdown input)"
+            )
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    memory_table(sizes, args.briefs, search)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Also home of the helpers the other publish tests import: ``make_editions``
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -444,3 +445,40 @@ def test_an_edition_page_with_a_story_of_two_regions_links_only_to_its_sections(
     for anchor in re.findall(r'href="#(section-[a-z-]+)"', page):
         assert anchor in targets, anchor
     assert page.count(first.briefs[0].story.text[:30]) == 1
+
+
+# --- search shards -----------------------------------------------------------------
+
+
+def test_search_shards_are_years_months_and_the_newest_months_weeks() -> None:
+    from digest.publish.search import plan_shards
+
+    editions = [*make_editions(2, datetime(2025, 11, 3, 7, tzinfo=ZONE))]
+    editions += make_editions(2, datetime(2026, 1, 20, 7, tzinfo=ZONE))
+    editions += make_editions(2, datetime(2026, 2, 7, 7, tzinfo=ZONE))
+    editions += make_editions(2, datetime(2026, 2, 28, 7, tzinfo=ZONE))
+    shards = plan_shards(place_editions(editions, SETTINGS), "site")
+    assert [(s.name, s.glob) for s in shards] == [
+        ("2026-02-d22", "2026/02/{22,23,24,25,26,27,28,29,30,31}/**/index.html"),
+        ("2026-02-d01", "2026/02/{01,02,03,04,05,06,07}/**/index.html"),
+        ("2026-01", "2026/01/**/index.html"),
+        ("2025", "2025/**/index.html"),
+    ]
+
+
+def test_a_new_edition_reindexes_only_its_week(tmp_path: Path) -> None:
+    from digest.publish.search import pagefind_binary
+
+    if pagefind_binary() is None:
+        pytest.skip("the Pagefind binary is missing; pip install 'pagefind[extended]'")
+    out = tmp_path / "archief"
+    editions = make_editions(9)  # 5 to 9 January: the weeks of the 1st and the 8th
+    report = publish(editions[:8], out, search=True)
+    assert report.search == "2 shards, 2 rebuilt"
+    report = publish(editions, out, search=True)
+    assert report.search == "2 shards, 1 rebuilt"
+    rebuilt = {p.split("/")[1] for p in report.written_paths if p.startswith("pagefind/")}
+    assert rebuilt == {"2026-01-d08"}
+    entry = json.loads((out / "pagefind/2026-01-d08/pagefind-entry.json").read_text())
+    pages = sum(lang["page_count"] for lang in entry["languages"].values())
+    assert pages == 3  # 8 January twice, 9 January once

@@ -202,3 +202,48 @@ def test_spare_already_holding_a_file_keeps_it(out: Path) -> None:
             stats = publication.commit()
         assert (out / "a.html").read_bytes() == content
     assert stats.written == ["a.html"]  # changed since the live one, though not re-written
+
+
+def test_offered_files_are_written_as_they_come_and_unchanged_ones_linked_at_finish(
+    out: Path,
+) -> None:
+    """Streaming: a changed file is on disk (in the spare) as soon as it is
+    offered, so the build need not hold it; unchanged files touch nothing
+    until :meth:`finish`, and a publish with no change never opens the spare."""
+    with Publication(out) as publication:
+        publication.stage({"a.html": Output.of("k", b"a"), "b.html": Output.of("k", b"b")})
+        publication.commit()
+    with Publication(out) as publication:
+        publication.offer("a.html", Output("k", content_hash(b"a")))
+        assert not publication.changed and not (publication.spare / "a.html").exists()
+        publication.offer("c.html", Output.of("k", b"c"))
+        assert publication.changed and (publication.spare / "c.html").read_bytes() == b"c"
+        publication.finish({"a.html", "c.html"})
+        stats = publication.commit()
+    assert stats.written == ["c.html"] and stats.removed == ["b.html"]
+    assert sorted(snapshot(out)) == ["a.html", "c.html"]
+
+
+def test_a_template_failing_mid_build_leaves_the_previous_archive_intact(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.publish.pages import Renderer
+
+    editions = make_editions(6)
+    publish(editions[:5], out)
+    before, link = snapshot(out), os.readlink(out)
+    real, calls = Renderer.page, [0]
+
+    def failing(self: Renderer, page: object) -> bytes:
+        calls[0] += 1
+        if calls[0] > 2:  # some files are already streamed into the spare
+            raise PublishError("archive template archive/edition.html: broken")
+        return real(self, page)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Renderer, "page", failing)
+    with pytest.raises(PublishError, match="broken"):
+        publish(editions, out)
+    assert os.readlink(out) == link and snapshot(out) == before
+    monkeypatch.undo()
+    publish(editions, out)
+    assert_consistent(out)

@@ -3,8 +3,9 @@
 The archive has region pages, Atom feeds, a sitemap and Pagefind search (see docs/archive.md).
 
 The recipe, as in Pelican: read every edition, plan every page (``site``),
-render what changed (``pages``, ``feeds``, ``assets``), then hand the whole
-new generation to the ``writer``, which swaps it in atomically.
+render what changed (``pages``, ``feeds``, ``assets``) and stream each file
+to the ``writer`` as it is made (the build never holds the whole site), which
+swaps the new generation in atomically.
 """
 
 from __future__ import annotations
@@ -136,31 +137,39 @@ def _build(
     plan = plan_site(entries, settings, site_key=site_key, shards=[s.name for s in shards])
     renderer = Renderer(env, settings, assets)
     with Publication(out) as publication:
-        files = _render_files(plan, renderer, publication.live, site_key, assets)
+        paths = _stream_files(plan, renderer, publication, site_key, assets)
         reused, stale = _split_shards(shards, publication.live)
-        files |= reused
+        for path, output in reused.items():
+            publication.offer(path, output)
+        paths |= reused.keys()
         status = f"{len(shards)} shards, {len(stale)} rebuilt" if binary else "not built"
-        if not stale and publication.same_as_live(files):
-            return _report(out, plan, files, [], [], status)
-        publication.stage(files)
+        if not stale and not publication.changed and paths == publication.live.keys():
+            return _report(out, plan, len(paths), [], [], status)
+        publication.finish(paths)
         if binary is not None and stale:
             _index(publication, binary, stale)
         stats = publication.commit()
-    return _report(out, plan, files, stats.written, stats.removed, status, stats.unchanged)
+    return _report(out, plan, len(paths), stats.written, stats.removed, status, stats.unchanged)
 
 
-def _render_files(
-    plan: SitePlan, renderer: Renderer, live: dict[str, Record], site_key: str, assets: Assets
-) -> dict[str, Output]:
-    """Every file but the search bundles; only what changed is rendered."""
+def _stream_files(
+    plan: SitePlan, renderer: Renderer, publication: Publication, site_key: str, assets: Assets
+) -> set[str]:
+    """Offer every file but the search bundles to ``publication`` as it is
+    rendered (only what changed is rendered); the paths offered."""
     settings = renderer.settings
-    files, jobs = plan_outputs(plan, settings, site_key, assets, live)
-    files |= run_jobs(jobs, renderer, plan)
+    known, jobs = plan_outputs(plan, settings, site_key, assets, publication.live)
     listed = [(page.url, page.updated) for page in plan.pages]
-    files["sitemap.xml"] = Output.of("", feeds.sitemap(listed, settings))
-    files["robots.txt"] = Output.of("", feeds.robots(settings))
-    files["404.html"] = Output.of("", renderer.not_found())
-    return files
+    known["sitemap.xml"] = Output.of("", feeds.sitemap(listed, settings))
+    known["robots.txt"] = Output.of("", feeds.robots(settings))
+    known["404.html"] = Output.of("", renderer.not_found())
+    paths = set(known)
+    for path, output in known.items():
+        publication.offer(path, output)
+    for path, output in run_jobs(jobs, renderer, plan):
+        publication.offer(path, output)
+        paths.add(path)
+    return paths
 
 
 def _split_shards(
@@ -197,7 +206,7 @@ def _index(publication: Publication, binary: Path, shards: Sequence[Shard]) -> N
 def _report(
     out: Path,
     plan: SitePlan,
-    files: dict[str, Output],
+    files: int,
     written: Sequence[str],
     removed: Sequence[str],
     search: str,
@@ -208,7 +217,7 @@ def _report(
         editions=len(plan.entries),
         pages=len(plan.pages),
         written=len(written),
-        unchanged=len(files) if unchanged is None else unchanged,
+        unchanged=files if unchanged is None else unchanged,
         removed=len(removed),
         written_paths=tuple(written),
         removed_paths=tuple(removed),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from digest.publish import feeds
@@ -71,11 +71,16 @@ def _uses(plan: SitePlan, job: Job, settings: SiteSettings) -> list[EditionEntry
     return []
 
 
-def run_jobs(jobs: Sequence[Job], renderer: Renderer, plan: SitePlan) -> dict[str, Output]:
-    """Render ``jobs``; in worker processes when there are many (and forking is safe)."""
+def run_jobs(
+    jobs: Sequence[Job], renderer: Renderer, plan: SitePlan
+) -> Iterator[tuple[str, Output]]:
+    """Render ``jobs``, yielding each file as soon as it is made (so the build
+    never holds the whole site); in worker processes when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2 or not _can_fork():
-        return {job.path: Output.of(job.key, _render(renderer, plan, job)) for job in jobs}
+        for job in jobs:
+            yield job.path, Output.of(job.key, _render(renderer, plan, job))
+        return
     global _STATE
     _STATE = (renderer, plan, tuple(jobs))
     try:
@@ -84,18 +89,15 @@ def run_jobs(jobs: Sequence[Job], renderer: Renderer, plan: SitePlan) -> dict[st
         uses = (e for job in jobs for e in _uses(plan, job, renderer.settings))
         needed = sorted({position[entry.id] for entry in uses})
         with context.Pool(workers) as pool:
-            bodies = pool.map(
-                _body_in_worker, needed, chunksize=max(1, len(needed) // (workers * 4))
-            )
-        for n, body in zip(needed, bodies, strict=True):
-            renderer.add_body(plan.entries[n], body)
+            bodies = pool.imap(_body_in_worker, needed, chunksize=_chunk(len(needed), workers))
+            for n, body in zip(needed, bodies, strict=True):
+                renderer.add_body(plan.entries[n], body)
         with context.Pool(workers) as pool:  # forked again: the workers share the bodies
-            data = pool.map(
-                _job_in_worker, range(len(jobs)), chunksize=max(1, len(jobs) // (workers * 4))
-            )
+            data = pool.imap(_job_in_worker, range(len(jobs)), chunksize=_chunk(len(jobs), workers))
+            for job, content in zip(jobs, data, strict=True):
+                yield job.path, Output.of(job.key, content)
     finally:
         _STATE = None
-    return {job.path: Output.of(job.key, content) for job, content in zip(jobs, data, strict=True)}
 
 
 def _chunk(count: int, workers: int) -> int:

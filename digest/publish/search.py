@@ -2,10 +2,10 @@
 
 Pagefind indexes the edition pages (their ``data-pagefind-body``); ``lang="nl"``
 on the pages makes it use Dutch stemming. The index is split into *shards*
-by period: one per month of the newest edition's year, one per earlier year.
-A shard is rebuilt only when one of its editions changes, so a new edition
-re-indexes one month, not the whole archive; the search page merges the
-shards in the browser (``mergeIndex``).
+by period: one per week of the newest edition's month, one per earlier month
+of its year, one per earlier year. A shard is rebuilt only when one of its
+editions changes, so a new edition re-indexes one week, not the whole
+archive; the search page merges the shards in the browser (``mergeIndex``).
 
 We run the Pagefind binary that ``pagefind[extended]`` installs through its
 command line: its Python API (``pagefind.index.PagefindIndex``) waits 100 ms
@@ -38,7 +38,7 @@ class SearchError(PublishError):
 
 @dataclass(frozen=True, slots=True)
 class Shard:
-    name: str  # "2026-01" or "2025"
+    name: str  # "2026-02-d08" (a week), "2026-01" or "2025"
     glob: str  # the edition pages it indexes, relative to the site folder
     key: str  # changes when any of its editions (or the templates) change
 
@@ -47,25 +47,50 @@ class Shard:
         return f"{BUNDLES}/{self.name}/"
 
 
-def shard_name(entry: EditionEntry, newest_year: int) -> str:
+WEEK_STARTS = (1, 8, 15, 22)  # the newest month's shards start on these days
+
+
+def shard_name(entry: EditionEntry, newest: tuple[int, int]) -> str:
+    """``2024`` for an earlier year, ``2026-01`` for an earlier month of the
+    newest edition's year, ``2026-02-d08`` for a week of its month (days 8-14;
+    the last week runs to the month's end)."""
     local = entry.local_slot
-    return f"{local:%Y-%m}" if local.year == newest_year else f"{local:%Y}"
+    if local.year != newest[0]:
+        return f"{local:%Y}"
+    if local.month != newest[1]:
+        return f"{local:%Y-%m}"
+    start = max(day for day in WEEK_STARTS if day <= local.day)
+    return f"{local:%Y-%m}-d{start:02d}"
+
+
+def shard_glob(name: str) -> str:
+    """The edition pages of shard ``name``, relative to the site folder."""
+    period, _, week = name.partition("-d")
+    folder = period.replace("-", "/")
+    if not week:
+        return folder + "/**/index.html"
+    start = int(week)
+    stop = start + 7 if start != WEEK_STARTS[-1] else 32
+    days = ",".join(f"{day:02d}" for day in range(start, stop))
+    return f"{folder}/{{{days}}}/**/index.html"
 
 
 def plan_shards(entries: Sequence[EditionEntry], site_key: str) -> list[Shard]:
-    """The search shards of ``entries`` (oldest first in), newest shard first."""
+    """The search shards of ``entries`` (oldest first in), newest shard first.
+
+    Older periods are big shards that never change; the newest month is cut
+    into weeks, so that a new edition re-indexes at most ten days of pages."""
     if not entries:
         return []
-    newest_year = entries[-1].local_slot.year
+    last = entries[-1].local_slot
     members: dict[str, list[EditionEntry]] = {}
     for entry in entries:
-        members.setdefault(shard_name(entry, newest_year), []).append(entry)
+        members.setdefault(shard_name(entry, (last.year, last.month)), []).append(entry)
     shards = []
     for name, group in members.items():
-        glob = name.replace("-", "/") + "/**/index.html"
         parts = [(e.url, e.fingerprint) for e in group]
         key = digest_of(site_key, pagefind_version(), EXCLUDE, parts)
-        shards.append(Shard(name, glob, key))
+        shards.append(Shard(name, shard_glob(name), key))
     return sorted(shards, key=lambda s: s.name, reverse=True)
 
 

@@ -144,6 +144,8 @@ class Publication:
         self._spare_dir = ""
         self._emptied: set[Path] = set()
         self._unsynced: list[Path] = []
+        self._deferred: dict[str, Output] = {}
+        self._opened = False
         self._lock: IO[str] | None = None
         self.stats = WriteStats()
 
@@ -199,23 +201,56 @@ class Publication:
     def spare(self) -> Path:
         return self.home / self.spare_name
 
-    # -- comparing -----------------------------------------------------------
-    def same_as_live(self, files: Mapping[str, Output]) -> bool:
-        """True when ``files`` are exactly the live files (nothing to write)."""
-        if self.live_name is None or files.keys() != self.live.keys():
-            return False
-        return all(self.live[p].hash == o.hash for p, o in files.items())
+    # -- streaming -----------------------------------------------------------
+    @property
+    def changed(self) -> bool:
+        """True once an :meth:`offer`-ed file differed from the live one."""
+        return self._opened
+
+    def offer(self, path: str, output: Output) -> None:
+        """Stream one file of the next generation: written to the spare at once
+        when it differs from the live file (its bytes need not be kept), else
+        remembered and linked by :meth:`finish` only if the archive changes, so
+        a publish that changes nothing never touches the spare."""
+        live = self.live.get(path)
+        if live is not None and live.hash == output.hash:
+            self._deferred[path] = Output(output.key, output.hash)
+            return
+        if not self._opened:
+            with self._errors(self.spare):
+                self._open_spare()
+            self._opened = True
+        self.add({path: output})
+
+    def finish(self, paths: set[str]) -> None:
+        """After the last :meth:`offer`: the spare holds exactly ``paths`` (more
+        may be :meth:`add`-ed); the unchanged files are linked from the live folder."""
+        if not self._opened:
+            with self._errors(self.spare):
+                self._open_spare()
+            self._opened = True
+        with self._errors(self.spare):
+            self._drop_others(paths)
+        deferred, self._deferred = self._deferred, {}
+        self.add(deferred)
 
     # -- staging -------------------------------------------------------------
     def stage(self, files: Mapping[str, Output]) -> None:
         """Make the spare folder hold exactly ``files`` (more may be :meth:`add`-ed)."""
         with self._errors(self.spare):
             self._open_spare()
-            for path in sorted(set(self._spare) - set(files)):
-                (self.spare / path).unlink(missing_ok=True)
-                del self._spare[path]
-                self._emptied.add((self.spare / path).parent)
+            self._opened = True
+            self._drop_others(set(files))
         self.add(files)
+
+    def _drop_others(self, keep: set[str]) -> None:
+        """Remove the spare's files that are not in ``keep``."""
+        for path in sorted(set(self._spare) - keep):
+            if path in self._staged:
+                continue
+            (self.spare / path).unlink(missing_ok=True)
+            del self._spare[path]
+            self._emptied.add((self.spare / path).parent)
 
     def add(self, files: Mapping[str, Output]) -> None:
         """Put ``files`` into the spare folder (after :meth:`stage`)."""
