@@ -23,6 +23,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from digest.config import RESOURCES
+from digest.edition.events import Event
 from digest.errors import DigestError
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.render import markup
@@ -138,9 +139,20 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     def band_title(ctx: Context, band: str) -> str:
         return _band_title(fmt, band, ctx["edition"])
 
+    def event_label(event: Event) -> str:
+        places = list(dict.fromkeys(b.story.dateline for b in event.briefs if b.story.dateline))
+        count = len(event.briefs)
+        text = translations(locale).ngettext(
+            "%(num)s reports on this", "%(num)s reports on this", count
+        ) % {"num": fmt.number(count)}
+        if places:
+            text += " " + gettext("from %(places)s") % {"places": ", ".join(places)}
+        return text
+
     return {
         "locale": locale,
         "marker": marker,
+        "event_label": event_label,
         "band_title": band_title,
         "brief_changes": lambda brief: _changes(fmt, brief),
         "updated_label": updated_label,
