@@ -88,9 +88,9 @@ def bags(
 
 
 def _parts(word: str, vocabulary: set[str]) -> set[str]:
-    """Corpus words that ``word`` starts or ends with, leaving at least three letters."""
+    """Corpus words that ``word`` starts or ends with, leaving at least two letters (``-se``)."""
     found: set[str] = set()
-    for size in range(PART, len(word) - 2):
+    for size in range(PART, len(word) - 1):
         if word[:size] in vocabulary:
             found.add(word[:size])
         if word[-size:] in vocabulary:
