@@ -238,7 +238,7 @@ def test_markdown_renders_to_the_same_headings_and_briefs_as_the_html() -> None:
 
 def test_lead_article_is_shown_with_its_title_and_paragraphs() -> None:
     rendered = personal()
-    assert '<h3 class="brief-title"' in rendered.html
+    assert re.search(r'<h3 class="entry-title"[^>]*>Rusland: 71 militairen gedood', rendered.html)
     assert "### Rusland: 71 militairen gedood door Oekraïens offensief" in rendered.markdown
     assert "Aan de Oekraïense kant zouden zeker 3700 doden" in rendered.text
 
@@ -413,7 +413,7 @@ def test_a_story_of_two_regions_is_rendered_once_for_a_reader_of_everything() ->
     twice = replace(edition.sections[1], briefs=(first.briefs[0], *edition.sections[1].briefs))
     doubled = replace(edition, sections=(first, twice, *edition.sections[2:]))
     rendered = render(doubled)
-    text = first.briefs[0].story.text[:40]
+    text = first.briefs[0].story.text[-40:]  # the end: a headline repeats the opening words
     for part in (rendered.text, rendered.markdown):
         assert " ".join(part.split()).count(" ".join(text.split())) == 1
 

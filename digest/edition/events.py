@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digest.edition.cluster import cluster_texts
+from digest.edition.headline import headline
 from digest.model import BANDS, Edition, EditionBrief
 
 
@@ -25,6 +26,16 @@ class Event:
     @property
     def lead(self) -> EditionBrief:
         return self.briefs[0]
+
+    @property
+    def headline(self) -> str:
+        """The entry's headline, from its lead brief's own words."""
+        return headline(self.lead.story.text, self.lead.story.title)
+
+    @property
+    def anchor(self) -> str:
+        """``entry-<story id>``: the id the entry's links point at."""
+        return f"entry-{self.lead.story.id}"
 
     @property
     def breadth(self) -> int:

@@ -23,7 +23,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from digest.config import RESOURCES
-from digest.edition.events import Event
+from digest.edition.events import Event, edition_events
 from digest.errors import DigestError
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.render import markup
@@ -153,6 +153,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         "locale": locale,
         "marker": marker,
         "event_label": event_label,
+        "events_by_section": _events_by_section,
         "band_title": band_title,
         "brief_changes": lambda brief: _changes(fmt, brief),
         "updated_label": updated_label,
@@ -160,6 +161,19 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         "brief_when": brief_when,
         "dateline": _dateline,
     }
+
+
+def _events_by_section(edition: Edition) -> dict[str, list[tuple[str, list[Event]]]]:
+    """Per section, its events by band (see :mod:`digest.edition.events`); the
+    last edition's answer is kept, as the three outputs of a render ask in turn."""
+    if _EVENTS and _EVENTS[0][0] is edition:
+        return _EVENTS[0][1]
+    found = edition_events(edition)
+    _EVENTS[:] = [(edition, found)]
+    return found
+
+
+_EVENTS: list[tuple[Edition, dict[str, list[tuple[str, list[Event]]]]]] = []
 
 
 def _dateline(story: Story) -> str:

@@ -14,7 +14,6 @@ import jinja2
 from markupsafe import Markup
 
 from digest.config import Config
-from digest.edition.events import edition_events
 from digest.errors import DigestError
 from digest.files import write_atomic
 from digest.model import Edition
@@ -100,7 +99,6 @@ def _context(
         if edition.note_markdown
         else None,
         "summary": _summary(edition, fmt),
-        "events": edition_events(edition),
     }
 
 
