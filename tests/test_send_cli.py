@@ -93,10 +93,10 @@ def test_dry_run_shows_each_segment_and_changes_nothing(
         "nl, regions limburg: 2 recipients: nothing new in these regions, none would get mail"
         in out
     )
-    assert (
-        "nl, regions groenland, limburg: 2 recipients: 2 would get "
-        "'Ochtendeditie – woensdag 21 januari 2026' (3 stories in Groenland)"
-    ) in out
+    segment = "nl, regions groenland, limburg: 2 recipients: 2 would get 'Ochtendeditie: "
+    assert any(
+        line.startswith(segment) and line.endswith("' (3 stories in Groenland)") for line in out
+    )  # the subject names the segment's lead event
     assert any(line.startswith("en, all regions: 1 recipient: 1 would get") for line in out)
     assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digest.edition.cluster import cluster_texts
-from digest.edition.headline import headline
+from digest.edition.headline import headline, lead_sentence, within_budget
 from digest.model import BANDS, Edition, EditionBrief
 
 
@@ -31,6 +31,11 @@ class Event:
     def headline(self) -> str:
         """The entry's headline, from its lead brief's own words."""
         return headline(self.lead.story.text, self.lead.story.title)
+
+    @property
+    def sentence(self) -> str:
+        """The lead brief's first sentence, verbatim ("In het kort")."""
+        return lead_sentence(self.lead.story.text)
 
     @property
     def anchor(self) -> str:
@@ -71,3 +76,59 @@ def _banded(events: list[Event]) -> list[tuple[str, list[Event]]]:
     for event in events:
         grouped.setdefault(event.lead.band, []).append(event)
     return [(band, sorted(grouped[band], key=Event.rank_key)) for band in BANDS if band in grouped]
+
+
+TOP_MIN, TOP_MAX = 3, 5
+SUBJECT_BUDGET = 78  # characters; Gmail on a phone shows about 40, a desktop about 80
+
+
+def top_events(by_section: dict[str, list[tuple[str, list[Event]]]]) -> list[Event]:
+    """The edition's leading events for "In het kort": the most widely covered
+    first (most briefs, then most datelines and agencies), then by band and
+    newest; the best of each section before a second of any, at most
+    :data:`TOP_MAX`, and none when the edition has fewer than :data:`TOP_MIN`."""
+    found = [
+        (BANDS.index(band), event)
+        for bands in by_section.values()
+        for band, events in bands
+        for event in events
+    ]
+    if len(found) < TOP_MIN:
+        return []
+    ranked = [event for _, event in sorted(found, key=lambda pair: _top_key(pair[1], pair[0]))]
+    keys = {id(e): key for key, bands in by_section.items() for _, es in bands for e in es}
+    first: dict[str, Event] = {}
+    for event in ranked:  # the best event of every section first, then the next best
+        first.setdefault(keys[id(event)], event)
+    chosen = list(first.values())[:TOP_MAX]
+    chosen += [e for e in ranked if e not in chosen][: TOP_MAX - len(chosen)]
+    return sorted(chosen, key=ranked.index)
+
+
+def _top_key(event: Event, band: int) -> tuple[int, int, int, float, str]:
+    size, wide, newest, story_id = event.rank_key()
+    return (size, wide, band, newest, story_id)
+
+
+def lead_event(by_section: dict[str, list[tuple[str, list[Event]]]]) -> Event | None:
+    """The event the subject names: the top event, or the first entry of a small edition."""
+    top = top_events(by_section)
+    if top:
+        return top[0]
+    for bands in by_section.values():
+        for _, events in bands:
+            return events[0]
+    return None
+
+
+def subject_line(title: str, lead: Event | None, budget: int = SUBJECT_BUDGET) -> str:
+    """``Ochtendeditie: Ook Duitsland stuurt militairen naar Groenland``, within
+    ``budget`` characters (the headline cut again at a word boundary), or the
+    title alone when no headline fits."""
+    if lead is None:
+        return title
+    room = budget - len(title) - 2
+    shown = within_budget(lead.headline, room) if room >= 12 else ""
+    if len(shown) > room or not shown:
+        return title
+    return f"{title}: {shown[:1].upper()}{shown[1:]}"

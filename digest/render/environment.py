@@ -125,7 +125,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     gettext = fmt.gettext
 
     def section_title(section: EditionSection) -> str:
-        return section.title if section.region_id else gettext(OTHER_TITLE)
+        return section_title_of(section, fmt)
 
     @pass_context
     def brief_when(ctx: Context, brief: EditionBrief) -> str:
@@ -153,7 +153,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         "locale": locale,
         "marker": marker,
         "event_label": event_label,
-        "events_by_section": _events_by_section,
+        "events_by_section": events_by_section,
         "band_title": band_title,
         "brief_changes": lambda brief: _changes(fmt, brief),
         "updated_label": updated_label,
@@ -163,7 +163,12 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     }
 
 
-def _events_by_section(edition: Edition) -> dict[str, list[tuple[str, list[Event]]]]:
+def section_title_of(section: EditionSection, fmt: Formatter) -> str:
+    """A section's heading: the region's name, or "Overig" translated."""
+    return section.title if section.region_id else fmt.gettext(OTHER_TITLE)
+
+
+def events_by_section(edition: Edition) -> dict[str, list[tuple[str, list[Event]]]]:
     """Per section, its events by band (see :mod:`digest.edition.events`); the
     last edition's answer is kept, as the three outputs of a render ask in turn."""
     if _EVENTS and _EVENTS[0][0] is edition:

@@ -14,6 +14,8 @@ import jinja2
 from markupsafe import Markup
 
 from digest.config import Config
+from digest.edition.events import lead_event, subject_line, top_events
+from digest.edition.headline import within_budget
 from digest.errors import DigestError
 from digest.files import write_atomic
 from digest.model import Edition
@@ -24,8 +26,10 @@ from digest.render.environment import (
     N_,
     RenderError,
     default_environment,
+    events_by_section,
     formatter_of,
     make_environment,
+    section_title_of,
 )
 from digest.render.i18n import Formatter, translations
 
@@ -99,6 +103,31 @@ def _context(
         if edition.note_markdown
         else None,
         "summary": _summary(edition, fmt),
+        **_front(edition, fmt, shown_title(edition, fmt)),
+    }
+
+
+PREHEADER_BUDGET = 100
+
+
+def _front(edition: Edition, fmt: Formatter, title: str) -> dict[str, Any]:
+    """ "In het kort", the contents line, the subject naming the lead event and
+    the preheader beside it (the next leading headlines; empty leaves it to the
+    template, which counts the sections' briefs)."""
+    by_section = events_by_section(edition)
+    top = top_events(by_section)
+    contents = [
+        (s.key, section_title_of(s, fmt), fmt.number(len(s.briefs))) for s in edition.sections
+    ]
+    rest = " · ".join(e.headline for e in top[1:3])
+    also = fmt.gettext("Also: %(headlines)s")
+    preheader = also % {"headlines": within_budget(rest, PREHEADER_BUDGET)} if rest else ""
+    return {
+        "in_brief": top,
+        "contents": contents,
+        "contents_text": " · ".join(f"{name}\u00a0{count}" for _, name, count in contents),
+        "subject_line": subject_line(title, lead_event(by_section)),
+        "preheader_line": preheader,
     }
 
 
