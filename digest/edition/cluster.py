@@ -73,7 +73,14 @@ def bags(
     and the codes of the countries it is about (``@DK``), at :data:`COUNTRY_WEIGHT`."""
     split = [words(t) for t in texts]
     vocabulary = {w for ws in split for w in ws if len(w) >= PART}
-    stem = _STEMMER.stemWord
+    stems: dict[str, str] = {}  # a wire day repeats its words: stem each once
+
+    def stem(word: str) -> str:
+        found = stems.get(word)
+        if found is None:
+            found = stems[word] = _STEMMER.stemWord(word)
+        return found
+
     out: list[dict[str, float]] = []
     for index, ws in enumerate(split):
         bag: dict[str, float] = defaultdict(float)

@@ -132,3 +132,35 @@ def subject_line(title: str, lead: Event | None, budget: int = SUBJECT_BUDGET) -
     if len(shown) > room or not shown:
         return title
     return f"{title}: {shown[:1].upper()}{shown[1:]}"
+
+
+Banded = dict[str, list[tuple[str, list[Event]]]]
+
+
+TRIMMED_EVENT = 2  # briefs an entry keeps once an edition is trimmed to fit
+
+
+def trimmed(by_section: Banded, keep: int, protected: list[Event]) -> tuple[Banded, dict[str, int]]:
+    """``by_section`` with about ``keep`` briefs: each entry keeps at most
+    :data:`TRIMMED_EVENT` briefs, and each section gives up its lowest-ranked
+    entries (the last shown) in proportion to its size, never its first entry
+    nor a ``protected`` one ("In het kort" links to them). Returns the entries
+    kept and, per section, how many briefs are left out."""
+    total = sum(len(e.briefs) for bands in by_section.values() for _, es in bands for e in es)
+    kept: Banded = {}
+    hidden: dict[str, int] = {}
+    for key, bands in by_section.items():
+        entries = [(band, e) for band, es in bands for e in es]
+        size = sum(len(e.briefs) for _, e in entries)
+        room = max(1, round(size * keep / max(total, 1)))
+        regrouped: dict[str, list[Event]] = {}
+        used = 0
+        for index, (band, event) in enumerate(entries):
+            short = Event(event.briefs[:TRIMMED_EVENT])
+            if index == 0 or event in protected or used + len(short.briefs) <= room:
+                regrouped.setdefault(band, []).append(short)
+                used += len(short.briefs)
+        if size - used:
+            hidden[key] = size - used
+        kept[key] = list(regrouped.items())
+    return kept, hidden

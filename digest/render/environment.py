@@ -149,9 +149,15 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
             text += " " + gettext("from %(places)s") % {"places": ", ".join(places)}
         return text
 
+    def more_label(count: int) -> str:
+        return translations(locale).ngettext(
+            "+%(num)s more in the archive", "+%(num)s more in the archive", count
+        ) % {"num": fmt.number(count)}
+
     return {
         "locale": locale,
         "marker": marker,
+        "more_label": more_label,
         "event_label": event_label,
         "events_by_section": events_by_section,
         "band_title": band_title,

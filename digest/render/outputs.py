@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from digest.config import Config
-from digest.edition.events import lead_event, subject_line, top_events
+from digest.edition.events import lead_event, subject_line, top_events, trimmed
 from digest.edition.headline import within_budget
 from digest.errors import DigestError
 from digest.files import write_atomic
@@ -187,16 +187,40 @@ def render_edition(
     context = _context(markup.clean_edition(once), fmt, site_title, base_url, archive_url)
     context["subject"] = markup.one_line(_render(env, "email/subject.txt", context))
     context["preheader"] = markup.one_line(_render(env, "email/preheader.txt", context))
-    raw_html = _render(env, "email/edition.html", context)
+    html = _fitting_html(env, context)
     return RenderedEdition(
         edition_id=edition.id,
         locale=locale,
         subject=context["subject"],
         preheader=context["preheader"],
-        html=_charset_first(_INLINER.inline(raw_html)),
+        html=html,
         text=_tidy(_render(env, "text/edition.txt", context)),
         markdown=_tidy(_render(env, "markdown/edition.md", context)),
     )
+
+
+GMAIL_LIMIT = 102 * 1024  # bytes of HTML past which Gmail clips a message
+HTML_BUDGET = GMAIL_LIMIT - 2 * 1024  # room for the recipient's name and signed links
+
+
+def _fitting_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
+    """The HTML mail, within :data:`HTML_BUDGET` bytes: when the whole edition
+    is larger, each section's lowest-ranked entries give way to one
+    "+N meer in het archief" line (text and Markdown follow, so that all
+    parts show the same entries)."""
+    full = context["shown_events"] = events_by_section(context["edition"])
+    context["hidden"] = {}
+    html = _charset_first(_INLINER.inline(_render(env, "email/edition.html", context)))
+    total = sum(len(e.briefs) for bands in full.values() for _, es in bands for e in es)
+    keep = total
+    for _ in range(8):  # each round aims below the budget with the size per brief just seen
+        size = len(html.encode("utf-8"))
+        if size <= HTML_BUDGET or keep <= len(full):
+            break
+        keep = min(keep - 1, int(keep * HTML_BUDGET / size * 0.97))
+        context["shown_events"], context["hidden"] = trimmed(full, keep, context["in_brief"])
+        html = _charset_first(_INLINER.inline(_render(env, "email/edition.html", context)))
+    return html
 
 
 def render_edition_body(
