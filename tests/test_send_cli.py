@@ -375,3 +375,21 @@ def test_killed_sendgrid_sends_are_settled_by_events_with_none_doubled_or_missin
     assert [a for a, n in received.items() if n > 1] == []  # 0 doubled
     assert counts(tmp_path) == {"sent": len(wanted(tmp_path)), "skipped": 75}
     print(f"\n{killed} kills; {sum(settled)} rows settled by events; {len(received)} accepted once")
+
+
+def test_send_refuses_an_edition_that_fails_its_pre_flight(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 2)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[site]\n", '[site]\ntemplates = "mine"\n', 1), "utf-8")
+    (tmp_path / "mine/partials").mkdir(parents=True)
+    (tmp_path / "mine/partials/front.html").write_text('<img src="x.png"><a href="#nergens">x</a>')
+    assert main(["--config", str(config), "send"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"digest: error: edition {EDITION} (nl): pre-flight failed (broken link '#nergens'; "
+        "1 image(s) without alt text); nothing sent; fix the templates or the edition and "
+        "send again"
+    ]
+    assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()

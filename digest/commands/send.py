@@ -12,6 +12,7 @@ import click
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
 from digest.errors import DeliveryError, plural
+from digest.model import LOCALES
 
 if TYPE_CHECKING:
     from digest.deliver.report import Progress, SendReport
@@ -87,6 +88,27 @@ def _print_status(app: App, found: Edition) -> None:
         click.echo(f"  uncertain after the one resend (see --retry-uncertain): {stuck}")
 
 
+def _preflight(app: App, found: Edition) -> None:
+    """Check the whole edition (every segment gets a part of it) in each
+    locale; refuse to send on a hard failure, before anything is published.
+    Quiet when all is well (``digest build`` prints the full report)."""
+    from digest.edition.build import archive_page
+    from digest.errors import DigestError
+    from digest.render.outputs import render_for_config
+    from digest.render.preflight import preflight
+
+    page = archive_page(app.store, app.config, found)
+    for locale in LOCALES:
+        checks = preflight(render_for_config(found, app.config, locale, page))
+        for warning in checks.warnings:
+            click.echo(f"digest: warning: pre-flight ({locale}): {warning}", err=True)
+        if not checks.ok:
+            raise DigestError(
+                f"edition {found.id} ({locale}): pre-flight failed ({'; '.join(checks.errors)}); "
+                "nothing sent; fix the templates or the edition and send again"
+            )
+
+
 def _print(report: SendReport) -> None:
     for segment in report.segments:
         click.echo(segment.describe())
@@ -137,6 +159,7 @@ def send(
     if show_status:
         _print_status(app, found)
         return
+    _preflight(app, found)
     signer = TokenSigner(secret_key())
     if not dry_run:  # the mail links to its archive page: publish first, as `digest run` does
         from digest.publish import publish_archive
