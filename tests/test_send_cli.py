@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import json
 import os
 import random
@@ -393,3 +395,42 @@ def test_send_refuses_an_edition_that_fails_its_pre_flight(
         "send again"
     ]
     assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
+
+
+def test_send_test_mails_one_segment_to_any_address_outside_the_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 3)
+    args = ["--config", str(config), "send", "--test", "redactie@example.org"]
+    assert main([*args, "--regions", "groenland", "--locale", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "test mail '[TEST] Ochtendeditie: " in out and "(not in the ledger)" in out
+    (mail,) = list((tmp_path / "outbox").iterdir())
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "redactie@example.org"
+    assert str(message["Subject"]).startswith("[TEST] Ochtendeditie: ")
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "GROENLAND" in text and "ZEELAND" not in text and "Good morning" in text
+    assert counts(tmp_path) == {}  # a real send afterwards still reaches everyone
+    assert main(["--config", str(config), "send", "--regions", "groenland"]) == 1
+    assert "--regions and --locale go with --test ADDRESS" in capsys.readouterr().err
+    assert main([*args[:-1], "niet-een-adres"]) == 1
+    assert "--test: 'niet-een-adres' is not an address" in capsys.readouterr().err
+
+
+def test_preview_writes_the_edition_as_a_segment_gets_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 1)
+    out_dir = tmp_path / "preview"
+    args = ["--config", str(config), "preview", "--regions", "zeeland", "--out", str(out_dir)]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("subject: Ochtendeditie: ") and lines[1].startswith("preheader: ")
+    html = (out_dir / f"{EDITION}-nl-zeeland.html").read_text(encoding="utf-8")
+    assert "Zeeland" in html and "Groenland (" not in html and "\ue000" not in html
+    assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
+    assert main([*args[:3], "--regions", "atlantis"]) == 1
+    assert "--regions: unknown region 'atlantis'" in capsys.readouterr().err

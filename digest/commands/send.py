@@ -11,7 +11,7 @@ import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.errors import DeliveryError, plural
+from digest.errors import DeliveryError, DigestError, plural
 from digest.model import LOCALES
 
 if TYPE_CHECKING:
@@ -133,6 +133,17 @@ def _print(report: SendReport) -> None:
     is_flag=True,
     help="Also resend mails whose earlier hand-over got no answer (may duplicate).",
 )
+@click.option(
+    "--test",
+    "test_address",
+    metavar="ADDRESS",
+    help="Send the edition as the segment of --regions/--locale to ADDRESS, marked [TEST], "
+    "outside the ledger.",
+)
+@click.option(
+    "--regions", multiple=True, metavar="ID", help="With --test: a region of the segment (repeat)."
+)
+@click.option("--locale", type=click.Choice(LOCALES), help="With --test: the segment's locale.")
 @pass_app
 def send(
     app: App,
@@ -142,6 +153,9 @@ def send(
     only: str | None,
     show_status: bool,
     retry_uncertain: bool,
+    test_address: str | None,
+    regions: tuple[str, ...],
+    locale: str | None,
 ) -> None:
     """Send the recorded EDITION (default: the first configured) to its subscribers.
 
@@ -153,9 +167,17 @@ def send(
     from digest.deliver.send import send_edition
     from digest.tokens import TokenSigner, secret_key
 
-    if not show_status:  # refuse before any work; --status only reads the ledger
-        app.require_secrets()
+    if (regions or locale) and not test_address:
+        raise DigestError("--regions and --locale go with --test ADDRESS")
+    if not show_status and not test_address:  # --status only reads the ledger
+        app.require_secrets()  # refuse before any work
     found = find_edition(app, app.edition_config(edition).name, at)
+    if test_address:
+        from digest.commands.trial import send_test
+
+        _preflight(app, found)
+        send_test(app, found, test_address, regions, locale)
+        return
     if show_status:
         _print_status(app, found)
         return
