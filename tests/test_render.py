@@ -164,6 +164,16 @@ def test_subject_names_the_lead_event_and_the_preheader_the_next_ones() -> None:
     )
 
 
+def test_the_greeting_names_the_first_word_of_the_name() -> None:
+    for name, shown in (
+        ("Anna de Vries", "Anna"),
+        ("  Anna-Maria  Jansen ", "Anna-Maria"),
+        ("", ""),
+    ):
+        text = personal(name=name).text
+        assert f"Goedemorgen{' ' + shown if shown else ''}," in text
+
+
 def test_in_brief_and_contents_come_before_the_sections_in_every_part() -> None:
     rendered = render()
     for part in (rendered.html, rendered.text, rendered.markdown):
@@ -359,13 +369,13 @@ def test_content_cannot_forge_personalisation_markers() -> None:
 def test_personalise_escapes_each_part_its_own_way() -> None:
     rendered = personalise(
         render(),
-        name='<b>"Jan" & Co</b>',
+        name='<b>"Jan"&amp;Co</b> de Vries',  # the greeting takes the first word
         unsubscribe_url='https://x.example/u?a=1&b="2"',
         preferences_url="mailto:redactie@example.org",
     )
-    assert "Goedemorgen &lt;b&gt;&quot;Jan&quot; &amp; Co&lt;/b&gt;," in rendered.html
+    assert "Goedemorgen &lt;b&gt;&quot;Jan&quot;&amp;amp;Co&lt;/b&gt;," in rendered.html
     assert 'href="https://x.example/u?a=1&amp;b=&quot;2&quot;"' in rendered.html
-    assert 'Goedemorgen <b>"Jan" & Co</b>,' in rendered.text
+    assert 'Goedemorgen <b>"Jan"&amp;Co</b>,' in rendered.text
     assert 'Afmelden: https://x.example/u?a=1&b="2"' in rendered.text
     md_html = markdown.markdown(rendered.markdown)
     assert "&lt;b&gt;" in md_html and "<b>" not in md_html

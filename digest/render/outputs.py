@@ -247,7 +247,7 @@ def personalise(
     for key, url in urls.items():
         if markup.safe_url(url) is None:
             raise RenderError(f"{key} {url!r} must be an http(s) or mailto URL")
-    person = markup.one_line(name or "")
+    person = first_name(name)
     plain = {
         "name": f" {person}" if person else "",
         **{k: markup.one_line(v) for k, v in urls.items()},
@@ -260,6 +260,13 @@ def personalise(
         text=_fill(rendered.text, plain),
         markdown=_fill(rendered.markdown, md),
     )
+
+
+def first_name(name: str | None) -> str:
+    """Whom the greeting names: the first word of the subscriber's name
+    (``Anna de Vries`` → ``Anna``, ``Anna-Maria`` stays whole)."""
+    words = markup.one_line(name or "").split()
+    return words[0] if words else ""
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:
