@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -287,11 +288,14 @@ def test_build_command_writes_files_and_prints_json(
     ]
     html = (out_dir / "2026-01-21-ochtend.html").read_text(encoding="utf-8")
     assert "\ue000" not in html and 'href="https://digest.example.org"' in html
-    code, out, _ = run(
+    code, out, err = run(
         capsys, "--config", cfg, "build", "--at", "2026-01-21T07:00", "--out", str(out_dir)
     )
     assert code == 0
     assert out.startswith("ochtend-2026-01-21T0700: 4 stories in 3 sections (existing)")
+    assert re.fullmatch(
+        r"pre-flight: html [\d.]+ KB of 102 KB, subject \d+ of 78 characters: ok\n", err
+    )
 
 
 def test_build_command_english_and_note(

@@ -3,7 +3,6 @@ which checks every body against SendGrid's own description of the API."""
 
 from __future__ import annotations
 
-import html
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -102,8 +101,8 @@ def test_the_request_body(
     subs = anna["substitutions"]
     (nonce,) = {key.split("-")[1] for key in subs}  # one random part per request
     assert len(nonce) == 16 and set(bram["substitutions"]) == set(subs)
-    assert subs[tag("name", "html", nonce)] == " " + html.escape("Anna <&> Jansen", quote=True)
-    assert subs[tag("name", "text", nonce)] == " Anna <&> Jansen"
+    assert subs[tag("name", "html", nonce)] == " Anna"  # the greeting names the first word
+    assert subs[tag("name", "text", nonce)] == " Anna"
     assert bram["substitutions"][tag("name", "text", nonce)] == ""
     unsubscribe = headers["List-Unsubscribe"][1:-1]
     assert subs[tag("unsubscribe_url", "text", nonce)] == unsubscribe

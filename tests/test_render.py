@@ -20,6 +20,7 @@ import markdown
 import pytest
 from playwright.sync_api import Page
 
+from digest.edition.events import SUBJECT_BUDGET
 from digest.model import Edition
 from digest.render.environment import RenderError, make_environment
 from digest.render.i18n import LocaleError
@@ -150,10 +151,45 @@ def test_dates_are_shown_in_the_edition_zone_not_the_values_zone() -> None:
 # --- the three outputs ---------------------------------------------------------
 
 
-def test_subject_and_preheader_summarise_the_edition() -> None:
+LEAD = "Rusland: 71 militairen gedood door Oekraïens offensief"  # the sample's lead article
+
+
+def test_subject_names_the_lead_event_and_the_preheader_the_next_ones() -> None:
     rendered = render()
-    assert rendered.subject == "Ochtendeditie – woensdag 21 januari 2026"
-    assert rendered.preheader == "Groenland (4) · Iran (3) · Venezuela (2)"
+    assert rendered.subject == f"Ochtendeditie: {LEAD}"
+    assert len(rendered.subject) <= SUBJECT_BUDGET
+    assert rendered.preheader == (
+        "Verder: Trump wil niets zeggen over een bezetting van Groenland · "
+        "Iran zegt dat het internet geleidelijk"
+    )
+
+
+def test_the_greeting_names_the_first_word_of_the_name() -> None:
+    for name, shown in (
+        ("Anna de Vries", "Anna"),
+        ("  Anna-Maria  Jansen ", "Anna-Maria"),
+        ("", ""),
+    ):
+        text = personal(name=name).text
+        assert f"Goedemorgen{' ' + shown if shown else ''}," in text
+
+
+def test_in_brief_and_contents_come_before_the_sections_in_every_part() -> None:
+    rendered = render()
+    for part in (rendered.html, rendered.text, rendered.markdown):
+        bare = re.sub(r"<[^>]+>", " ", part).replace("&nbsp;", " ").replace("\u00a0", " ")
+        plain = " ".join(bare.split())
+        brief, contents = plain.lower().index("in het kort"), plain.index("In deze editie:")
+        assert brief < contents < plain.index("Tussen 06:00 en 07:00")
+        assert "In deze editie: Groenland 4 · Iran 3 · Venezuela 2 · Overig 4" in plain
+    assert '<a class="contents-link" href="#section-groenland"' in re.sub(
+        r' style="[^"]*"', "", rendered.html
+    )
+    anchors = re.findall(r'class="in-brief-link"[^>]*href="#([^"]+)"', rendered.html)
+    anchors += re.findall(r'href="#([^"]+)"[^>]*class="in-brief-link"', rendered.html)
+    assert 3 <= len(anchors) <= 5
+    for anchor in anchors:
+        assert f'id="{anchor}"' in rendered.html
 
 
 def test_subject_cannot_carry_line_breaks() -> None:
@@ -163,10 +199,11 @@ def test_subject_cannot_carry_line_breaks() -> None:
     assert subject.startswith("Ochtend Bcc: x@example.org editie")
 
 
-def test_preheader_without_region_sections_counts_briefs() -> None:
+def test_preheader_of_a_small_edition_without_region_sections_counts_briefs() -> None:
     only_other = sample_edition().for_regions(frozenset())
-    other = replace(only_other, sections=sample_edition().sections[-1:])
-    assert render(other).preheader == "4 berichten"
+    last = sample_edition().sections[-1]
+    other = replace(only_other, sections=(replace(last, briefs=last.briefs[:2]),))
+    assert render(other).preheader == "2 berichten"  # too few events for "In het kort"
 
 
 def test_html_is_strict_html5_with_lang_headings_and_hidden_preheader() -> None:
@@ -176,13 +213,14 @@ def test_html_is_strict_html5_with_lang_headings_and_hidden_preheader() -> None:
     headings = [(local(e.tag), text_of(e)) for e in root.iter() if local(e.tag) in {"h1", "h2"}]
     assert headings == [
         ("h1", "Ochtendeditie"),
+        ("h2", "In het kort"),
         ("h2", "Groenland (4)"),
         ("h2", "Iran (3)"),
         ("h2", "Venezuela (2)"),
         ("h2", "Overig (4)"),
     ]
     preheader = next(e for e in root.iter() if e.get("class") == "preheader")
-    assert text_of(preheader).startswith("Groenland (4) · Iran (3) · Venezuela (2)")
+    assert text_of(preheader).startswith("Verder: Trump wil niets zeggen")
     assert "display: none" in (preheader.get("style") or "")
 
 
@@ -238,7 +276,7 @@ def test_markdown_renders_to_the_same_headings_and_briefs_as_the_html() -> None:
 
 def test_lead_article_is_shown_with_its_title_and_paragraphs() -> None:
     rendered = personal()
-    assert '<h3 class="brief-title"' in rendered.html
+    assert re.search(r'<h3 class="entry-title"[^>]*>Rusland: 71 militairen gedood', rendered.html)
     assert "### Rusland: 71 militairen gedood door Oekraïens offensief" in rendered.markdown
     assert "Aan de Oekraïense kant zouden zeker 3700 doden" in rendered.text
 
@@ -254,7 +292,7 @@ def test_updated_stories_are_marked() -> None:
 
 def test_english_locale_translates_the_interface_not_the_news() -> None:
     rendered = personal(locale="en")
-    assert rendered.subject == "Ochtendeditie – Wednesday, January 21, 2026"
+    assert rendered.subject == f"Ochtendeditie: {LEAD}"
     assert 'lang="en"' in rendered.html
     for part in (rendered.html, rendered.text, rendered.markdown):
         assert "Good morning Anna," in part
@@ -331,13 +369,13 @@ def test_content_cannot_forge_personalisation_markers() -> None:
 def test_personalise_escapes_each_part_its_own_way() -> None:
     rendered = personalise(
         render(),
-        name='<b>"Jan" & Co</b>',
+        name='<b>"Jan"&amp;Co</b> de Vries',  # the greeting takes the first word
         unsubscribe_url='https://x.example/u?a=1&b="2"',
         preferences_url="mailto:redactie@example.org",
     )
-    assert "Goedemorgen &lt;b&gt;&quot;Jan&quot; &amp; Co&lt;/b&gt;," in rendered.html
+    assert "Goedemorgen &lt;b&gt;&quot;Jan&quot;&amp;amp;Co&lt;/b&gt;," in rendered.html
     assert 'href="https://x.example/u?a=1&amp;b=&quot;2&quot;"' in rendered.html
-    assert 'Goedemorgen <b>"Jan" & Co</b>,' in rendered.text
+    assert 'Goedemorgen <b>"Jan"&amp;Co</b>,' in rendered.text
     assert 'Afmelden: https://x.example/u?a=1&b="2"' in rendered.text
     md_html = markdown.markdown(rendered.markdown)
     assert "&lt;b&gt;" in md_html and "<b>" not in md_html
@@ -397,7 +435,7 @@ def test_a_late_edition_says_when_it_really_went_out() -> None:
     """A first run at 19:57 made an "Ochtendeditie · 07:00" that said "Goedemorgen"."""
     late = replace(sample_edition(), window_end=SLOT.replace(hour=19, minute=57))
     rendered = personal(late)
-    assert rendered.subject == "Ochtendeditie, later verzonden – woensdag 21 januari 2026"
+    assert rendered.subject == f"Ochtendeditie, later verzonden: {LEAD.rsplit(' ', 1)[0]}"
     for part in (rendered.html, rendered.text, rendered.markdown):
         assert "Ochtendeditie, later verzonden" in part  # title, greeting and time agree
         assert "Goedenavond Anna," in part and "Goedemorgen" not in part
@@ -413,7 +451,8 @@ def test_a_story_of_two_regions_is_rendered_once_for_a_reader_of_everything() ->
     twice = replace(edition.sections[1], briefs=(first.briefs[0], *edition.sections[1].briefs))
     doubled = replace(edition, sections=(first, twice, *edition.sections[2:]))
     rendered = render(doubled)
-    text = first.briefs[0].story.text[:40]
+    # the body after its dateline: the headline and "In het kort" repeat its first words
+    text = "– " + first.briefs[0].story.text[:40]
     for part in (rendered.text, rendered.markdown):
         assert " ".join(part.split()).count(" ".join(text.split())) == 1
 
@@ -503,7 +542,7 @@ def test_mail_in_chromium_fits_and_is_screenshotted(
     page.set_content(personal().html, wait_until="load")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{label}: {overflow}px wider than the viewport"
-    heading = page.locator("h2").first
+    heading = page.locator(".section-title").first
     assert heading.inner_text().startswith("Groenland")
     font_size = page.evaluate(
         "parseFloat(getComputedStyle(document.querySelector('.brief-text')).fontSize)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import json
 import os
 import random
@@ -93,10 +95,10 @@ def test_dry_run_shows_each_segment_and_changes_nothing(
         "nl, regions limburg: 2 recipients: nothing new in these regions, none would get mail"
         in out
     )
-    assert (
-        "nl, regions groenland, limburg: 2 recipients: 2 would get "
-        "'Ochtendeditie – woensdag 21 januari 2026' (3 stories in Groenland)"
-    ) in out
+    segment = "nl, regions groenland, limburg: 2 recipients: 2 would get 'Ochtendeditie: "
+    assert any(
+        line.startswith(segment) and line.endswith("' (3 stories in Groenland)") for line in out
+    )  # the subject names the segment's lead event
     assert any(line.startswith("en, all regions: 1 recipient: 1 would get") for line in out)
     assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
 
@@ -375,3 +377,60 @@ def test_killed_sendgrid_sends_are_settled_by_events_with_none_doubled_or_missin
     assert [a for a, n in received.items() if n > 1] == []  # 0 doubled
     assert counts(tmp_path) == {"sent": len(wanted(tmp_path)), "skipped": 75}
     print(f"\n{killed} kills; {sum(settled)} rows settled by events; {len(received)} accepted once")
+
+
+def test_send_refuses_an_edition_that_fails_its_pre_flight(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 2)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[site]\n", '[site]\ntemplates = "mine"\n', 1), "utf-8")
+    (tmp_path / "mine/partials").mkdir(parents=True)
+    (tmp_path / "mine/partials/front.html").write_text('<img src="x.png"><a href="#nergens">x</a>')
+    assert main(["--config", str(config), "send"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"digest: error: edition {EDITION} (nl): pre-flight failed (broken link '#nergens'; "
+        "1 image(s) without alt text); nothing sent; fix the templates or the edition and "
+        "send again"
+    ]
+    assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
+
+
+def test_send_test_mails_one_segment_to_any_address_outside_the_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 3)
+    args = ["--config", str(config), "send", "--test", "redactie@example.org"]
+    assert main([*args, "--regions", "groenland", "--locale", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "test mail '[TEST] Ochtendeditie: " in out and "(not in the ledger)" in out
+    (mail,) = list((tmp_path / "outbox").iterdir())
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "redactie@example.org"
+    assert str(message["Subject"]).startswith("[TEST] Ochtendeditie: ")
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "GROENLAND" in text and "ZEELAND" not in text and "Good morning" in text
+    assert counts(tmp_path) == {}  # a real send afterwards still reaches everyone
+    assert main(["--config", str(config), "send", "--regions", "groenland"]) == 1
+    assert "--regions and --locale go with --test ADDRESS" in capsys.readouterr().err
+    assert main([*args[:-1], "niet-een-adres"]) == 1
+    assert "--test: 'niet-een-adres' is not an address" in capsys.readouterr().err
+
+
+def test_preview_writes_the_edition_as_a_segment_gets_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = prepare(tmp_path, 1)
+    out_dir = tmp_path / "preview"
+    args = ["--config", str(config), "preview", "--regions", "zeeland", "--out", str(out_dir)]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("subject: Ochtendeditie: ") and lines[1].startswith("preheader: ")
+    html = (out_dir / f"{EDITION}-nl-zeeland.html").read_text(encoding="utf-8")
+    assert "Zeeland" in html and "Groenland (" not in html and "\ue000" not in html
+    assert counts(tmp_path) == {} and not (tmp_path / "outbox").exists()
+    assert main([*args[:3], "--regions", "atlantis"]) == 1
+    assert "--regions: unknown region 'atlantis'" in capsys.readouterr().err

@@ -52,6 +52,11 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
         "parse",
         "Parse wire-text snapshot FILES and print their items in source order.",
     ),
+    "preview": (
+        "trial",
+        "preview",
+        "Write the recorded EDITION as a segment would receive it, without sending.",
+    ),
     "publish": (
         "publish",
         "publish",

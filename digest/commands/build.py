@@ -63,6 +63,7 @@ def build(
     from digest.errors import DigestError
     from digest.ingest.load import reclassify
     from digest.render.outputs import output_stem, render_for_config, write_outputs
+    from digest.render.preflight import preflight
     from digest.schedule.slots import latest_slot
 
     config = app.config
@@ -95,12 +96,16 @@ def build(
 
         deadline = moment + parse_duration(edition_config.approval_timeout)
         request_approval(app.store, result.edition, slot.key, now=moment, deadline=deadline)
+    checks = None
     if result.skipped is None:
         page = archive_page(app.store, config, result.edition)
         rendered = render_for_config(result.edition, config, locale or config.site.locale, page)
         target = out or config.resolve(DEFAULT_OUT)
         files = write_outputs(rendered, output_stem(result.edition), target, config.site.base_url)
+        checks = preflight(rendered)
     _report(result, files, as_json)
+    if checks is not None:  # on stderr, so that --json stays one JSON document
+        click.echo(checks.describe(), err=True)
 
 
 def _report(result: BuildResult, files: list[Path], as_json: bool) -> None:

@@ -11,7 +11,8 @@ import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.errors import DeliveryError, plural
+from digest.errors import DeliveryError, DigestError, plural
+from digest.model import LOCALES
 
 if TYPE_CHECKING:
     from digest.deliver.report import Progress, SendReport
@@ -99,6 +100,27 @@ def _print_status(app: App, found: Edition) -> None:
         click.echo(f"  uncertain after the one resend (see --retry-uncertain): {stuck}")
 
 
+def _preflight(app: App, found: Edition) -> None:
+    """Check the whole edition (every segment gets a part of it) in each
+    locale; refuse to send on a hard failure, before anything is published.
+    Quiet when all is well (``digest build`` prints the full report)."""
+    from digest.edition.build import archive_page
+    from digest.errors import DigestError
+    from digest.render.outputs import render_for_config
+    from digest.render.preflight import preflight
+
+    page = archive_page(app.store, app.config, found)
+    for locale in LOCALES:
+        checks = preflight(render_for_config(found, app.config, locale, page))
+        for warning in checks.warnings:
+            click.echo(f"digest: warning: pre-flight ({locale}): {warning}", err=True)
+        if not checks.ok:
+            raise DigestError(
+                f"edition {found.id} ({locale}): pre-flight failed ({'; '.join(checks.errors)}); "
+                "nothing sent; fix the templates or the edition and send again"
+            )
+
+
 def _print(report: SendReport) -> None:
     for segment in report.segments:
         click.echo(segment.describe())
@@ -123,6 +145,17 @@ def _print(report: SendReport) -> None:
     is_flag=True,
     help="Also resend mails whose earlier hand-over got no answer (may duplicate).",
 )
+@click.option(
+    "--test",
+    "test_address",
+    metavar="ADDRESS",
+    help="Send the edition as the segment of --regions/--locale to ADDRESS, marked [TEST], "
+    "outside the ledger.",
+)
+@click.option(
+    "--regions", multiple=True, metavar="ID", help="With --test: a region of the segment (repeat)."
+)
+@click.option("--locale", type=click.Choice(LOCALES), help="With --test: the segment's locale.")
 @pass_app
 def send(
     app: App,
@@ -132,6 +165,9 @@ def send(
     only: str | None,
     show_status: bool,
     retry_uncertain: bool,
+    test_address: str | None,
+    regions: tuple[str, ...],
+    locale: str | None,
 ) -> None:
     """Send the recorded EDITION (default: the first configured) to its subscribers.
 
@@ -143,13 +179,22 @@ def send(
     from digest.deliver.send import send_edition
     from digest.tokens import TokenSigner, secret_key
 
-    if not show_status:  # refuse before any work; --status only reads the ledger
-        app.require_secrets()
+    if (regions or locale) and not test_address:
+        raise DigestError("--regions and --locale go with --test ADDRESS")
+    if not show_status and not test_address:  # --status only reads the ledger
+        app.require_secrets()  # refuse before any work
     found = find_edition(app, app.edition_config(edition).name, at)
+    if test_address:
+        from digest.commands.trial import send_test
+
+        _preflight(app, found)
+        send_test(app, found, test_address, regions, locale)
+        return
     if show_status:
         _print_status(app, found)
         return
     _require_approval(app, found)
+    _preflight(app, found)
     signer = TokenSigner(secret_key())
     if not dry_run:  # the mail links to its archive page: publish first, as `digest run` does
         from digest.publish import publish_archive

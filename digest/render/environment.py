@@ -23,6 +23,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from digest.config import RESOURCES
+from digest.edition.events import Event, edition_events
 from digest.errors import DigestError
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.render import markup
@@ -124,7 +125,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     gettext = fmt.gettext
 
     def section_title(section: EditionSection) -> str:
-        return section.title if section.region_id else gettext(OTHER_TITLE)
+        return section_title_of(section, fmt)
 
     @pass_context
     def brief_when(ctx: Context, brief: EditionBrief) -> str:
@@ -138,9 +139,27 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     def band_title(ctx: Context, band: str) -> str:
         return _band_title(fmt, band, ctx["edition"])
 
+    def event_label(event: Event) -> str:
+        places = list(dict.fromkeys(b.story.dateline for b in event.briefs if b.story.dateline))
+        count = len(event.briefs)
+        text = translations(locale).ngettext(
+            "%(num)s reports on this", "%(num)s reports on this", count
+        ) % {"num": fmt.number(count)}
+        if places:
+            text += " " + gettext("from %(places)s") % {"places": ", ".join(places)}
+        return text
+
+    def more_label(count: int) -> str:
+        return translations(locale).ngettext(
+            "+%(num)s more in the archive", "+%(num)s more in the archive", count
+        ) % {"num": fmt.number(count)}
+
     return {
         "locale": locale,
         "marker": marker,
+        "more_label": more_label,
+        "event_label": event_label,
+        "events_by_section": events_by_section,
         "band_title": band_title,
         "brief_changes": lambda brief: _changes(fmt, brief),
         "updated_label": updated_label,
@@ -148,6 +167,24 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         "brief_when": brief_when,
         "dateline": _dateline,
     }
+
+
+def section_title_of(section: EditionSection, fmt: Formatter) -> str:
+    """A section's heading: the region's name, or "Overig" translated."""
+    return section.title if section.region_id else fmt.gettext(OTHER_TITLE)
+
+
+def events_by_section(edition: Edition) -> dict[str, list[tuple[str, list[Event]]]]:
+    """Per section, its events by band (see :mod:`digest.edition.events`); the
+    last edition's answer is kept, as the three outputs of a render ask in turn."""
+    if _EVENTS and _EVENTS[0][0] is edition:
+        return _EVENTS[0][1]
+    found = edition_events(edition)
+    _EVENTS[:] = [(edition, found)]
+    return found
+
+
+_EVENTS: list[tuple[Edition, dict[str, list[tuple[str, list[Event]]]]]] = []
 
 
 def _dateline(story: Story) -> str:

@@ -14,6 +14,8 @@ import jinja2
 from markupsafe import Markup
 
 from digest.config import Config
+from digest.edition.events import lead_event, subject_line, top_events, trimmed
+from digest.edition.headline import within_budget
 from digest.errors import DigestError
 from digest.files import write_atomic
 from digest.model import Edition
@@ -24,8 +26,10 @@ from digest.render.environment import (
     N_,
     RenderError,
     default_environment,
+    events_by_section,
     formatter_of,
     make_environment,
+    section_title_of,
 )
 from digest.render.i18n import Formatter, translations
 
@@ -99,6 +103,31 @@ def _context(
         if edition.note_markdown
         else None,
         "summary": _summary(edition, fmt),
+        **_front(edition, fmt, shown_title(edition, fmt)),
+    }
+
+
+PREHEADER_BUDGET = 100
+
+
+def _front(edition: Edition, fmt: Formatter, title: str) -> dict[str, Any]:
+    """ "In het kort", the contents line, the subject naming the lead event and
+    the preheader beside it (the next leading headlines; empty leaves it to the
+    template, which counts the sections' briefs)."""
+    by_section = events_by_section(edition)
+    top = top_events(by_section)
+    contents = [
+        (s.key, section_title_of(s, fmt), fmt.number(len(s.briefs))) for s in edition.sections
+    ]
+    rest = " · ".join(e.headline for e in top[1:3])
+    also = fmt.gettext("Also: %(headlines)s")
+    preheader = also % {"headlines": within_budget(rest, PREHEADER_BUDGET)} if rest else ""
+    return {
+        "in_brief": top,
+        "contents": contents,
+        "contents_text": " · ".join(f"{name}\u00a0{count}" for _, name, count in contents),
+        "subject_line": subject_line(title, lead_event(by_section)),
+        "preheader_line": preheader,
     }
 
 
@@ -158,16 +187,40 @@ def render_edition(
     context = _context(markup.clean_edition(once), fmt, site_title, base_url, archive_url)
     context["subject"] = markup.one_line(_render(env, "email/subject.txt", context))
     context["preheader"] = markup.one_line(_render(env, "email/preheader.txt", context))
-    raw_html = _render(env, "email/edition.html", context)
+    html = _fitting_html(env, context)
     return RenderedEdition(
         edition_id=edition.id,
         locale=locale,
         subject=context["subject"],
         preheader=context["preheader"],
-        html=_charset_first(_INLINER.inline(raw_html)),
+        html=html,
         text=_tidy(_render(env, "text/edition.txt", context)),
         markdown=_tidy(_render(env, "markdown/edition.md", context)),
     )
+
+
+GMAIL_LIMIT = 102 * 1024  # bytes of HTML past which Gmail clips a message
+HTML_BUDGET = GMAIL_LIMIT - 2 * 1024  # room for the recipient's name and signed links
+
+
+def _fitting_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
+    """The HTML mail, within :data:`HTML_BUDGET` bytes: when the whole edition
+    is larger, each section's lowest-ranked entries give way to one
+    "+N meer in het archief" line (text and Markdown follow, so that all
+    parts show the same entries)."""
+    full = context["shown_events"] = events_by_section(context["edition"])
+    context["hidden"] = {}
+    html = _charset_first(_INLINER.inline(_render(env, "email/edition.html", context)))
+    total = sum(len(e.briefs) for bands in full.values() for _, es in bands for e in es)
+    keep = total
+    for _ in range(8):  # each round aims below the budget with the size per brief just seen
+        size = len(html.encode("utf-8"))
+        if size <= HTML_BUDGET or keep <= len(full):
+            break
+        keep = min(keep - 1, int(keep * HTML_BUDGET / size * 0.97))
+        context["shown_events"], context["hidden"] = trimmed(full, keep, context["in_brief"])
+        html = _charset_first(_INLINER.inline(_render(env, "email/edition.html", context)))
+    return html
 
 
 def render_edition_body(
@@ -194,7 +247,7 @@ def personalise(
     for key, url in urls.items():
         if markup.safe_url(url) is None:
             raise RenderError(f"{key} {url!r} must be an http(s) or mailto URL")
-    person = markup.one_line(name or "")
+    person = first_name(name)
     plain = {
         "name": f" {person}" if person else "",
         **{k: markup.one_line(v) for k, v in urls.items()},
@@ -207,6 +260,13 @@ def personalise(
         text=_fill(rendered.text, plain),
         markdown=_fill(rendered.markdown, md),
     )
+
+
+def first_name(name: str | None) -> str:
+    """Whom the greeting names: the first word of the subscriber's name
+    (``Anna de Vries`` → ``Anna``, ``Anna-Maria`` stays whole)."""
+    words = markup.one_line(name or "").split()
+    return words[0] if words else ""
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:

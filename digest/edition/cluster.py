@@ -1,0 +1,173 @@
+"""Events: briefs about the same event, across datelines and agencies, as one entry.
+
+Pure. Texts in, groups out; no clock, no store.
+
+Each text becomes a bag of *terms*: lower-cased words less Dutch function
+words, reduced by the Snowball Dutch stemmer (``militairen`` and ``militaire``
+→ ``militair``). Dutch glues words together (``Groenlandcrisis``,
+``mensenrechtenorganisatie``), so a stem longer than :data:`PREFIX` + 2
+letters also yields its first :data:`PREFIX` letters as a second, half-weight
+term: ``groenla`` links ``Groenlandcrisis`` to ``Groenland`` and
+``Groenlandse``. Terms are weighted by TF-IDF (smoothed IDF over the texts
+being clustered) and two texts are similar by the cosine of their vectors.
+
+Two briefs are about the same event when their cosine is at least
+:data:`THRESHOLD`; an event is a connected group of such pairs (single
+link). Only texts sharing a term with document frequency below
+:data:`COMMON_SHARE` of the corpus are compared, through an inverted index,
+so an edition of thousands of briefs is clustered without comparing every
+pair. The threshold was chosen on ``tests/data/events.toml`` (see
+``tests/test_cluster.py``, which prints precision and recall).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import snowballstemmer
+
+THRESHOLD = 0.3
+PART = 5  # shortest word a compound is split into
+PART_WEIGHT = 0.5
+COUNTRY_WEIGHT = 1.0
+LONE = 0.4  # weight of a term no other text has: it only lowers the cosine
+MIN_SHARED = 2  # one shared word (the region's name) is not an event
+COMMON_SHARE = 0.5  # terms in more than this share of the texts do not propose pairs
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
+
+# Function words and reporting verbs: frequent, and no sign of a shared event.
+STOPWORDS = frozenset(
+    """
+    aan al alle als alleen andere bij daar dan dat de deze die dit door een eerder en er
+    geen had hadden heb hebben heeft het hem hen hier hij hoe hun ik in is ja je kan
+    kon maar meer met na naar niet nog nu of om ook op over te tegen toch tot u uit
+    van veel voor waar waren was wat we wel werd werden wie wij wil willen word
+    wordt worden zal ze zei zegt zeggen zich zij zijn zo zou zouden volgens onder
+    sinds tussen toen want omdat terwijl mogelijk aldus meldt melden schrijft
+    laat liet staat stond komt kwam gaat ging maakte maakt bekend bekendgemaakt
+    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag gisteren vandaag
+    eerste twee drie jaar week dag dagen uur procent miljoen miljard anp afp rtr
+    reuters dpa belga ap moet moeten noemt noemen spreekt spreken verder verdere vooral
+    weer opnieuw zeker staat staan gaan gaat blijft blijven eist wilde kunnen
+    """.split()
+)
+
+_STEMMER = snowballstemmer.stemmer("dutch")
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased content words of ``text``: no function words, no single letters."""
+    found = (w.lower() for w in _WORD.findall(text))
+    return [w for w in found if w not in STOPWORDS and len(w) > 1]
+
+
+def bags(
+    texts: Sequence[str], countries: Sequence[Sequence[str]] | None = None
+) -> list[dict[str, float]]:
+    """The weighted terms of each text: the stems of its words, at
+    :data:`PART_WEIGHT` the stems of the corpus words its compounds start or
+    end with (``groenlandcrisis`` → ``groenland``, ``hypotheekrente`` → ``rente``),
+    and the codes of the countries it is about (``@DK``), at :data:`COUNTRY_WEIGHT`."""
+    split = [words(t) for t in texts]
+    vocabulary = {w for ws in split for w in ws if len(w) >= PART}
+    stems: dict[str, str] = {}  # a wire day repeats its words: stem each once
+
+    def stem(word: str) -> str:
+        found = stems.get(word)
+        if found is None:
+            found = stems[word] = _STEMMER.stemWord(word)
+        return found
+
+    out: list[dict[str, float]] = []
+    for index, ws in enumerate(split):
+        bag: dict[str, float] = defaultdict(float)
+        for code in countries[index] if countries else ():
+            bag["@" + code] += COUNTRY_WEIGHT
+        for word in ws:
+            bag[stem(word)] += 1.0
+            for part in _parts(word, vocabulary):
+                bag[stem(part)] += PART_WEIGHT
+        out.append(bag)
+    return out
+
+
+def _parts(word: str, vocabulary: set[str]) -> set[str]:
+    """Corpus words that ``word`` starts or ends with, leaving at least two letters (``-se``)."""
+    found: set[str] = set()
+    for size in range(PART, len(word) - 1):
+        if word[:size] in vocabulary:
+            found.add(word[:size])
+        if word[-size:] in vocabulary:
+            found.add(word[-size:])
+    return found
+
+
+def _vectors(weighted: Sequence[dict[str, float]]) -> list[dict[str, float]]:
+    df: Counter[str] = Counter(t for bag in weighted for t in bag)
+    n = len(weighted)
+    out: list[dict[str, float]] = []
+    for bag in weighted:
+        vec = {
+            t: (1 + math.log(1 + c)) * math.log((n + 1) / df[t]) * (1.0 if df[t] > 1 else LONE)
+            for t, c in bag.items()
+        }
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        out.append({t: v / norm for t, v in vec.items()})
+    return out
+
+
+def similar_pairs(
+    texts: Sequence[str],
+    countries: Sequence[Sequence[str]] | None = None,
+    threshold: float = THRESHOLD,
+) -> list[tuple[int, int]]:
+    """Index pairs ``(i, j)``, ``i < j``, of texts sharing :data:`MIN_SHARED`
+    terms whose cosine is at least ``threshold``."""
+    vectors = _vectors(bags(texts, countries))
+    postings: dict[str, list[int]] = defaultdict(list)
+    for index, vec in enumerate(vectors):
+        for term in vec:
+            postings[term].append(index)
+    limit = max(2, int(len(texts) * COMMON_SHARE))
+    pairs: list[tuple[int, int]] = []
+    for i, vec in enumerate(vectors):
+        seen: set[int] = set()
+        for term in vec:
+            docs = postings[term]
+            if len(docs) <= limit:
+                seen.update(j for j in docs if j > i)
+        for j in sorted(seen):
+            other = vectors[j]
+            shared = [w * other[t] for t, w in vec.items() if t in other]
+            if len(shared) >= MIN_SHARED and sum(shared) >= threshold:
+                pairs.append((i, j))
+    return pairs
+
+
+def cluster_texts(
+    texts: Sequence[str],
+    groups: Sequence[str] | None = None,
+    countries: Sequence[Sequence[str]] | None = None,
+    threshold: float = THRESHOLD,
+) -> list[list[int]]:
+    """Connected groups of similar texts, as index lists in input order; a
+    text like no other is a group of its own. With ``groups`` (one key per
+    text, e.g. its section), texts with different keys never join."""
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in similar_pairs(texts, countries, threshold):
+        if groups is None or groups[i] == groups[j]:
+            parent[max(root(i), root(j))] = min(root(i), root(j))
+    found: dict[int, list[int]] = {}
+    for index in range(len(texts)):
+        found.setdefault(root(index), []).append(index)
+    return list(found.values())
