@@ -99,6 +99,11 @@ def html_to_text(html: str) -> str:
     return extractor.text()
 
 
+def is_html(data: bytes) -> bool:
+    """True for bytes that start like an HTML (or other SGML/XML) document."""
+    return _HTML_SNIFF.match(data) is not None
+
+
 def _looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     if b"\x00" in sample:
