@@ -180,3 +180,35 @@ def test_furniture_shapes(text: str, kind: str) -> None:
 )
 def test_headlines_and_sentences_are_not_furniture(text: str) -> None:
     assert not is_byline(text) and not is_furniture(text) and not is_sidebar_head(text)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_html_pages_read_as_a_browser_user_reads_them(name: str) -> None:
+    """The same items inside a <title>, a cookie banner, navigation, a sidebar and a
+    footer: none of that reaches an item."""
+    from digest.ingest.pages import parse_bytes
+
+    html = (SITES / name.replace(".txt", ".html")).read_bytes()
+    read = parse_bytes(html, name, CAPTURED)
+    assert read.kind == "html"
+    items = read.result.items
+    pairs = zip(items, EXPECTED[name], strict=False)
+    got = [(i.dateline, i.agencies, i.text[: len(w[4])]) for i, w in pairs]
+    assert got == [(w[1], w[2], w[4]) for w in EXPECTED[name]]
+    assert len(items) == len(EXPECTED[name])
+    for item in items:
+        assert_clean(item)
+        assert "Voorbeeldsite" not in (item.title or "") + item.text  # the <title>
+        assert item.published_at is not None
+
+
+def test_html_chrome_elements_are_dropped_from_visible_text() -> None:
+    from digest.ingest.sources import html_to_text
+
+    html = (
+        "<html><head><title>Kop | Site</title></head><body>"
+        '<div class="cookie-consent"><p>Wij gebruiken cookies.</p><button>OK</button></div>'
+        "<nav><ul><li>Home</li><li>Sport</li></ul></nav><p>Het nieuws.<p>Meer nieuws."
+        "<aside>Meest gelezen</aside><footer>Privacy | Cookies</footer></body></html>"
+    )
+    assert html_to_text(html, drop_chrome=True) == "Het nieuws.\nMeer nieuws."

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from digest.errors import SourceError
 from digest.ingest.fetch import MAX_FEED_BYTES
-from digest.ingest.sources import decode_snapshot, is_html, path_name, read_regular_file
+from digest.ingest.sources import (
+    decode_snapshot,
+    html_to_text,
+    is_html,
+    path_name,
+    read_regular_file,
+)
 from digest.ingest.wire import parse_snapshot
 from digest.model import ParseResult
 
@@ -48,10 +54,15 @@ def parse_bytes(data: bytes, name: str, captured_at: datetime) -> ReadSource:
         if len(data) > MAX_FEED_BYTES:
             raise SourceError(f"{name}: the feed is over {MAX_FEED_BYTES} bytes; skipped")
         return ReadSource(parse_feed(data, name), "feed", checksum, captured_at)
+    if is_html(data):
+        html, warnings = decode_snapshot(data, name, keep_html=True)
+        result, used = parse_html(html, name, captured_at)
+        warnings.append(f"{name}: HTML page; using {used}")
+        return ReadSource(result, "html", checksum, captured_at, tuple(warnings))
     text, warnings = decode_snapshot(data, name)
-    kind = "html" if is_html(data) else "wire"
-    result = parse_snapshot(text, captured_at, name)
-    return ReadSource(result, kind, checksum, captured_at, tuple(warnings))
+    return ReadSource(
+        parse_snapshot(text, captured_at, name), "wire", checksum, captured_at, tuple(warnings)
+    )
 
 
 def read_source(path: Path, captured_at: datetime | None, zone: tzinfo = UTC) -> ReadSource:
@@ -60,3 +71,27 @@ def read_source(path: Path, captured_at: datetime | None, zone: tzinfo = UTC) ->
     data, mtime = read_regular_file(path)
     when = captured_at or datetime.fromtimestamp(mtime, tz=UTC).astimezone(zone)
     return parse_bytes(data, path_name(path), when)
+
+
+def main_content(html: str) -> str:
+    """The article or main content of an HTML page as text, by readability-lxml."""
+    from readability import Document  # lxml is slow to import; only HTML needs it
+
+    try:
+        summary = Document(html).summary(html_partial=True)
+    except Exception:  # readability raises bare lxml errors on odd pages; fall back
+        return ""
+    return html_to_text(summary, drop_chrome=True)
+
+
+def parse_html(html: str, name: str, captured_at: datetime) -> tuple[ParseResult, str]:
+    """Items of an HTML page: its main content parsed as wire text, unless the page's
+    visible text without navigation, footers, sidebars and cookie banners holds more
+    items (a list page whose items readability splits up); and which text was used."""
+    main = main_content(html)
+    chosen = parse_snapshot(main, captured_at, name) if main.strip() else None
+    visible = html_to_text(html, drop_chrome=True)
+    fallback = parse_snapshot(visible, captured_at, name)
+    if chosen is not None and len(chosen.items) >= len(fallback.items):
+        return chosen, "its visible text (main content, by readability-lxml)"
+    return fallback, "its visible text (without navigation, footers and banners)"
