@@ -48,9 +48,6 @@ def ingest_source(
 
     annotate, rules = app.classification
     config, store = app.config, app.store
-    if source.kind == "wire" and source.path is None:
-        problem = f"source {source.name!r}: kind 'wire' reads files; for a URL use kind = 'feed'"
-        return SourceOutcome(source.name, "not read", [problem])
     if source.kind == "wire" and source.path is not None:
         files = ingest_paths(
             store,
@@ -68,7 +65,14 @@ def ingest_source(
     )
     feeds = [
         ingest_feed(
-            store, source.name, w, now=at, annotate=annotate, classified_with=rules, client=client
+            store,
+            source.name,
+            w,
+            now=at,
+            annotate=annotate,
+            classified_with=rules,
+            client=client,
+            zone=config.zone,
         )
         for w in where
     ]
