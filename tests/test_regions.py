@@ -181,3 +181,7 @@ def test_co_occurrence_keywords_and_region_countries(tmp_path: Path) -> None:
         )
     )
     assert "venezuela" in oslo.regions and "VE" in oslo.countries
+    keyword_only = annotate(
+        brief("OSLO", "Oppositieleider María Corina Machado is in Oslo aangekomen voor de prijs.")
+    )
+    assert "venezuela" in keyword_only.regions and "VE" in keyword_only.countries
