@@ -212,3 +212,26 @@ def test_html_chrome_elements_are_dropped_from_visible_text() -> None:
         "<aside>Meest gelezen</aside><footer>Privacy | Cookies</footer></body></html>"
     )
     assert html_to_text(html, drop_chrome=True) == "Het nieuws.\nMeer nieuws."
+
+
+def test_byline_and_date_on_one_line_and_a_date_above_the_byline() -> None:
+    for header in (
+        ["Samenleving", "door anp | 19 januari 2026, 12:34"],
+        ["Samenleving", "19 jan. 2026 om 12:34", "door anp"],
+        ["Samenleving", "Door ANP 19 jan. 2026 om 12:34"],
+    ):
+        page = "\n".join(
+            [
+                *header,
+                "Kabinet trekt geld uit voor dijken",
+                "ANP / Robin van Fotograaf",
+                "DEN HAAG (ANP) - Het kabinet trekt extra geld uit voor de dijken in het land.",
+                "Meest gelezen",
+                "Een kop van elders",
+            ]
+        )
+        [item] = parse_snapshot(page, CAPTURED, "p").items
+        assert item.title == "Kabinet trekt geld uit voor dijken", header
+        assert item.published_at == datetime(2026, 1, 19, 12, 34, tzinfo=ZONE), header
+        assert item.section == "Samenleving"
+        assert_clean(item)

@@ -36,9 +36,10 @@ def parse(
     as_json: bool,
     strict: bool,
 ) -> None:
-    """Parse wire-text snapshot FILES (or HTML pages, RSS/Atom feeds) and print their items.
+    """Parse wire-text snapshot FILES and print their items in source order.
 
-    A feed is recognised by its content, whatever its file name.
+    FILES may also be HTML pages or RSS/Atom feeds: what a file is comes from
+    its content, whatever its name.
 
     Relative times ("15 minuten geleden") count back from the capture time;
     clock times ("gisteren 21:05") are read in the site's time zone. A file

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from digest.ingest.dateline import KNOWN_AGENCIES, UPPER
+from digest.ingest.reltime import TIME_RE
 
 _AGENCY_LIST = rf"(?i:{KNOWN_AGENCIES})(?:\s*[/,+&]\s*(?i:{KNOWN_AGENCIES}))*"
 _NAME_WORD = rf"[{UPPER}][\w'’.-]*"
@@ -94,8 +95,27 @@ def is_photo_id(text: str) -> bool:
 
 
 def is_caption(text: str) -> bool:
-    """A photo credit line: ``... Ⓒ foto REUTERS``, ``Foto: ANP``, ``(foto: ANP)``."""
-    return len(text) <= 400 and _CAPTION.fullmatch(text) is not None
+    """A photo credit line: ``... Ⓒ foto REUTERS``, ``Foto: ANP``, ``(foto: ANP)``,
+    ``ANP / Jan Fotograaf``."""
+    return len(text) <= 400 and (
+        _CAPTION.fullmatch(text) is not None or _CREDIT_LINE.fullmatch(text) is not None
+    )
+
+
+_CREDIT_LINE = re.compile(
+    rf"(?:{_AGENCY_LIST})\s*[/|]\s*{_NAME_WORD}(?: (?:{_PARTICLES}|{_NAME_WORD})){{0,5}}"
+)
+_BYLINE_AND_TIME = re.compile(r"(?P<byline>.{4,80}?)\s*(?:[|·•,–-]\s*|\s)(?P<time>\d.*|\w+dag\b.*)")
+
+
+def split_byline(line: str) -> list[str]:
+    """``door anp | 19 januari 2026, 12:34`` → the byline and the date line apart."""
+    if line[:1] not in "dDbBrRtT":
+        return [line]
+    found = _BYLINE_AND_TIME.fullmatch(line)
+    if found and is_byline(found["byline"]) and TIME_RE.fullmatch(found["time"]):
+        return [found["byline"], found["time"]]
+    return [line]
 
 
 def is_person_name(text: str) -> bool:

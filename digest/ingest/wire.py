@@ -47,6 +47,7 @@ from digest.ingest.furniture import (
     is_rubric,
     is_sidebar_head,
     looks_like_news,
+    split_byline,
     strip_time_prefix,
 )
 from digest.ingest.reltime import (
@@ -84,12 +85,12 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
     parser = _Parser(captured_at, source, repeated)
     for number, line in enumerate(lines, start=1):
         if line:
-            line = strip_time_prefix(line)
-            for is_time, segment, glued in _segments(line):
-                if is_time:
-                    parser.feed_time(segment, number)
-                else:
-                    parser.feed(segment, number, glued)
+            for part in split_byline(strip_time_prefix(line)):
+                for is_time, segment, glued in _segments(part):
+                    if is_time:
+                        parser.feed_time(segment, number)
+                    else:
+                        parser.feed(segment, number, glued)
     return parser.finish(len(lines), lines)
 
 
@@ -266,7 +267,7 @@ class _Parser:
             self.close(None, line, "byline")
         elif self.loose and _rubric_like(self.loose[-1].text):
             rubric = self.loose.pop().text
-        self.flush_deferred(line)
+        self.deferred = False  # a date line just above a byline is the next item's
         if not self.sidebar:
             self.skip(self.loose)
         self.loose = [x for x in self.loose if looks_like_title(x.text)][-1:]
