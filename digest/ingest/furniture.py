@@ -12,6 +12,7 @@ and a name or agency, a footer is short parts between bars.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from digest.ingest.dateline import KNOWN_AGENCIES, UPPER
 from digest.ingest.reltime import TIME_RE
@@ -108,14 +109,14 @@ _CREDIT_LINE = re.compile(
 _BYLINE_AND_TIME = re.compile(r"(?P<byline>.{4,80}?)\s*(?:[|·•,–-]\s*|\s)(?P<time>\d.*|\w+dag\b.*)")
 
 
-def split_byline(line: str) -> list[str]:
+def split_byline(line: str) -> Sequence[str]:
     """``door anp | 19 januari 2026, 12:34`` → the byline and the date line apart."""
     if line[:1] not in "dDbBrRtT":
-        return [line]
+        return (line,)
     found = _BYLINE_AND_TIME.fullmatch(line)
     if found and is_byline(found["byline"]) and TIME_RE.fullmatch(found["time"]):
-        return [found["byline"], found["time"]]
-    return [line]
+        return (found["byline"], found["time"])
+    return (line,)
 
 
 def is_person_name(text: str) -> bool:

@@ -85,13 +85,18 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
     parser = _Parser(captured_at, source, repeated)
     for number, line in enumerate(lines, start=1):
         if line:
-            for part in split_byline(strip_time_prefix(line)):
+            # Only lines starting like "Gepubliceerd ..." or "door ..." can be split.
+            parts = split_byline(strip_time_prefix(line)) if line[0] in _HEADER_START else (line,)
+            for part in parts:
                 for is_time, segment, glued in _segments(part):
                     if is_time:
                         parser.feed_time(segment, number)
                     else:
                         parser.feed(segment, number, glued)
     return parser.finish(len(lines), lines)
+
+
+_HEADER_START = frozenset("GgBbAaLlUuDdRrTt")
 
 
 def _stripped_dateline(text: str) -> bool:
@@ -191,7 +196,7 @@ class _Parser:
             self.begin(dateline.place, dateline.agencies, dateline.body, line)
         elif self.furniture(text, line):
             return
-        elif bare := BARE_AGENCY.fullmatch(text):
+        elif text[0] == "(" and (bare := BARE_AGENCY.fullmatch(text)):
             self.begin(None, agency_names(bare["agencies"]), bare["body"], line)
         elif self.open is None and not self.sidebar and _stripped_dateline(text):
             self.begin(None, (), text.lstrip("-–— "), line)
@@ -288,7 +293,7 @@ class _Parser:
         if not self.items and text.lower() in RUBRICS:
             self.rubrics_seen.add(text)
             return
-        trailing = TRAILING_AGENCY.fullmatch(text) if not self.sidebar else None
+        trailing = TRAILING_AGENCY.fullmatch(text) if text[-1] == ")" and not self.sidebar else None
         if trailing and (trailing["body"] or self.loose):
             self.item_from_loose(text, line)  # text under a headline, "(ANP)" last
             return
@@ -310,7 +315,7 @@ class _Parser:
             return
         if text in self.repeated and looks_like_title(text):
             return  # a headline the page repeats elsewhere, not part of this item
-        trailing = TRAILING_AGENCY.fullmatch(text)
+        trailing = TRAILING_AGENCY.fullmatch(text) if text[-1] == ")" else None
         if trailing:  # "... tekst. (ANP)": the item's agency, and its end
             text, draft.ended = trailing["body"], True
             draft.agencies = draft.agencies or agency_names(trailing["agencies"])
