@@ -31,7 +31,8 @@ FURNITURE = [
     "POPULAIR NIEUWS", "Lees ook", "Teaser", "teaserkop", "Privacy", "Cookies", "cookies",
     "Facebook", "Deel dit", "Webmail", "Home", "Menu", "Foto:", "Abbas Araghchi",
     "Marieke van den Berg", "Volg ons", "Meest gelezen", "Over ons", "Contact", "©", "(ANP)",
-    "Accepteren", "Kop van", "Bewoners",
+    "Accepteren", "Kop van", "Bewoners", "WhatsApp", "Reageer", "Meer over", "12:10",
+    "Laatste update", "Cookie",
 ]  # fmt: skip
 
 # file -> (title, dateline, agencies, local time "HH:MM", opening words) per item
@@ -54,6 +55,10 @@ EXPECTED: dict[str, list[tuple[str | None, str | None, tuple[str, ...], str, str
     "flat_html_site.txt": [
         (None, "OSLO", ("ANP", "NTB"), "10:05", "Het Nobelcomité"),
         (None, "ROME", ("ANP",), "09:30", "De Italiaanse regering"),
+    ],
+    "update_site.txt": [
+        ("Rusland en Oekraïne ruilen gevangenen uit", "KIEV", ("ANP", "REUTERS"), "12:34",
+         "Rusland en Oekraïne hebben"),
     ],
     "header_list_site.txt": [
         ("Brand verwoest loods op bedrijventerrein", None, ("ANP",), "08:15", "In een loods"),

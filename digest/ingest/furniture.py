@@ -134,9 +134,19 @@ def is_person_name(text: str) -> bool:
     )
 
 
+_SIDEBAR_PREFIX = re.compile(
+    r"(?:meer (?:nieuws |berichten |artikelen )?over|meest (?:gelezen|bekeken) in|"
+    r"ook interessant voor|populair in|meer video's)\b[^.!?]{0,40}",
+    re.IGNORECASE,
+)
+
+
 def is_sidebar_head(text: str) -> bool:
     """A heading that ends the article text: sidebars, teaser lists, share rows, footers."""
-    return text.lower().rstrip(":>»… .").strip() in _SIDEBAR
+    return (
+        text.lower().rstrip(":>»… .").strip() in _SIDEBAR
+        or _SIDEBAR_PREFIX.fullmatch(text) is not None
+    )
 
 
 def is_share_row(text: str) -> bool:

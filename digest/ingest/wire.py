@@ -178,6 +178,7 @@ class _Parser:
         self.pending: tuple[str, int] | None = None
         self.deferred = self.header = self.sidebar = False
         self.next_section: str | None = None
+        self.held_at = 0  # loose lines when the held time was read
 
     def warn(self, line: int | None, message: str) -> None:
         self.warnings.append(ParseWarning(self.source, message, line))
@@ -212,6 +213,8 @@ class _Parser:
         if self.sidebar and not self.header:
             self.loose = []  # a teaser's time
             return
+        if self.pending is not None and self.open is None and len(self.loose) == self.held_at:
+            return  # a second date line ("Laatste update: ..."): the first one dates the item
         self.flush_deferred(line)
         bare_page = self.open is None and not self.header and not self.loose and not self.items
         if bare_page and is_calendar_day(text):
@@ -222,6 +225,7 @@ class _Parser:
             # headline); if no item follows at once, it closes the headline as before.
             self.drop_pending()
             self.pending, self.deferred = (text, line), bool(self.loose) and not self.header
+            self.held_at = len(self.loose)
             return
         self.close(text, line, "time")
 
