@@ -240,3 +240,21 @@ def test_byline_and_date_on_one_line_and_a_date_above_the_byline() -> None:
         assert item.published_at == datetime(2026, 1, 19, 12, 34, tzinfo=ZONE), header
         assert item.section == "Samenleving"
         assert_clean(item)
+
+
+def test_lower_casing_the_agencies_of_good_pages_loses_nothing() -> None:
+    """The finding: lower-casing ``(ANP)`` on otherwise good pages dropped 241 items to 214."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    pages = [*sorted((root / "seeds").glob("*.txt")), *sorted(SITES.parent.glob("snapshots/*"))]
+    assert pages
+    for page in pages:
+        text = page.read_text("utf-8")
+        lowered = re.sub(r"\((ANP[^)]*)\)", lambda m: f"({m[1].lower()})", text)
+        assert lowered != text, page
+        want = [(i.dateline, i.agencies, i.text) for i in parse_snapshot(text, CAPTURED, "p").items]
+        got = [
+            (i.dateline, i.agencies, i.text) for i in parse_snapshot(lowered, CAPTURED, "p").items
+        ]
+        assert got == want, page
