@@ -200,17 +200,19 @@ def store_feed(
     annotate: Annotate | None,
     classified_with: str = "",
     zone: tzinfo = UTC,
+    pages: bool = False,
 ) -> None:
     """Parse ``data`` and store its items as one snapshot; fills ``report``.
-    Bytes stored before (the same content hash) are not parsed again. Bytes that
-    are no feed but an HTML page or wire text (a page URL) are read as such, with
-    ``now`` as their capture time and clock times in ``zone``."""
+    Bytes stored before (the same content hash) are not parsed again. With
+    ``pages`` (a URL), bytes that are no feed but an HTML page or wire text are
+    read as such, with ``now`` as their capture time and clock times in ``zone``;
+    otherwise (a feed file) they are an error naming the file."""
     meta = SnapshotMeta(report.location, hashlib.sha256(data).hexdigest(), now)
     with store.begin() as conn:
         if snapshot_known(conn, meta.checksum):
             report.counts.skipped_snapshot = True
             return
-    if looks_like_feed(data):
+    if not pages or looks_like_feed(data):
         result = parse_feed(data, report.location)
     else:
         page = parse_bytes(data, report.location, now.astimezone(zone))
@@ -253,6 +255,7 @@ def ingest_feed(
             annotate=annotate,
             classified_with=classified_with,
             zone=zone,
+            pages=not isinstance(location, Path),
         )
         if not isinstance(location, Path):
             save_feed_state(store, location, fetched, now)
