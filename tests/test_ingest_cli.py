@@ -177,16 +177,16 @@ def test_a_fifo_and_an_odd_file_name_are_named_and_the_good_files_stored(
 def test_a_parser_failure_loses_that_file_only(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from digest.ingest import load
+    from digest.ingest import pages
 
-    real = load.parse_snapshot  # type: ignore[attr-defined]  # patched where it is used
+    real = pages.parse_snapshot  # type: ignore[attr-defined]  # patched where it is used
 
     def fragile(text: str, *args: object) -> object:
         if "Iran" in text:
             raise OverflowError("date value out of range")
         return real(text, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load, "parse_snapshot", fragile)
+    monkeypatch.setattr(pages, "parse_snapshot", fragile)
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text(GOOD, encoding="utf-8")

@@ -147,3 +147,41 @@ def test_the_message_names_file_region_and_field(tmp_path: Path) -> None:
     message = str(info.value)
     assert str(path) in message
     assert "regions[0].countries" in message and "'ZZ'" in message and "region 'x'" in message
+
+
+def test_co_occurrence_keywords_and_region_countries(tmp_path: Path) -> None:
+    """Issue 15: the US–Denmark agreement over Greenland without the word Groenland,
+    and a brief from OSLO about Machado in Venezuela whose countries lacked VE."""
+    from digest.classify.classifier import Classifier
+    from digest.classify.regions import load_regions, with_context
+    from digest.model import Item
+
+    root = Path(__file__).resolve().parent.parent
+    regions = load_regions(root / "config" / "regions.toml")
+    annotate = with_context(Classifier(regions).annotate, regions)
+
+    def brief(place: str, text: str) -> Item:
+        return Item("brief", None, place, ("ANP",), text, None, None, "t")
+
+    deal = annotate(
+        brief(
+            "KOPENHAGEN",
+            "De overeenkomst tussen de Verenigde Staten en Denemarken over de basis wordt "
+            "volgende week ondertekend, zegt de Deense regering.",
+        )
+    )
+    assert "groenland" in deal.regions and "GL" in deal.countries
+    plain = annotate(brief("KOPENHAGEN", "Denemarken en de Verenigde Staten praten over handel."))
+    assert "groenland" not in plain.regions
+    oslo = annotate(
+        brief(
+            "OSLO",
+            "De Venezolaanse oppositieleider María Corina Machado is in Oslo aangekomen "
+            "om de Nobelprijs voor de Vrede in ontvangst te nemen.",
+        )
+    )
+    assert "venezuela" in oslo.regions and "VE" in oslo.countries
+    keyword_only = annotate(
+        brief("OSLO", "Oppositieleider María Corina Machado is in Oslo aangekomen voor de prijs.")
+    )
+    assert "venezuela" in keyword_only.regions and "VE" in keyword_only.countries

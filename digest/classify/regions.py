@@ -10,19 +10,27 @@ of the file, then "Overig". Each ``[[regions]]`` table has:
   (``Maduro``); a trailing ``*`` matches any word that starts with the rest;
 - ``exclude``: terms that keep an item out of the region whatever else matched.
 
+A keyword made of parts joined by `` + `` (``"Verenigde Staten + Denemarken +
+overeenkomst"``) is a *co-occurrence*: the item belongs when every part occurs
+in its title or text (whole words, case forgiven, in any order), for briefs about
+a known dispute that do not name the region. And an item put in a region always
+carries that region's country when the region has exactly one (a brief from OSLO
+about Machado is in Venezuela, so its countries include VE).
+
 A region needs countries or keywords. Loading reports every problem at once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from digest.config import read_toml
 from digest.errors import ConfigError
+from digest.model import Item
 
 FIELDS = ("id", "name", "countries", "keywords", "exclude")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -38,6 +46,7 @@ class Region:
     countries: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    together: tuple[tuple[str, ...], ...] = ()  # co-occurrence keywords, split at " + "
 
 
 def load_regions(path: Path, known_countries: Iterable[str] | None = None) -> tuple[Region, ...]:
@@ -118,7 +127,49 @@ def _region(index: int, table: Any, known: frozenset[str]) -> tuple[Region | Non
         problems.append(f"Config value '{where}': empty region{label}; give countries or keywords")
     if problems or region_id is None or name is None:
         return None, problems
-    return Region(region_id, name, countries, keywords, exclude), problems
+    together = tuple(_parts(k) for k in keywords if "+" in k)
+    plain = tuple(k for k in keywords if "+" not in k)
+    return Region(region_id, name, countries, plain, exclude, together), problems
+
+
+def _parts(keyword: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in keyword.split("+") if part.strip())
+
+
+def _term(term: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+
+
+def with_context(
+    annotate: Callable[[Item], Item], regions: Iterable[Region]
+) -> Callable[[Item], Item]:
+    """``annotate`` plus the rules with context: co-occurrence keywords put an item in
+    their region (unless one of its ``exclude`` terms occurs), and an item in a
+    one-country region carries that country."""
+    chosen = tuple(regions)
+    rules = [
+        (r, [[_term(p) for p in parts] for parts in r.together], [_term(e) for e in r.exclude])
+        for r in chosen
+    ]
+    single = {r.id: r.countries[0] for r in chosen if len(r.countries) == 1}
+
+    def annotated(item: Item) -> Item:
+        done = annotate(item)
+        text = f"{item.title or ''}\n{item.text}"
+        found = [
+            region.id
+            for region, combos, excludes in rules
+            if region.id not in done.regions
+            and any(all(p.search(text) for p in combo) for combo in combos)
+            and not any(e.search(text) for e in excludes)
+        ]
+        ids = tuple(r.id for r in chosen if r.id in done.regions or r.id in found)
+        extra = tuple(single[i] for i in ids if i in single and single[i] not in done.countries)
+        if not found and not extra:
+            return done
+        return done.classified(ids, done.countries + extra)
+
+    return annotated
 
 
 def _text(

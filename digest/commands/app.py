@@ -81,10 +81,12 @@ class App:
         import hashlib
 
         from digest.classify.classifier import Classifier
+        from digest.classify.regions import with_context
 
         # Stories classified under other rules (or another release) are redone.
         rules = f"{__version__}|{self.regions!r}".encode()
-        return Classifier(self.regions).annotate, hashlib.sha256(rules).hexdigest()[:16]
+        annotate = with_context(Classifier(self.regions).annotate, self.regions)
+        return annotate, hashlib.sha256(rules).hexdigest()[:16]
 
     def require_region(self, region_id: str, param: str = "--region") -> None:
         """A usage error naming the valid choices unless ``region_id`` is configured."""

@@ -40,8 +40,7 @@ def explain(
     country or a region keyword, the countries it is about, and why each
     configured region was chosen or not."""
     from digest.classify.classifier import Classifier
-    from digest.ingest.sources import read_snapshot
-    from digest.ingest.wire import parse_snapshot
+    from digest.ingest.pages import read_source
 
     classifier = Classifier(app.regions)
     when = clock.in_zone(captured_at, app.config.zone) if captured_at else None
@@ -49,12 +48,11 @@ def explain(
     failed = 0
     for path in files:
         try:
-            snapshot = read_snapshot(path, when)
+            items = read_source(path, when, app.config.zone).result.items
         except DigestError as exc:
             click.echo(f"digest: error: {exc}", err=True)
             failed += 1
             continue
-        items = parse_snapshot(snapshot.text, snapshot.captured_at, str(path)).items
         if number is not None and number > len(items):
             click.echo(
                 f"digest: warning: {path} has {plural(len(items), 'item')}, no item {number}",

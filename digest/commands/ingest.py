@@ -13,16 +13,12 @@ import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
+from digest.errors import plural
 
 if TYPE_CHECKING:
     from digest.ingest.load import FileReport, IngestReport
 
 PROGRESS_FROM = 20  # files; fewer finish before a bar would help
-
-
-def configured_paths(app: App) -> list[Path]:
-    """The file sources of the configuration (feeds are read by their own edge)."""
-    return [app.config.resolve(s.path) for s in app.config.sources if s.path and s.kind == "wire"]
 
 
 def run_ingest(
@@ -97,10 +93,38 @@ def ingest(
     """
     from digest.ingest.load import reclassify
 
-    chosen = list(paths) or configured_paths(app)
-    report = run_ingest(app, chosen, captured_at, show_progress=not quiet)
+    if not paths:
+        status = ingest_configured(app, captured_at, strict=strict, quiet=quiet)
+        reclassify(app.store, *app.classification)
+        ctx.exit(status)
+    report = run_ingest(app, list(paths), captured_at, show_progress=not quiet)
     reclassify(app.store, *app.classification)
     ctx.exit(report_ingest(report, per_file=per_file, strict=strict, quiet=quiet))
+
+
+def ingest_configured(app: App, captured_at: datetime | None, *, strict: bool, quiet: bool) -> int:
+    """Every configured source, files, folders and URLs, wire text and feeds alike: a
+    line per source saying what was read, or why not; the exit status."""
+    from digest.schedule.sources import ingest_sources
+
+    now = clock.now()
+    when = clock.in_zone(captured_at, app.config.zone) if captured_at else None
+    outcomes = ingest_sources(app, at=when or now, now=now, captured_at=when)
+    for outcome in outcomes:
+        for warning in outcome.warnings:
+            click.echo(f"digest: warning: {warning}", err=True)
+        for error in outcome.errors:
+            click.echo(f"digest: error: {error}", err=True)
+    unread = [o for o in outcomes if o.errors]
+    if not quiet or unread:
+        for outcome in outcomes:
+            click.echo(f"source {outcome.name}: {outcome.summary}")
+        click.echo(
+            f"{plural(len(outcomes), 'source')}: {len(outcomes) - len(unread)} read, "
+            f"{len(unread)} with errors"
+        )
+    warned = any(o.warnings for o in outcomes)
+    return 1 if unread or (strict and warned) else 0
 
 
 @click.command()

@@ -38,26 +38,29 @@ def parse(
 ) -> None:
     """Parse wire-text snapshot FILES and print their items in source order.
 
+    FILES may also be HTML pages or RSS/Atom feeds: what a file is comes from
+    its content, whatever its name.
+
     Relative times ("15 minuten geleden") count back from the capture time;
     clock times ("gisteren 21:05") are read in the site's time zone. A file
     that cannot be read is reported and the others are still parsed.
     """
-    from digest.ingest.sources import path_name, read_snapshot
-    from digest.ingest.wire import parse_snapshot
+    from digest.ingest.pages import read_source
 
     annotate, _rules = app.classification  # regions and countries, as the README promises
     items: list[Item] = []
     failed = warned = False
     for path in files:
         try:
-            snapshot = read_snapshot(path, _aware(app, captured_at) if captured_at else None)
+            read = read_source(
+                path, _aware(app, captured_at) if captured_at else None, app.config.zone
+            )
         except SourceError as exc:
             click.echo(f"digest: error: {exc}", err=True)
             failed = True
             continue
-        when = snapshot.captured_at if captured_at else _site_time(app, snapshot.captured_at)
-        result = parse_snapshot(snapshot.text, when, path_name(path))
-        for warning in [*snapshot.warnings, *map(str, result.warnings)]:
+        result = read.result
+        for warning in [*read.warnings, *map(str, result.warnings)]:
             click.echo(f"digest: warning: {warning}", err=True)
             warned = True
         items.extend(annotate(item) for item in result.items)
@@ -69,12 +72,6 @@ def parse(
 def _aware(app: App, value: datetime) -> datetime:
     """A --captured-at value; one without offset is a wall-clock time in the site zone."""
     return value if value.tzinfo is not None else clock.in_zone(value, app.config.zone)
-
-
-def _site_time(app: App, instant: datetime) -> datetime:
-    """A file's modification time (UTC) as the same instant in the site's zone, so that
-    clock times on the page are read as the site's local times."""
-    return instant.astimezone(app.config.zone)
 
 
 def _print(items: list[Item], as_json: bool) -> None:

@@ -11,7 +11,8 @@ text over 120 characters.
 
 The place is returned as printed, except that typographic apostrophes and
 hyphens are folded to ASCII (``’S-HERTOGENBOSCH`` → ``'S-HERTOGENBOSCH``) so
-that one place has one spelling. Agencies are upper-cased.
+that one place has one spelling. Agencies are upper-cased; known agencies may be printed in any case
+(``TEHERAN/MADRID (afp/belga) - ``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ _WORD = (
     rf"|[{_APOSTROPHES}]?[{UPPER}][{UPPER}{_APOSTROPHES}.]*)"
 )
 _PLACE = rf"{_WORD}(?:(?: ?/ ?|[{_HYPHENS}]| ){_WORD})*"
-_AGENCY = r"[A-Z][A-Za-z0-9.]*"
+#: Agencies that sites print in lower case too (``(afp/belga)``, ``door anp``);
+#: any other agency must start with a capital.
+KNOWN_AGENCIES = (
+    "anp|afp|belga|reuters|rtr|dpa|ap|efe|ntb|bloomberg|novum|epa|ansa|tass|xinhua|"
+    "kyodo|yonhap|upi|ritzau|tt|apa|sda|pap|ctk|lusa|ria|rtl|nos"
+)
+_AGENCY = rf"(?:[A-Z][A-Za-z0-9.]*|(?i:{KNOWN_AGENCIES})(?![A-Za-z]))"
 _AGENCIES = rf"{_AGENCY}(?:\s*[/,+&]\s*{_AGENCY})*"
 
 #: A dateline at the start of a (normalised) line; ``body`` is what follows it.

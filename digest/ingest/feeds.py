@@ -15,9 +15,9 @@ import calendar
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import feedparser
 import httpx
@@ -33,6 +33,9 @@ from digest.ingest.sources import html_to_text, path_name, read_regular_file
 from digest.model import Item, ParseResult, ParseWarning
 from digest.store import Store
 from digest.store.stories import IngestCounts, SnapshotMeta, snapshot_known
+
+if TYPE_CHECKING:
+    from digest.ingest.pages import ReadSource
 
 # Structure worth keeping on the way to text; everything else is unwrapped,
 # and script/style/etc. are dropped with their content.
@@ -196,15 +199,25 @@ def store_feed(
     now: datetime,
     annotate: Annotate | None,
     classified_with: str = "",
+    zone: tzinfo = UTC,
+    pages: bool = False,
 ) -> None:
     """Parse ``data`` and store its items as one snapshot; fills ``report``.
-    Bytes stored before (the same content hash) are not parsed again."""
+    Bytes stored before (the same content hash) are not parsed again. With
+    ``pages`` (a URL), bytes that are no feed but an HTML page or wire text are
+    read as such, with ``now`` as their capture time and clock times in ``zone``;
+    otherwise (a feed file) they are an error naming the file."""
     meta = SnapshotMeta(report.location, hashlib.sha256(data).hexdigest(), now)
     with store.begin() as conn:
         if snapshot_known(conn, meta.checksum):
             report.counts.skipped_snapshot = True
             return
-    result = parse_feed(data, report.location)
+    if not pages or looks_like_feed(data):
+        result = parse_feed(data, report.location)
+    else:
+        page = parse_bytes(data, report.location, now.astimezone(zone))
+        report.warnings.extend(page.warnings)
+        result = page.result
     report.warnings.extend(str(w) for w in result.warnings)
     report.counts = store_parsed(store, meta, result.items, now, annotate, classified_with)
 
@@ -219,9 +232,11 @@ def ingest_feed(
     classified_with: str = "",
     client: httpx.Client | None = None,
     timeout: float = FETCH_TIMEOUT,
+    zone: tzinfo = UTC,
 ) -> FeedReport:
-    """Read one feed file or URL into the store; never raises SourceError (the
-    report carries it). A URL that answers 304 stores nothing."""
+    """Read one feed file or URL (or a page URL: HTML or wire text) into the store;
+    never raises SourceError (the report carries it). A URL that answers 304
+    stores nothing."""
     report = FeedReport(name, path_name(location) if isinstance(location, Path) else location)
     try:
         if isinstance(location, Path):
@@ -232,12 +247,33 @@ def ingest_feed(
                 report.not_modified = True
                 return report
             data = fetched.data
-        store_feed(store, data, report, now=now, annotate=annotate, classified_with=classified_with)
+        store_feed(
+            store,
+            data,
+            report,
+            now=now,
+            annotate=annotate,
+            classified_with=classified_with,
+            zone=zone,
+            pages=not isinstance(location, Path),
+        )
         if not isinstance(location, Path):
             save_feed_state(store, location, fetched, now)
     except SourceError as exc:
         report.error = f"source {name!r}: {exc}"
     return report
+
+
+def looks_like_feed(data: bytes) -> bool:
+    from digest.ingest.pages import looks_like_feed as sniff  # pages imports this module
+
+    return sniff(data)
+
+
+def parse_bytes(data: bytes, name: str, captured_at: datetime) -> ReadSource:
+    from digest.ingest.pages import parse_bytes as parse
+
+    return parse(data, name, captured_at)
 
 
 def _read_file(path: Path) -> bytes:

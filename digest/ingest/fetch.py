@@ -21,7 +21,8 @@ from digest.store.schema import feed_state
 FETCH_TIMEOUT = 30.0
 #: A feed is a few hundred KB; parsing takes about a second per MB, so more is refused.
 MAX_FEED_BYTES = 8 * 1024 * 1024
-USER_AGENT = f"digest/{__version__} (+feed reader)"
+#: Polite: names the tool, and that it reads on a schedule (every source's ``every``).
+USER_AGENT = f"digest/{__version__} (+news digest; scheduled reader of feeds and pages)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,8 @@ def fetch_feed(client: httpx.Client, url: str, known: Fetched, *, timeout: float
     """GET ``url`` conditionally; ``data`` is None when it answered 304."""
     headers = {
         "User-Agent": USER_AGENT,
-        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+        "text/html;q=0.8, text/plain;q=0.8, */*;q=0.5",
     }
     if known.etag:
         headers["If-None-Match"] = known.etag

@@ -16,8 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digest.errors import SourceError, plural
-from digest.ingest.sources import expand_paths, path_name, read_snapshot
-from digest.ingest.wire import parse_snapshot
+from digest.ingest.sources import expand_paths, path_name
 from digest.model import Item, Story
 from digest.store import Store, database_lock
 from digest.store.schema import stories
@@ -41,6 +40,7 @@ class FileReport:
     counts: IngestCounts = field(default_factory=IngestCounts)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    kind: str = "wire"
 
     @property
     def name(self) -> str:
@@ -94,25 +94,27 @@ def ingest_file(
     classified_with: str = "",
     zone: tzinfo = UTC,
 ) -> FileReport:
-    """Read, parse, classify and store one snapshot file; never raises SourceError."""
+    """Read, parse, classify and store one snapshot or feed file; never raises SourceError.
+    A feed is recognised by its content, whatever the file is called."""
+    from digest.ingest.pages import read_source  # pages -> feeds -> this module
+
     report = FileReport(path)
+    name = path_name(path)
     try:
-        snapshot = read_snapshot(path, captured_at)
+        # Clock times on the page ("gisteren 21:05") are wall-clock times of the site's zone.
+        read = read_source(path, captured_at.astimezone(zone) if captured_at else None, zone)
     except SourceError as exc:
         report.error = str(exc)
         return report
-    report.warnings.extend(snapshot.warnings)
-    # Clock times on the page ("gisteren 21:05") are wall-clock times of the site's zone.
-    name = path_name(path)
-    try:
-        result = parse_snapshot(snapshot.text, snapshot.captured_at.astimezone(zone), name)
     except Exception as exc:  # a parser bug loses this file, never the files after it
         log.exception("%s: the parser failed", name)
         report.error = f"{name}: cannot be parsed ({type(exc).__name__}: {exc}); please report it"
         return report
-    report.warnings.extend(str(w) for w in result.warnings)
-    meta = SnapshotMeta(name, snapshot.checksum, snapshot.captured_at)
-    report.counts = store_parsed(store, meta, result.items, now, annotate, classified_with)
+    report.kind = read.kind
+    report.warnings.extend(read.warnings)
+    report.warnings.extend(str(w) for w in read.result.warnings)
+    meta = SnapshotMeta(name, read.checksum, read.captured_at.astimezone(UTC))
+    report.counts = store_parsed(store, meta, read.result.items, now, annotate, classified_with)
     return report
 
 

@@ -235,3 +235,9 @@ def is_calendar_day(text: str) -> bool:
     """True for a date without a clock time ("maandag 3 november 2025"), as page headers show."""
     match = TIME_RE.fullmatch(text)
     return bool(match and (match["mon"] or match["nd"] or match["iy"]) and not match["th"])
+
+
+def is_full_date(text: str) -> bool:
+    """True for a date with month ("19 januari 2026 12:34", "19-01-2026"), with or without clock."""
+    match = TIME_RE.fullmatch(text)
+    return bool(match and (match["mon"] or match["nd"] or match["iy"]))

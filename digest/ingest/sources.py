@@ -62,24 +62,58 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
 
 
-class _TextExtractor(HTMLParser):
-    """Visible text of an HTML page, one line per block element."""
+_HIDDEN = {"script", "style", "noscript", "template", "button", "select", "svg", "title"}
+# Page chrome by element or by id/class: navigation, footers, sidebars, cookie banners.
+_CHROME_TAGS = {"nav", "footer", "aside", "form", "dialog", "menu"}
+_CHROME_NAMES = re.compile(
+    r"cookie|consent|gdpr|banner|\bnav|menu|footer|sidebar|share|social|newsletter|"
+    r"related|popular|populair|teaser|advert|promo|breadcrumb",
+    re.IGNORECASE,
+)
+_VOID = {"br", "img", "hr", "input", "meta", "link", "source", "wbr", "col", "area", "embed"}
 
-    def __init__(self) -> None:
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML page, one line per block element; with ``drop_chrome``
+    also without navigation, footers, sidebars and cookie banners."""
+
+    def __init__(self, drop_chrome: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._drop_chrome = drop_chrome
+        self._open: list[tuple[str, bool]] = []  # open elements: (tag, starts a skipped subtree)
+
+    def _skipped(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        if tag in _HIDDEN:
+            return True
+        if not self._drop_chrome:
+            return False
+        names = " ".join(v or "" for k, v in attrs if k in {"id", "class", "role"})
+        return tag in _CHROME_TAGS or (tag != "body" and _CHROME_NAMES.search(names) is not None)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "style", "noscript", "template"}:
+        if tag in _VOID:
+            if tag == "br":
+                self.parts.append("\n")
+            return
+        skipped = self._skipped(tag, attrs)
+        self._open.append((tag, skipped))
+        if skipped:
             self._skip += 1
         elif tag in _BLOCK_TAGS and tag != "span":
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style", "noscript", "template"}:
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK_TAGS and tag != "span":
+        if tag in _VOID:
+            return
+        if any(name == tag for name, _ in self._open):  # also closes what was left open
+            while self._open:
+                name, skipped = self._open.pop()
+                self._skip -= skipped
+                if name == tag:
+                    break
+        if tag in _BLOCK_TAGS and tag != "span":
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -91,12 +125,18 @@ class _TextExtractor(HTMLParser):
         return "\n".join(line for line in lines if line)
 
 
-def html_to_text(html: str) -> str:
-    """The visible text of an HTML page, for snapshots saved as HTML."""
-    extractor = _TextExtractor()
+def html_to_text(html: str, drop_chrome: bool = False) -> str:
+    """The visible text of an HTML page, for snapshots saved as HTML; ``drop_chrome``
+    leaves out navigation, footers, sidebars and cookie banners as well."""
+    extractor = _TextExtractor(drop_chrome)
     extractor.feed(html)
     extractor.close()
     return extractor.text()
+
+
+def is_html(data: bytes) -> bool:
+    """True for bytes that start like an HTML (or other SGML/XML) document."""
+    return _HTML_SNIFF.match(data) is not None
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -127,8 +167,9 @@ def _decode_bom(data: bytes, name: str) -> str | None:
     return None
 
 
-def decode_snapshot(data: bytes, name: str) -> tuple[str, list[str]]:
-    """Decode the bytes of a snapshot; warnings say what was guessed."""
+def decode_snapshot(data: bytes, name: str, keep_html: bool = False) -> tuple[str, list[str]]:
+    """Decode the bytes of a snapshot; warnings say what was guessed. An HTML page
+    becomes its visible text unless ``keep_html``."""
     warnings: list[str] = []
     wide = _decode_bom(data, name)
     if wide is not None:
@@ -142,7 +183,7 @@ def decode_snapshot(data: bytes, name: str) -> tuple[str, list[str]]:
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
         warnings.append(f"{name}: not UTF-8; decoded as Windows-1252 (cp1252)")
-    if _HTML_SNIFF.match(data):
+    if _HTML_SNIFF.match(data) and not keep_html:
         text = html_to_text(text)
         warnings.append(f"{name}: HTML page; using its visible text")
         if not text.strip():

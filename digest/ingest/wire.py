@@ -36,8 +36,28 @@ from digest.ingest.chrome import (
     looks_like_title,
     normalise_lines,
 )
-from digest.ingest.dateline import UPPER, Dateline, match_dateline
-from digest.ingest.reltime import RELATIVE_PATTERN, TIME_RE, TimeSpan, is_calendar_day, parse_time
+from digest.ingest.dateline import UPPER, match_dateline
+from digest.ingest.furniture import (
+    BARE_AGENCY,
+    STRIPPED_DATELINE,
+    TRAILING_AGENCY,
+    agency_names,
+    is_byline,
+    is_furniture,
+    is_rubric,
+    is_sidebar_head,
+    looks_like_news,
+    split_byline,
+    strip_time_prefix,
+)
+from digest.ingest.reltime import (
+    RELATIVE_PATTERN,
+    TIME_RE,
+    TimeSpan,
+    is_calendar_day,
+    is_full_date,
+    parse_time,
+)
 from digest.model import Item, Kind, ParseResult, ParseWarning
 
 _GLUE_START = frozenset(UPPER + "0123456789\"'“”„‘’«(")
@@ -65,12 +85,28 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
     parser = _Parser(captured_at, source, repeated)
     for number, line in enumerate(lines, start=1):
         if line:
-            for is_time, segment, glued in _segments(line):
-                if is_time:
-                    parser.feed_time(segment, number)
-                else:
-                    parser.feed(segment, number, glued)
-    return parser.finish(len(lines))
+            # Only lines starting like "Gepubliceerd ..." or "door ..." can be split.
+            parts = split_byline(strip_time_prefix(line)) if line[0] in _HEADER_START else (line,)
+            for part in parts:
+                for is_time, segment, glued in _segments(part):
+                    if is_time:
+                        parser.feed_time(segment, number)
+                    else:
+                        parser.feed(segment, number, glued)
+    return parser.finish(len(lines), lines)
+
+
+_HEADER_START = frozenset("GgBbAaLlUuDdRrTt")
+
+
+def _stripped_dateline(text: str) -> bool:
+    """``- De Amerikaanse president ...``: a sentence after a dash, the place cut off."""
+    found = STRIPPED_DATELINE.fullmatch(text)
+    return found is not None and (not looks_like_title(text) or len(text) > 120)
+
+
+def _rubric_like(text: str) -> bool:
+    return bool(text) and (is_rubric(text) or (len(text.split()) == 1 and looks_like_title(text)))
 
 
 def _segments(line: str) -> list[tuple[bool, str, bool]]:
@@ -108,6 +144,9 @@ class _Draft:
     place: str | None = None
     agencies: tuple[str, ...] = ()
     paragraphs: list[str] = field(default_factory=list)
+    lead: tuple[str, int] | None = None  # a date line above the item (byline sites)
+    section: str | None = None
+    ended: bool = False  # its trailing "(ANP)" was read: the next text is not its own
 
 
 @dataclass(slots=True)
@@ -134,6 +173,12 @@ class _Parser:
         self.rubrics_seen: set[str] = set()
         self.list_page = self.expect_rubric = False
         self.spans: dict[str, tuple[TimeSpan | None, str | None]] = {}
+        # Furniture of other sites: a byline opens the next item's header (its date
+        # line is that item's time), a sidebar heading closes the item before it.
+        self.pending: tuple[str, int] | None = None
+        self.deferred = self.header = self.sidebar = False
+        self.next_section: str | None = None
+        self.held_at = 0  # loose lines when the held time was read
 
     def warn(self, line: int | None, message: str) -> None:
         self.warnings.append(ParseWarning(self.source, message, line))
@@ -145,22 +190,98 @@ class _Parser:
             self.section = marker["rubric"].strip()
             self.first_marker = self.first_marker or self.section
             return
+        if self.open is not None and self.open.ended:
+            self.close(None, line, "agency")
         dateline = match_dateline(text)
         if dateline:
-            self.begin(dateline, line)
+            self.begin(dateline.place, dateline.agencies, dateline.body, line)
+        elif self.furniture(text, line):
+            return
+        elif text[0] == "(" and (bare := BARE_AGENCY.fullmatch(text)):
+            self.begin(None, agency_names(bare["agencies"]), bare["body"], line)
+        elif self.open is None and not self.sidebar and _stripped_dateline(text):
+            self.begin(None, (), text.lstrip("-–— "), line)
         elif self.open is not None:
             self.add_paragraph(self.open, text)
-        elif glued:  # glued to a time: content, unless unmistakably chrome
+        elif self.flush_deferred(line) and glued:  # glued to a time: content, unless chrome
             if not is_chrome(text, inside=True):
                 self.loose.append(_Loose(text, line, glued))
         else:
             self.outside(text, line)
 
     def feed_time(self, text: str, line: int) -> None:
-        if self.open is None and not self.loose and not self.items and is_calendar_day(text):
+        if self.sidebar and not self.header:
+            self.loose = []  # a teaser's time
+            return
+        if self.pending is not None and self.open is None and len(self.loose) == self.held_at:
+            return  # a second date line ("Laatste update: ..."): the first one dates the item
+        self.flush_deferred(line)
+        bare_page = self.open is None and not self.header and not self.loose and not self.items
+        if bare_page and is_calendar_day(text):
             self.list_page = self.expect_rubric = True  # the date line of a list page
             return
+        if self.open is None and self.holds_for_next(text):
+            # Nothing to close: a date line above the next item (after a byline or a
+            # headline); if no item follows at once, it closes the headline as before.
+            self.drop_pending()
+            self.pending, self.deferred = (text, line), bool(self.loose) and not self.header
+            self.held_at = len(self.loose)
+            return
         self.close(text, line, "time")
+
+    def holds_for_next(self, text: str) -> bool:
+        """Nothing open to close: after a byline, a headline, or as a dated line with
+        nothing above it, the time belongs to the item that follows."""
+        if not all(not x.glued and looks_like_title(x.text) for x in self.loose):
+            return False
+        return self.header or bool(self.loose) or is_full_date(text)
+
+    def flush_deferred(self, line: int) -> bool:
+        """A time held for the next item, which did not follow: it closes what is loose."""
+        if self.deferred and self.pending is not None:
+            (time, at), self.pending, self.deferred = self.pending, None, False
+            self.close(time, at, "time")
+        return True
+
+    def drop_pending(self) -> None:
+        if self.pending is not None:
+            self.warn(self.pending[1], f"time {self.pending[0]!r} follows no item; ignored")
+            self.pending = None
+
+    def furniture(self, text: str, line: int) -> bool:
+        """Bylines, sidebar headings, photo ids, captions, menus: never in an item."""
+        if is_byline(text):
+            self.byline(line)
+        elif is_sidebar_head(text):
+            self.flush_deferred(line)
+            if self.open is not None or (self.loose and self.loose[0].glued):
+                self.close(None, line, "sidebar")
+            self.loose, self.sidebar, self.header = [], True, False
+        elif is_furniture(text):
+            pass
+        elif self.open is None and is_rubric(text) and self.items:
+            self.next_section = text
+        else:
+            return False
+        return True
+
+    def byline(self, line: int) -> None:
+        """``door anp``: the header of the next item; a rubric line just above it is
+        that item's section, and the item before it (if open) is complete."""
+        rubric: str | None = None
+        if self.open is not None:
+            last = self.open.paragraphs[-1] if len(self.open.paragraphs) > 1 else ""
+            if _rubric_like(last):
+                rubric = self.open.paragraphs.pop()
+            self.close(None, line, "byline")
+        elif self.loose and _rubric_like(self.loose[-1].text):
+            rubric = self.loose.pop().text
+        self.deferred = False  # a date line just above a byline is the next item's
+        if not self.sidebar:
+            self.skip(self.loose)
+        self.loose = [x for x in self.loose if looks_like_title(x.text)][-1:]
+        self.next_section = rubric or self.next_section
+        self.header, self.sidebar = True, False
 
     def outside(self, text: str, line: int) -> None:
         if text.lower().startswith("editie"):
@@ -176,16 +297,38 @@ class _Parser:
         if not self.items and text.lower() in RUBRICS:
             self.rubrics_seen.add(text)
             return
+        trailing = TRAILING_AGENCY.fullmatch(text) if text[-1] == ")" and not self.sidebar else None
+        if trailing and (trailing["body"] or self.loose):
+            self.item_from_loose(text, line)  # text under a headline, "(ANP)" last
+            return
         self.loose.append(_Loose(text, line, False))
+
+    def item_from_loose(self, text: str, line: int) -> None:
+        self.deferred = False
+        loose, self.loose = self.loose, []
+        start = next((i for i, x in enumerate(loose) if not looks_like_title(x.text)), len(loose))
+        title = loose[start - 1].text if start else None
+        self.skip(loose[: max(start - 1, 0)])
+        self.open = _Draft(line, title, None, (), [], *self.take_header())
+        self.open.line = loose[start].line if start < len(loose) else line
+        for paragraph in [*(x.text for x in loose[start:]), text]:
+            self.add_paragraph(self.open, paragraph)
 
     def add_paragraph(self, draft: _Draft, text: str) -> None:
         if is_chrome(text, inside=True) or text == draft.title:
             return
         if text in self.repeated and looks_like_title(text):
             return  # a headline the page repeats elsewhere, not part of this item
-        draft.paragraphs.append(text)
+        trailing = TRAILING_AGENCY.fullmatch(text) if text[-1] == ")" else None
+        if trailing:  # "... tekst. (ANP)": the item's agency, and its end
+            text, draft.ended = trailing["body"], True
+            draft.agencies = draft.agencies or agency_names(trailing["agencies"])
+        if text:
+            draft.paragraphs.append(text)
 
-    def begin(self, dateline: Dateline, line: int) -> None:
+    def begin(self, place: str | None, agencies: tuple[str, ...], text: str, line: int) -> None:
+        self.deferred = self.sidebar = False  # a held time now dates this item
+        self.expect_rubric = False  # a list page's rubric line comes before its items
         if self.open is not None:
             title = self.steal_title(self.open)
             self.close(None, line, "dateline")
@@ -193,8 +336,15 @@ class _Parser:
             title = self.title_from_loose() if self.loose else None
         if title is not None:
             title, _label = self.split_label(title)  # the dateline's agencies are the printed ones
-        body = [dateline.body] if dateline.body else []
-        self.open = _Draft(line, title, dateline.place, dateline.agencies, body)
+        self.open = _Draft(line, title, place, agencies, [], *self.take_header())
+        if text:
+            self.add_paragraph(self.open, text)
+
+    def take_header(self) -> tuple[tuple[str, int] | None, str | None]:
+        """The held date line and rubric of the item now starting (used once)."""
+        lead, section = self.pending, self.next_section
+        self.pending, self.next_section, self.header, self.deferred = None, None, False, False
+        return lead, section
 
     def steal_title(self, draft: _Draft) -> str | None:
         """An untimed item ending in a title-like line: that line titles the next item."""
@@ -246,15 +396,17 @@ class _Parser:
         start = next((i for i, x in enumerate(loose) if not looks_like_title(x.text)), None)
         if start is None and by != "time" and not loose[0].glued:
             return None  # only headline-like lines and nothing that dates them: chrome
-        if by == "end" and not loose[0].glued:
-            self.skip(loose, at_end=True)
+        if by in {"end", "sidebar", "byline"} and not loose[0].glued and self.pending is None:
+            self.skip(loose, at_end=by == "end")
             return None
         start = len(loose) - 1 if start is None else start
         title, label = self.split_label(loose[start - 1].text if start else None)
         body = [x.text for x in loose[start:]]
-        return _Draft(loose[start].line, title, None, label, body)
+        return _Draft(loose[start].line, title, None, label, body, *self.take_header())
 
     def emit(self, draft: _Draft, time: str | None, line: int, by: str) -> None:
+        if time is None and draft.lead is not None:
+            time, line = draft.lead
         span = self.span(time, line) if time is not None else None
         kind: Kind = "article" if time is None and self.is_lead(draft, by) else "brief"
         if kind == "brief" and time is None:
@@ -269,7 +421,7 @@ class _Parser:
                 draft.agencies,
                 text,
                 latest,
-                self.section,
+                draft.section or self.section,
                 self.source,
                 earliest,
             )
@@ -298,8 +450,16 @@ class _Parser:
         clamped = TimeSpan(min(span.earliest, self.captured_at), self.captured_at)
         return clamped, f"time {time!r} lies after the capture time; using the capture time"
 
-    def finish(self, last_line: int) -> ParseResult:
+    def finish(self, last_line: int, lines: list[str]) -> ParseResult:
+        self.flush_deferred(last_line)
         self.close(None, last_line, "end")
+        self.drop_pending()
+        if not self.items and looks_like_news(lines):
+            self.warn(
+                None,
+                "looks like a news page but no item was found (no dateline, time or "
+                "agency mark recognised); check that it is the page's text, or report the layout",
+            )
         fallback = self.header_rubric or self.first_marker
         if fallback is None and len(self.rubrics_seen) == 1:
             fallback = next(iter(self.rubrics_seen))

@@ -32,21 +32,31 @@ class SourceOutcome:
 
 
 def ingest_source(
-    app: Context, source: SourceConfig, *, at: datetime, now: datetime, client: httpx.Client
+    app: Context,
+    source: SourceConfig,
+    *,
+    at: datetime,
+    now: datetime,
+    client: httpx.Client,
+    captured_at: datetime | None = None,
 ) -> SourceOutcome:
-    """One configured source into the store; its errors are reported, never raised."""
+    """One configured source into the store; its errors are reported, never raised.
+    ``captured_at`` overrides the files' modification times (``digest ingest --captured-at``)."""
     from digest.ingest.feeds import ingest_feed
     from digest.ingest.load import ingest_paths
     from digest.ingest.sources import expand_paths
 
     annotate, rules = app.classification
     config, store = app.config, app.store
-    if source.kind == "wire" and source.path is None:
-        problem = f"source {source.name!r}: kind 'wire' reads files; for a URL use kind = 'feed'"
-        return SourceOutcome(source.name, "not read", [problem])
     if source.kind == "wire" and source.path is not None:
         files = ingest_paths(
-            store, [config.resolve(source.path)], now=now, annotate=annotate, classified_with=rules
+            store,
+            [config.resolve(source.path)],
+            now=now,
+            captured_at=captured_at,
+            annotate=annotate,
+            classified_with=rules,
+            zone=config.zone,
         )
         errors = [f"source {source.name!r}: {f.error}" for f in files.failed]
         return SourceOutcome(source.name, files.summary(), errors, files.warnings)
@@ -55,7 +65,14 @@ def ingest_source(
     )
     feeds = [
         ingest_feed(
-            store, source.name, w, now=at, annotate=annotate, classified_with=rules, client=client
+            store,
+            source.name,
+            w,
+            now=at,
+            annotate=annotate,
+            classified_with=rules,
+            client=client,
+            zone=config.zone,
         )
         for w in where
     ]
@@ -65,22 +82,35 @@ def ingest_source(
 
 
 def ingest_sources(
-    app: Context, *, at: datetime, now: datetime, only: str | None = None
+    app: Context,
+    *,
+    at: datetime,
+    now: datetime,
+    only: str | None = None,
+    captured_at: datetime | None = None,
 ) -> list[SourceOutcome]:
     """Every configured source (or the one named ``only``), under the ingest lock,
     so that concurrent runs and scheduler jobs never store a snapshot twice."""
     chosen = [s for s in app.config.sources if only is None or s.name == only]
     with ingest_lock(app.store), httpx.Client() as client:
-        return [_guarded(app, s, at=at, now=now, client=client) for s in chosen]
+        return [
+            _guarded(app, s, at=at, now=now, client=client, captured_at=captured_at) for s in chosen
+        ]
 
 
 def _guarded(
-    app: Context, source: SourceConfig, *, at: datetime, now: datetime, client: httpx.Client
+    app: Context,
+    source: SourceConfig,
+    *,
+    at: datetime,
+    now: datetime,
+    client: httpx.Client,
+    captured_at: datetime | None = None,
 ) -> SourceOutcome:
     """One source; an unexpected failure in it is that source's error, not the run's.
     A failure of the store itself (a DigestError) still stops ingestion."""
     try:
-        return ingest_source(app, source, at=at, now=now, client=client)
+        return ingest_source(app, source, at=at, now=now, client=client, captured_at=captured_at)
     except DigestError:
         raise
     except Exception as exc:
