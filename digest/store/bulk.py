@@ -70,10 +70,10 @@ def _copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> Non
                 raise ValueError(f"naive datetime {value!r} cannot be stored; give it a zone")
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in names])
+    command = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(command) as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _insert(conn: Connection, table: Table, skip_existing: bool) -> Any:
