@@ -37,6 +37,7 @@ Checks that no address was accepted twice. Never asserts timings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -47,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -58,10 +60,13 @@ import tests.support.sendgrid_server as look_alike
 from bench.floors import table_row
 from digest.deliver.segments import segment_edition, segment_of
 from digest.deliver.send import send_edition
+from digest.deliver.workers import send_with_workers
 from digest.render.outputs import personalise, render_edition
 from digest.store import open_store
 from digest.store.subscribers import stream_subscribers
+from digest.tokens import SECRET_ENV
 from tests.delivery_helpers import (
+    SECRET,
     SIGNER,
     SLOT,
     add_readers,
@@ -175,18 +180,31 @@ def baseline(store: Any, edition: Any, n: int) -> tuple[float, float]:
     return len(readers) / wall, len(readers) / cpu
 
 
-def fan_out(args: argparse.Namespace) -> dict[str, Any]:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def fan_out(args: argparse.Namespace, postgres: Any = None) -> dict[str, Any]:
     """One measured fan-out to a fresh store of ``--n`` readers and a fresh look-alike."""
     server = LookAlike(args.server, max(1, args.validate_every))
     tmp = Path(tempfile.mkdtemp(prefix="bench-deliver-", dir=os.environ.get("BENCH_DIR")))
+    if postgres is not None:  # the workers read the URL from the environment too
+        os.environ["DIGEST_DATABASE_URL"] = postgres.create_database(f"b{time.time_ns()}")
     config = make_config(tmp, backend="sendgrid", sendgrid={"host": server.url})
     store = open_store(config.database_url)
     edition = record(store, make_edition())
     add_readers(store, args.n)
     before = peak_mb()
-    start, cpu = time.perf_counter(), time.process_time()
-    report = send_edition(store, config, edition, now=SLOT, signer=SIGNER)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu, others = time.perf_counter(), time.process_time(), children_cpu()
+    if args.workers > 1:
+        report = send_with_workers(
+            store, config, edition, workers=args.workers, now=SLOT, signer=SIGNER
+        )
+    else:
+        report = send_edition(store, config, edition, now=SLOT, signer=SIGNER)
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu + children_cpu() - others
     peak = peak_mb()
     requests, addresses, kept = server.stop()
     invalid = sum(bool(VALIDATE(json.loads(body))) for body in kept)
@@ -209,6 +227,12 @@ def main() -> None:
         help="also run a fan-out to N subscribers in a child process and compare peak RSS",
     )  # fmt: skip
     parser.add_argument(
+        "--workers", type=int, default=1, help="runner processes (more than 1 needs --postgres)"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="the ledger in PostgreSQL (started here)"
+    )
+    parser.add_argument(
         "--server",
         choices=["process", "thread"],
         default="process",
@@ -217,6 +241,29 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["SENDGRID_API_KEY"] = "SG.bench"
+    os.environ[SECRET_ENV] = SECRET  # what the worker processes sign with, as SIGNER does
+    with contextlib.ExitStack() as stack:
+        postgres = stack.enter_context(started_postgres()) if args.postgres else None
+        run_rounds(args, postgres)
+
+
+@contextlib.contextmanager
+def started_postgres() -> Iterator[Any]:
+    from tests.support.postgres import find_pg_bindir, start_postgres
+
+    bindir = find_pg_bindir()
+    if bindir is None:
+        raise SystemExit("--postgres: no PostgreSQL binaries (initdb, pg_ctl) found")
+    server = start_postgres(bindir)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+def run_rounds(args: argparse.Namespace, postgres: Any) -> None:
+    """The fan-out rounds with a baseline before and after each, then the figures."""
     rounds: list[dict[str, Any]] = []
     bases: list[tuple[float, float]] = []
     for _ in range(max(1, args.rounds)):
@@ -224,7 +271,7 @@ def main() -> None:
             bases.append(baseline(rounds[-1]["store"], rounds[-1]["edition"], args.baseline))
             rounds[-1]["store"].close()
             shutil.rmtree(rounds[-1]["tmp"], ignore_errors=True)
-        rounds.append(fan_out(args))
+        rounds.append(fan_out(args, postgres))
     bases.append(baseline(rounds[-1]["store"], rounds[-1]["edition"], args.baseline))
     rounds[-1]["store"].close()
     shutil.rmtree(rounds[-1]["tmp"], ignore_errors=True)
@@ -240,6 +287,8 @@ def main() -> None:
     report = rounds[0]["report"]
     print(f"subscribers            {args.n:>10,}   ({len(rounds)} rounds, medians)")
     print(f"look-alike runs in     {'this process' if args.server == 'thread' else 'a child':>10}")
+    ledger_in = "PostgreSQL" if postgres is not None else "SQLite"
+    print(f"runners, ledger        {args.workers:>10}   ({ledger_in}; CPU counts every runner)")
     print(f"segments rendered      {report.renders:>10,}")
     print(f"requests (202)         {rounds[0]['requests']:>10,}")
     print(
@@ -267,7 +316,7 @@ def main() -> None:
     )
     rss = ""
     if args.rss_against:
-        small = small_peak(args.rss_against)
+        small = small_peak(args.rss_against, postgres is not None, args.workers)
         rss = f"; peak RSS {peak:.0f} MB vs {small:.0f} MB at {args.rss_against // 1000}k"
         print(
             f"peak RSS at {args.rss_against:,}     {small:>10,.0f} MB  "
@@ -275,7 +324,9 @@ def main() -> None:
         )
     print(
         table_row(
-            f"fan-out, {args.n // 1000}k subscribers to the local SendGrid server",
+            f"fan-out, {args.n // 1000}k subscribers to the local SendGrid server"
+            + (f", {args.workers} runners on PostgreSQL" if args.workers > 1 else "")
+            + (" (ledger in PostgreSQL)" if postgres is not None and args.workers == 1 else ""),
             f"{recipients / wall / 1000:.1f}k recipients/s wall, {rate / 1000:.1f}k/CPU-s{rss}",
             f"per-recipient render {base_cpu:,.0f}/CPU-s",
             rate / base_cpu,
@@ -285,10 +336,11 @@ def main() -> None:
     )  # fmt: skip
 
 
-def small_peak(n: int) -> float:
+def small_peak(n: int, postgres: bool, workers: int) -> float:
     """The peak RSS of a one-round fan-out to ``n`` readers, in a fresh process."""
     out = subprocess.run(
-        [sys.executable, __file__, "--n", str(n), "--rounds", "1", "--baseline", "10"],
+        [sys.executable, __file__, "--n", str(n), "--rounds", "1", "--baseline", "10"]
+        + (["--postgres"] if postgres else []) + ["--workers", str(workers)],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     for text in out.splitlines():

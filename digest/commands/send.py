@@ -111,6 +111,13 @@ def _print(report: SendReport) -> None:
     is_flag=True,
     help="Also resend mails whose earlier hand-over got no answer (may duplicate).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Runner processes sharing the edition through the ledger's claims (PostgreSQL).",
+)
 @pass_app
 def send(
     app: App,
@@ -120,6 +127,7 @@ def send(
     only: str | None,
     show_status: bool,
     retry_uncertain: bool,
+    workers: int,
 ) -> None:
     """Send the recorded EDITION (default: the first configured) to its subscribers.
 
@@ -131,6 +139,8 @@ def send(
     from digest.deliver.send import send_edition
     from digest.tokens import TokenSigner, secret_key
 
+    if workers > 1 and (dry_run or only):
+        raise DeliveryError("--workers: not with --dry-run or --to, which concern one runner")
     if not show_status:  # refuse before any work; --status only reads the ledger
         app.require_secrets()
     found = find_edition(app, app.edition_config(edition).name, at)
@@ -143,6 +153,15 @@ def send(
         from digest.schedule.steps import archive_link
 
         publish_archive(app.store, app.config, out=archive_link(app.config))
+    if workers > 1:
+        from digest.deliver.workers import send_with_workers
+
+        report = send_with_workers(
+            app.store, app.config, found, workers=workers, now=clock.now(), signer=signer,
+            retry_uncertain=retry_uncertain,
+        )  # fmt: skip
+        _finish(report)
+        return
     progress = ProgressLine(sys.stderr)
     try:
         report = send_edition(
@@ -158,6 +177,10 @@ def send(
         )
     finally:
         progress.close()
+    _finish(report)
+
+
+def _finish(report: SendReport) -> None:
     _print(report)
     if not report.dry_run and not report.ok:
         left = report.after
