@@ -52,7 +52,7 @@ def test_two_workers_send_each_mail_once(
     assert again.sent == 0 and again.after == report.after  # a rerun sends nothing
 
 
-def test_several_workers_need_postgresql(tmp_path: Path) -> None:
+def test_several_workers_are_refused_on_a_sqlite_file(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     store = open_store(config.database_url)
     try:
