@@ -68,8 +68,25 @@ format: $(STAMP)
 	$(BIN)/ruff format digest tests bench scripts
 	$(BIN)/ruff check --fix digest tests bench scripts
 
+## Every bench, then the speed table (README, "Benchmarks"): each row with the
+## floor measured in the same run and the ratio. The machine's load shows in
+## the wall-clock figures; compare CPU figures and ratios.
+BENCH_TABLE := $(or $(TMPDIR),/tmp)/digest-bench-table.$(shell echo $$PPID)
 bench: $(STAMP)
-	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@rm -f $(BENCH_TABLE)
+	for b in bench/bench_*.py; do echo "== $$b"; \
+		case $$b in *bench_deliver.py) args="--rss-against 10000";; \
+			*bench_ingest.py) args="--postgres";; *) args="";; esac; \
+		$(BIN)/python $$b $$args > $(BENCH_TABLE).one; status=$$?; cat $(BENCH_TABLE).one; \
+		cat $(BENCH_TABLE).one >> $(BENCH_TABLE); rm -f $(BENCH_TABLE).one; \
+		[ $$status -eq 0 ] || exit 1; done
+	@echo "== bench/bench_deliver.py --postgres --workers 2 (two runners share one edition)"
+	$(BIN)/python bench/bench_deliver.py --postgres --workers 2 --rounds 1 \
+		> $(BENCH_TABLE).one || { cat $(BENCH_TABLE).one; exit 1; }
+	@cat $(BENCH_TABLE).one; cat $(BENCH_TABLE).one >> $(BENCH_TABLE); rm -f $(BENCH_TABLE).one
+	@echo; echo "| step | now | floor measured in the same run | ratio | aim |"
+	@echo "| --- | --- | --- | --- | --- |"
+	@grep '^| ' $(BENCH_TABLE); rm -f $(BENCH_TABLE)
 
 clean:
 	rm -rf var build test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,12 @@ The baseline, measured in the same run on ``--baseline`` recipients of the
 same mix, renders the edition once per recipient (render + personalise, no
 sending at all), which is what delivery would cost without segments.
 
+The fan-out runs ``--rounds`` times (each to a fresh store and a fresh
+look-alike), with a baseline run before and after each one, so that load
+from other processes hits both alike; the medians are printed.
+``--rss-against N`` also runs a one-round fan-out to N readers in a fresh
+process and compares the two peaks (peak RSS should not grow with N).
+
 Prints recipients per second for both, the fan-out also per CPU second of
 the sending process (digest's threads; with ``--server thread`` the
 look-alike's as well), so that a busy machine shows in the wall-clock figure
@@ -31,13 +37,18 @@ Checks that no address was accepted twice. Never asserts timings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
 import resource
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -46,12 +57,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tests.support.sendgrid_server as look_alike
+from bench.floors import table_row
 from digest.deliver.segments import segment_edition, segment_of
 from digest.deliver.send import send_edition
+from digest.deliver.workers import send_with_workers
 from digest.render.outputs import personalise, render_edition
 from digest.store import open_store
 from digest.store.subscribers import stream_subscribers
+from digest.tokens import SECRET_ENV
 from tests.delivery_helpers import (
+    SECRET,
     SIGNER,
     SLOT,
     add_readers,
@@ -59,6 +74,8 @@ from tests.delivery_helpers import (
     make_edition,
     record,
 )
+
+VALIDATE = look_alike.mail_send_errors  # the schema check, before the bench replaces it
 
 
 def peak_mb() -> float:
@@ -142,7 +159,7 @@ def baseline(store: Any, edition: Any, n: int) -> tuple[float, float]:
     """Recipients per second and per CPU second when each recipient's edition
     is rendered on its own."""
     readers = list(islice(stream_subscribers(store, status="active"), n))
-    start, cpu = time.perf_counter(), time.thread_time()
+    start, cpu = time.perf_counter(), time.process_time()
     for reader in readers:
         key = segment_of(reader)
         rendered = render_edition(
@@ -159,8 +176,44 @@ def baseline(store: Any, edition: Any, n: int) -> tuple[float, float]:
             preferences_url="https://news.example.org/preferences/"
             + SIGNER.make("preferences", reader.id, reader.email),
         )
-    wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return len(readers) / wall, len(readers) / cpu
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def fan_out(args: argparse.Namespace, postgres: Any = None) -> dict[str, Any]:
+    """One measured fan-out to a fresh store of ``--n`` readers and a fresh look-alike."""
+    server = LookAlike(args.server, max(1, args.validate_every))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-deliver-", dir=os.environ.get("BENCH_DIR")))
+    if postgres is not None:  # the workers read the URL from the environment too
+        os.environ["DIGEST_DATABASE_URL"] = postgres.create_database(f"b{time.time_ns()}")
+    config = make_config(tmp, backend="sendgrid", sendgrid={"host": server.url})
+    store = open_store(config.database_url)
+    edition = record(store, make_edition())
+    add_readers(store, args.n)
+    before = peak_mb()
+    start, cpu, others = time.perf_counter(), time.process_time(), children_cpu()
+    if args.workers > 1:
+        report = send_with_workers(
+            store, config, edition, workers=args.workers, now=SLOT, signer=SIGNER
+        )
+    else:
+        report = send_edition(store, config, edition, now=SLOT, signer=SIGNER)
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu + children_cpu() - others
+    peak = peak_mb()
+    requests, addresses, kept = server.stop()
+    invalid = sum(bool(VALIDATE(json.loads(body))) for body in kept)
+    return {
+        "store": store, "edition": edition, "tmp": tmp, "report": report,
+        "wall": elapsed, "cpu": cpu, "peak": peak, "before": before, "requests": requests,
+        "recipients": len(addresses), "twice": len(addresses) - len(set(addresses)),
+        "kept": len(kept), "invalid": invalid,
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -168,6 +221,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="subscribers")
     parser.add_argument("--validate-every", type=int, default=10, help="check 1 body in N")
     parser.add_argument("--baseline", type=int, default=2_000, help="recipients for the baseline")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument(
+        "--rss-against", type=int, default=0, metavar="N",
+        help="also run a fan-out to N subscribers in a child process and compare peak RSS",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=1, help="runner processes (more than 1 needs --postgres)"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="the ledger in PostgreSQL (started here)"
+    )
     parser.add_argument(
         "--server",
         choices=["process", "thread"],
@@ -177,35 +241,65 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["SENDGRID_API_KEY"] = "SG.bench"
-    validate = look_alike.mail_send_errors
-    server = LookAlike(args.server, max(1, args.validate_every))
-    tmp = Path(tempfile.mkdtemp(prefix="bench-deliver-", dir=os.environ.get("BENCH_DIR")))
-    config = make_config(tmp, backend="sendgrid", sendgrid={"host": server.url})
-    store = open_store(config.database_url)
-    edition = record(store, make_edition())
-    add_readers(store, args.n)
-    before = peak_mb()
+    os.environ[SECRET_ENV] = SECRET  # what the worker processes sign with, as SIGNER does
+    with contextlib.ExitStack() as stack:
+        postgres = stack.enter_context(started_postgres()) if args.postgres else None
+        run_rounds(args, postgres)
 
-    start, cpu = time.perf_counter(), time.process_time()
-    report = send_edition(store, config, edition, now=SLOT, signer=SIGNER)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = peak_mb()
-    requests, addresses, kept = server.stop()
-    invalid = sum(bool(validate(json.loads(body))) for body in kept)
-    base_rate, base_cpu = baseline(store, edition, args.baseline)
-    store.close()
 
-    recipients = len(addresses)
-    print(f"subscribers            {args.n:>10,}")
+@contextlib.contextmanager
+def started_postgres() -> Iterator[Any]:
+    from tests.support.postgres import find_pg_bindir, start_postgres
+
+    bindir = find_pg_bindir()
+    if bindir is None:
+        raise SystemExit("--postgres: no PostgreSQL binaries (initdb, pg_ctl) found")
+    server = start_postgres(bindir)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+def run_rounds(args: argparse.Namespace, postgres: Any) -> None:
+    """The fan-out rounds with a baseline before and after each, then the figures."""
+    rounds: list[dict[str, Any]] = []
+    bases: list[tuple[float, float]] = []
+    for _ in range(max(1, args.rounds)):
+        if rounds:  # the baseline runs between fan-outs, on the last round's store
+            bases.append(baseline(rounds[-1]["store"], rounds[-1]["edition"], args.baseline))
+            rounds[-1]["store"].close()
+            shutil.rmtree(rounds[-1]["tmp"], ignore_errors=True)
+        rounds.append(fan_out(args, postgres))
+    bases.append(baseline(rounds[-1]["store"], rounds[-1]["edition"], args.baseline))
+    rounds[-1]["store"].close()
+    shutil.rmtree(rounds[-1]["tmp"], ignore_errors=True)
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    recipients = rounds[0]["recipients"]
+    wall, cpu = median("wall"), median("cpu")
+    base_rate = statistics.median(b[0] for b in bases)
+    base_cpu = statistics.median(b[1] for b in bases)
+    peak = max(r["peak"] for r in rounds)
+    report = rounds[0]["report"]
+    print(f"subscribers            {args.n:>10,}   ({len(rounds)} rounds, medians)")
     print(f"look-alike runs in     {'this process' if args.server == 'thread' else 'a child':>10}")
+    ledger_in = "PostgreSQL" if postgres is not None else "SQLite"
+    print(f"runners, ledger        {args.workers:>10}   ({ledger_in}; CPU counts every runner)")
     print(f"segments rendered      {report.renders:>10,}")
-    print(f"requests (202)         {requests:>10,}")
+    print(f"requests (202)         {rounds[0]['requests']:>10,}")
     print(
         f"recipients accepted    {recipients:>10,}   (skipped: {report.after.get('skipped', 0):,}, "
-        f"accepted twice: {recipients - len(set(addresses)):,})"
+        f"accepted twice: {sum(r['twice'] for r in rounds):,} over all rounds)"
     )
-    print(f"bodies checked/invalid {len(kept):>10,} / {invalid}")
-    print(f"fan-out (wall clock)   {recipients / elapsed:>10,.0f} recipients/s  ({elapsed:.1f} s)")
+    print(
+        f"bodies checked/invalid {sum(r['kept'] for r in rounds):>10,} / "
+        f"{sum(r['invalid'] for r in rounds)}"
+    )
+    print(f"fan-out (wall clock)   {recipients / wall:>10,.0f} recipients/s  ({wall:.1f} s)")
     whose = "digest" if args.server == "process" else "digest + look-alike"
     rate = recipients / cpu
     print(f"fan-out (CPU)          {rate:>10,.0f} recipients/CPU-s  ({cpu:.1f} s of {whose})")
@@ -214,10 +308,45 @@ def main() -> None:
         f"{base_cpu:,.0f} recipients/CPU-s  ({args.baseline:,} recipients)"
     )
     print(
-        f"speed-up               {recipients / elapsed / base_rate:>10,.1f} x wall clock, "
-        f"{recipients / cpu / base_cpu:.1f} x CPU"
+        f"speed-up               {recipients / wall / base_rate:>10,.1f} x wall clock, "
+        f"{rate / base_cpu:.1f} x CPU"
     )
-    print(f"peak RSS               {peak:>10,.0f} MB  (before sending: {before:,.0f} MB)")
+    print(
+        f"peak RSS               {peak:>10,.0f} MB  (before sending: {rounds[0]['before']:,.0f} MB)"
+    )
+    rss = ""
+    if args.rss_against:
+        small = small_peak(args.rss_against, postgres is not None, args.workers)
+        rss = f"; peak RSS {peak:.0f} MB vs {small:.0f} MB at {args.rss_against // 1000}k"
+        print(
+            f"peak RSS at {args.rss_against:,}     {small:>10,.0f} MB  "
+            f"({args.n:,} is {(peak / small - 1) * 100:+.0f}%)"
+        )
+    print(
+        table_row(
+            f"fan-out, {args.n // 1000}k subscribers to the local SendGrid server"
+            + (f", {args.workers} runners on PostgreSQL" if args.workers > 1 else "")
+            + (" (ledger in PostgreSQL)" if postgres is not None and args.workers == 1 else ""),
+            f"{recipients / wall / 1000:.1f}k recipients/s wall, {rate / 1000:.1f}k/CPU-s{rss}",
+            f"per-recipient render {base_cpu:,.0f}/CPU-s",
+            rate / base_cpu,
+            "≥ 30k recipients/CPU-s in one process; ≥ 50k/s wall with two runners; "
+            "peak RSS flat in N",
+        )
+    )  # fmt: skip
+
+
+def small_peak(n: int, postgres: bool, workers: int) -> float:
+    """The peak RSS of a one-round fan-out to ``n`` readers, in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--n", str(n), "--rounds", "1", "--baseline", "10"]
+        + (["--postgres"] if postgres else []) + ["--workers", str(workers)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    for text in out.splitlines():
+        if text.startswith("peak RSS "):
+            return float(text.split()[2].replace(",", ""))
+    raise SystemExit(f"no peak RSS in the output of the {n:,} run:\n{out}")
 
 
 if __name__ == "__main__":

@@ -139,17 +139,14 @@ class Classifier:
         self._excludes = PhraseMatcher((t, r.id) for r in self.regions for t in r.exclude)
         self._no_evidence = {r.id: Verdict(r.id, False, 0.0, "no evidence") for r in self.regions}
         self._datelines: dict[str, list[Match]] = {}
+        verdicts = tuple(self._no_evidence[r.id] for r in self.regions)
+        self._nothing = Classification((), (), (), (), verdicts)
 
     def classify(self, item: Item) -> Classification:
-        matches = self._discount_dateline(self._evidence(item))
-        totals: dict[str, float] = {}
-        solid: set[str] = set()
-        for m in matches:
-            if m.weight > 0 and m.kind in WEIGHTS and m.target:
-                totals[m.target] = totals.get(m.target, 0.0) + m.weight
-                if not m.venue:
-                    solid.add(m.target)
-        scores = tuple(sorted(((c, totals[c]) for c in solid), key=lambda cs: (-cs[1], cs[0])))
+        matches = self._matches(item)
+        if not matches:
+            return self._nothing
+        scores, solid = _scores(matches)
         top = scores[0] if scores else ("", 0.0)
         floor = max(MIN_SCORE, PASSING_SHARE * top[1])
         evidence, excluded = self._by_region(matches, solid)
@@ -166,9 +163,27 @@ class Classifier:
         )
 
     def annotate(self, item: Item) -> Item:
-        """The item with ``countries`` and ``regions`` filled in."""
-        result = self.classify(item)
-        return item.classified(result.regions, result.countries)
+        """The item with ``countries`` and ``regions`` filled in: the decisions of
+        ``classify`` without the verdicts' wording, and the item itself when they
+        are what it already holds (most briefs match nothing)."""
+        matches = self._matches(item)
+        regions: tuple[str, ...] = ()
+        countries: tuple[str, ...] = ()
+        if matches:
+            scores, solid = _scores(matches)
+            floor = max(MIN_SCORE, PASSING_SHARE * scores[0][1]) if scores else MIN_SCORE
+            evidence, excluded = self._by_region(matches, solid)
+            regions = tuple(
+                r.id
+                for r in self.regions
+                if r.id not in excluded
+                and (found := evidence.get(r.id))
+                and sum(m.weight for m in found) >= floor
+            )
+            countries = tuple(c for c, s in scores if s >= floor)
+        if regions == item.regions and countries == item.countries:
+            return item
+        return item.classified(regions, countries)
 
     def explain(self, item: Item) -> str:
         """A short heading for the item followed by ``Classification.explain``."""
@@ -176,6 +191,9 @@ class Classifier:
         place = f"{item.dateline} - " if item.dateline else ""
         title = f"{item.title}\n  " if item.title else ""
         return f"{title}{place}{head} ...\n{self.classify(item).explain()}"
+
+    def _matches(self, item: Item) -> list[Match]:
+        return self._discount_dateline(self._evidence(item))
 
     def _evidence(self, item: Item) -> list[Match]:
         found = self._dateline_evidence(item.dateline) if item.dateline else []
@@ -274,6 +292,19 @@ class Classifier:
             why = f"score {score:g} under a quarter of {top[0]} {top[1]:g}, mentioned in passing"
             return Verdict(region_id, False, score, f"{why}: {listed}")
         return Verdict(region_id, True, score, f"score {score:g}: {listed}")
+
+
+def _scores(matches: list[Match]) -> tuple[tuple[tuple[str, float], ...], set[str]]:
+    """Every country with solid evidence and its score, strongest first; and those countries."""
+    totals: dict[str, float] = {}
+    solid: set[str] = set()
+    for m in matches:
+        if m.weight > 0 and m.kind in WEIGHTS and m.target:
+            totals[m.target] = totals.get(m.target, 0.0) + m.weight
+            if not m.venue:
+                solid.add(m.target)
+    scores = tuple(sorted(((c, totals[c]) for c in solid), key=lambda cs: (-cs[1], cs[0])))
+    return scores, solid
 
 
 def _note(venue: bool, how: str = "exact") -> str:

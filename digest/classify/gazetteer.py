@@ -24,11 +24,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
+
+import ahocorasick
 
 KINDS = {
     "n": "name",
@@ -112,19 +114,68 @@ class Hit(NamedTuple):
     how: str  # "exact" | "possessive" | "compound"
 
 
-class Tokens(NamedTuple):
+class Tokens:
     """A text prepared once for every matcher: ``spaced`` is ``text`` folded with
     every character that is not a letter or digit made a space (same length, so
-    positions agree), ``words`` its words in order."""
+    positions agree), ``words`` its words in order (split only when a matcher
+    needs them: the compiled screens read ``spaced`` directly)."""
 
-    text: str
-    spaced: str
-    words: list[str]
+    __slots__ = ("_scan", "_words", "spaced", "text")
+
+    def __init__(self, text: str, spaced: str, words: list[str] | None = None) -> None:
+        self.text, self.spaced, self._words, self._scan = text, spaced, words, ""
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:
+            self._words = self.spaced.split()
+        return self._words
+
+    @property
+    def scan(self) -> str:
+        """``spaced`` between two spaces, every separator a plain space, for the
+        automata: ``scan[i + 1]`` is ``spaced[i]``."""
+        if not self._scan:
+            spaced = self.spaced
+            if "\u3000" in spaced:  # the one separator of split() that _SPACED keeps
+                spaced = spaced.replace("\u3000", " ")
+            self._scan = f" {spaced} "
+        return self._scan
+
+
+class WordScreen:
+    """An Aho-Corasick automaton over whole words and word beginnings: one pass
+    in C over a text's ``scan`` finds where any of them starts a word."""
+
+    def __init__(self, whole: Iterable[str], beginnings: Iterable[str] = ()) -> None:
+        self._automaton: Any = ahocorasick.Automaton()
+        for word in whole:
+            self._automaton.add_word(f" {word} ", len(word) + 1)
+        for head in beginnings:
+            if f" {head}" not in self._automaton:
+                self._automaton.add_word(f" {head}", len(head))
+        self.empty = not len(self._automaton)
+        if not self.empty:
+            self._automaton.make_automaton()
+
+    def any(self, tok: Tokens) -> bool:
+        """Whether one of the words or beginnings occurs in ``tok``."""
+        return not self.empty and next(self._automaton.iter(tok.scan), None) is not None
+
+    def starts(self, tok: Tokens) -> Iterator[int]:
+        """Every position in ``tok.spaced`` where a word or beginning starts, in order."""
+        if self.empty:
+            return
+        last = -1
+        for end, size in self._automaton.iter(tok.scan):
+            start = end - size  # the leading space's index in scan = the word's in spaced
+            if start != last:
+                last = start
+                yield start
 
 
 def tokens(text: str) -> Tokens:
-    spaced = text.translate(_SPACED)
-    return Tokens(text, spaced, spaced.split())
+    return Tokens(text, text.translate(_SPACED))
 
 
 def locate(spaced: str, word: str, pos: int) -> int:
@@ -148,48 +199,46 @@ class Gazetteer:
     datelines: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        multi: dict[str, list[tuple[tuple[str, ...], Term]]] = {}
+        # Forms of several words by their first two words, longest first.
+        multi: dict[tuple[str, str], list[tuple[tuple[str, ...], Term]]] = {}
         for form, term in self.terms.items():
             words = tuple(form.split(" "))
             if len(words) > 1:
-                multi.setdefault(words[0], []).append((words[1:], term))
+                multi.setdefault((words[0], words[1]), []).append((words[1:], term))
         for options in multi.values():
             options.sort(key=lambda option: -len(option[0]))
         object.__setattr__(self, "_multi", multi)
+        object.__setattr__(self, "_multi_firsts", frozenset(first for first, _ in multi))
         singles = [form for form in self.terms if " " not in form]
-        object.__setattr__(self, "_firsts", frozenset(f.split(" ")[0] for f in self.terms))
-        object.__setattr__(self, "_heads5", frozenset(f[:5] for f in singles if len(f) >= 5))
-        object.__setattr__(self, "_heads4", frozenset(f for f in singles if len(f) == 4))
-        object.__setattr__(self, "_screen", frozenset(f.split(" ")[0][:4] for f in self.terms))
+        firsts = frozenset(f.split(" ")[0] for f in self.terms)
+        heads = {f[:5] for f in singles if len(f) >= 5} | {f for f in singles if len(f) == 4}
+        # One compiled pass finds every candidate word of a text: a form's first
+        # word whole, or a word starting with the first letters of a form that may
+        # head a compound or take a possessive "s". Python looks only at those.
+        object.__setattr__(self, "_candidates", WordScreen(firsts, heads))
         object.__setattr__(self, "_dateline_cache", {})
 
     def find(self, text: str | Tokens) -> list[Hit]:
         """Every form in ``text``, left to right, longest first, never overlapping.
 
-        Words are screened with set lookups (a form's first word, or the first
+        An Aho-Corasick pass screens the words (a form's first word, or the first
         letters of a form that may head a compound or take a possessive ``s``);
-        only candidates are located in the text and examined.
+        only candidates are examined in Python.
         """
         tok = text if isinstance(text, Tokens) else tokens(text)
-        firsts: frozenset[str] = self._firsts  # type: ignore[attr-defined]
-        heads5: frozenset[str] = self._heads5  # type: ignore[attr-defined]
-        heads4: frozenset[str] = self._heads4  # type: ignore[attr-defined]
-        screen: frozenset[str] = self._screen  # type: ignore[attr-defined]
         hits: list[Hit] = []
-        pos, skip = 0, -1
-        for index, word in enumerate(tok.words):
-            if word[:4] not in screen or index <= skip:
+        done = 0
+        scan = tok.scan
+        for start in self._candidates.starts(tok):  # type: ignore[attr-defined]
+            if start < done:
                 continue
-            if word not in firsts and word[:5] not in heads5 and word[:4] not in heads4:
-                continue
-            start = locate(tok.spaced, word, pos)
-            pos = start + len(word)
-            hit, used = self._multi_hit(tok, index, start)
+            word = tok.spaced[start : scan.index(" ", start + 1) - 1]
+            hit = self._multi_hit(tok, word, start)
             if hit is None:
-                hit, used = self._single_hit(tok.text, word, start), 1
+                hit = self._single_hit(tok.text, word, start)
             if hit is not None:
                 hits.append(hit)
-                pos, skip = hit.end, index + used - 1
+                done = hit.end
         return hits
 
     def place(self, dateline: str) -> list[tuple[str, Term]]:
@@ -211,15 +260,21 @@ class Gazetteer:
         code = self.datelines.get(form)
         return Term(code, "city", 0, form) if code else None
 
-    def _multi_hit(self, tok: Tokens, index: int, start: int) -> tuple[Hit | None, int]:
-        options = self._multi.get(tok.words[index])  # type: ignore[attr-defined]
+    def _multi_hit(self, tok: Tokens, word: str, start: int) -> Hit | None:
+        if word not in self._multi_firsts:  # type: ignore[attr-defined]
+            return None
+        spaced, pos = tok.spaced, start + len(word) + 1
+        if spaced[pos : pos + 1] == " ":
+            pos += 1
+        if pos >= len(spaced):
+            return None
+        following = spaced[pos : tok.scan.index(" ", pos + 1) - 1]
+        options = self._multi.get((word, following))  # type: ignore[attr-defined]
         for rest, term in options or ():
-            if tuple(tok.words[index + 1 : index + 1 + len(rest)]) != rest:
-                continue
-            end = _joined_end(tok, start + len(tok.words[index]), rest)
+            end = _joined_end(tok, start + len(word), rest)
             if end is not None and _allowed(tok.text, tok.spaced, start, end, term):
-                return Hit(start, end, term, "exact"), 1 + len(rest)
-        return None, 1
+                return Hit(start, end, term, "exact")
+        return None
 
     def _single_hit(self, text: str, word: str, start: int) -> Hit | None:
         end = start + len(word)
@@ -239,12 +294,23 @@ class Gazetteer:
 
 
 def _joined_end(tok: Tokens, pos: int, rest: tuple[str, ...]) -> int | None:
-    """The end of ``rest`` after ``pos`` if only spaces or hyphens join the words."""
+    """The end of ``rest`` after ``pos`` if the next words are ``rest``, each
+    joined to the one before by one or two spaces or hyphens."""
+    spaced, size = tok.spaced, len(tok.spaced)
     for word in rest:
-        start = locate(tok.spaced, word, pos)
-        if not 0 < start - pos <= 2 or tok.text[pos:start].strip(" -\u00a0\u2010\u2011\u2013"):
+        for start in (pos + 1, pos + 2):
+            end = start + len(word)
+            if (
+                spaced.startswith(word, start)
+                and spaced[start - 1] == " "
+                and (end == size or spaced[end] == " ")
+            ):
+                break
+        else:
             return None
-        pos = start + len(word)
+        if tok.text[pos:start].strip(" -\u00a0\u2010\u2011\u2013"):
+            return None
+        pos = end
     return pos
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from digest.classify.gazetteer import (
     Tokens,
+    WordScreen,
     key,
     locate,
 )
@@ -34,14 +35,15 @@ class PhraseMatcher:
                 self._exact.setdefault(form[0], []).append((form[1:], payload))
         for entries in self._exact.values():
             entries.sort(key=lambda entry: -len(entry[0]))
-        self._firsts = frozenset(self._exact)
+        # A compiled screen: most texts hold no phrase's first word at all.
+        self._screen = WordScreen(self._exact)
         self._star_heads = tuple(words[0] for words, _ in self._stars)
 
     def find(self, tok: Tokens) -> list[tuple[str, str]]:
         """(surface, payload) for every phrase in the text, left to right."""
-        words = tok.words
-        if self._firsts.isdisjoint(words) and not any(h in tok.spaced for h in self._star_heads):
+        if not self._screen.any(tok) and not any(h in tok.spaced for h in self._star_heads):
             return []
+        words = tok.words
         found: list[tuple[str, str]] = []
         pos, skip = 0, -1
         for index, word in enumerate(words):

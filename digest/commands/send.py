@@ -156,6 +156,13 @@ def _print(report: SendReport) -> None:
     "--regions", multiple=True, metavar="ID", help="With --test: a region of the segment (repeat)."
 )
 @click.option("--locale", type=click.Choice(LOCALES), help="With --test: the segment's locale.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Runner processes sharing the edition through the ledger's claims (PostgreSQL).",
+)
 @pass_app
 def send(
     app: App,
@@ -168,6 +175,7 @@ def send(
     test_address: str | None,
     regions: tuple[str, ...],
     locale: str | None,
+    workers: int,
 ) -> None:
     """Send the recorded EDITION (default: the first configured) to its subscribers.
 
@@ -181,8 +189,14 @@ def send(
 
     if (regions or locale) and not test_address:
         raise DigestError("--regions and --locale go with --test ADDRESS")
-    if not show_status and not test_address:  # --status only reads the ledger
-        app.require_secrets()  # refuse before any work
+    if workers > 1 and (dry_run or only or test_address):
+        raise DeliveryError(
+            "--workers: not with --dry-run, --to or --test, which concern one runner"
+        )
+    if (
+        not show_status and not test_address
+    ):  # refuse before any work; --status only reads the ledger
+        app.require_secrets()
     found = find_edition(app, app.edition_config(edition).name, at)
     if test_address:
         from digest.commands.trial import send_test
@@ -201,6 +215,15 @@ def send(
         from digest.schedule.steps import archive_link
 
         publish_archive(app.store, app.config, out=archive_link(app.config))
+    if workers > 1:
+        from digest.deliver.workers import send_with_workers
+
+        report = send_with_workers(
+            app.store, app.config, found, workers=workers, now=clock.now(), signer=signer,
+            retry_uncertain=retry_uncertain,
+        )  # fmt: skip
+        _finish(report)
+        return
     progress = ProgressLine(sys.stderr)
     try:
         report = send_edition(
@@ -216,6 +239,10 @@ def send(
         )
     finally:
         progress.close()
+    _finish(report)
+
+
+def _finish(report: SendReport) -> None:
     _print(report)
     if not report.dry_run and not report.ok:
         left = report.after

@@ -94,19 +94,25 @@ def send_edition(
     backend: Backend | None = None,
     retry: RetryPolicy | None = None,
     lease: timedelta = ledger.DEFAULT_LEASE,
+    planned: bool = False,
 ) -> SendReport:
     """Deliver ``edition`` (recorded in the store) to every active subscriber
     (or only to the address ``only``) at most once each; see the module doc.
 
     ``now`` stamps claims, sent times and the Date header. ``backend``
     defaults to the configured one; ``retry`` to ``max_retries`` from config.
+    ``planned``: the ledger was planned already (:func:`plan_edition`, as
+    ``--workers`` does once for all its runners), so this runner only sends.
     """
     if dry_run:
         return dry_run_report(store, config, edition, only=only)
     backend = backend or make_backend(config)
     policy = retry or RetryPolicy(max_retries=config.delivery.max_retries)
     with runners.runner_lock(store):
-        only_id = _plan(store, edition, only, config.delivery.send_empty)
+        if planned and only is None:
+            only_id = None
+        else:
+            only_id = _plan(store, edition, only, config.delivery.send_empty)
         report = SendReport(edition.id, backend.name, before=ledger.counts(store, edition.id))
         ledger.reopen(store, edition.id, retry_uncertain=retry_uncertain)
         ledger.recover(store, edition.id, now=now, idempotent=backend.idempotent, lease=lease)
@@ -120,6 +126,11 @@ def send_edition(
         report.problems = ledger.problems(store, edition.id)
         report.renders = run.renderer.renders
     return report
+
+
+def plan_edition(store: Store, config: Config, edition: Edition) -> None:
+    """Add the ledger rows of every active subscriber still missing (idempotent)."""
+    _plan(store, edition, None, config.delivery.send_empty)
 
 
 def _plan(store: Store, edition: Edition, only: str | None, send_empty: bool) -> int | None:

@@ -9,7 +9,9 @@ recipient's values for them (escaped for HTML and for text as
 and ``Message-ID`` headers, and ``custom_args`` naming the edition and the
 subscriber (event webhooks report them back). The key comes from
 ``SENDGRID_API_KEY`` only, and the HTTP client's debug log, which would
-print it, is kept quiet.
+print it, is kept quiet. Requests go through :mod:`digest.deliver.transport`
+(one kept-alive connection, orjson bodies) with the URL and headers the
+``sendgrid`` client set up.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sendgrid import SendGridAPIClient
 from digest import clock
 from digest.deliver import Addressee, Backend, Batch, Outcome, Result, register
 from digest.deliver.message import ONE_CLICK, subject_line
+from digest.deliver.transport import KeptAlive
 from digest.errors import DeliveryError
 from digest.render import markup
 from digest.render.environment import MARKERS
@@ -167,7 +170,7 @@ def provider_message(error: HTTPError) -> str:
 
 @register
 class SendGridBackend(Backend):
-    """Posts one request per batch through the ``sendgrid`` package."""
+    """Posts one request per batch, as the ``sendgrid`` package configures it."""
 
     name = "sendgrid"
 
@@ -176,6 +179,7 @@ class SendGridBackend(Backend):
         self.claim_size = self.batch_size = settings.batch_size
         self.client = SendGridAPIClient(api_key=api_key, host=settings.host)
         self.client.client.timeout = settings.timeout
+        self.transport = KeptAlive(self.client.client.mail.send, settings.timeout)
         # python_http_client logs request headers (the API key) at DEBUG.
         logging.getLogger("python_http_client").setLevel(logging.WARNING)
 
@@ -196,9 +200,7 @@ class SendGridBackend(Backend):
     def _post(self, body: dict[str, Any]) -> Result:
         where = f"SendGrid at {self.settings.host}"
         try:
-            response = self.client.client.mail.send.post(
-                request_body=body, timeout=self.settings.timeout
-            )
+            response = self.transport.post(body)
         except HTTPError as exc:
             return self._refused(exc, where)
         except URLError as exc:  # raised before the request was complete: nothing sent
@@ -210,6 +212,9 @@ class SendGridBackend(Backend):
         if response.status_code == 200 and self.settings.sandbox:
             return Result(Outcome.SANDBOX, "sandbox mode: validated by SendGrid, not delivered")
         return Result(Outcome.SENT, provider_id=provider_id)
+
+    def close(self) -> None:
+        self.transport.close()
 
     def _refused(self, exc: HTTPError, where: str) -> Result:
         status = int(exc.status_code)
