@@ -76,4 +76,4 @@ def test_the_command_refuses_workers_with_to(
     argv = ["--config", str(config.path), "send", "--workers", "2", "--to", "a@example.org"]
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert "--workers: not with --dry-run or --to" in err and "Traceback" not in err
+    assert "--workers: not with --dry-run, --to or --test" in err and "Traceback" not in err

@@ -106,6 +106,30 @@ def test_sendgrid_accepts_mail_from_the_sendgrid_package(sendgrid_server: SendGr
     assert sendgrid_server.invalid == []
 
 
+def test_sendgrid_server_ignores_a_request_cut_off_mid_body(
+    sendgrid_server: SendGridServer,
+) -> None:
+    """A sender killed between its headers and its body reached nobody: the look-alike
+    must neither accept it nor count it as an invalid body (seen in the SIGKILL test)."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    where = urlsplit(sendgrid_server.url)
+    with socket.create_connection((where.hostname or "127.0.0.1", where.port or 80)) as sock:
+        head = (
+            "POST /v3/mail/send HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+            "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b'{"personalizations": [')
+    deadline = time.monotonic() + 1  # give the handler time to read to the cut
+    while time.monotonic() < deadline and not sendgrid_server.invalid:
+        time.sleep(0.02)
+    response = _client(sendgrid_server).send(_mail("a@example.nl"))
+    assert response.status_code == 202
+    assert len(sendgrid_server.accepted) == 1 and sendgrid_server.invalid == []
+
+
 def test_sendgrid_accepts_custom_args_object(sendgrid_server: SendGridServer) -> None:
     mail = _mail("a@example.nl")
     mail.custom_arg = CustomArg("edition", "ochtend-2024-06-01")

@@ -220,6 +220,9 @@ class _MailSendHandler(BaseHTTPRequestHandler):
             errors = _error_body("request entity too large")["errors"]
             return self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, None, errors)
         raw = self.rfile.read(length)
+        if len(raw) < length:  # the client died mid-request (a SIGKILL test): nothing arrived
+            self.close_connection = True
+            return None
         if self.owner.delay:
             time.sleep(self.owner.delay)
         if self.path.split("?")[0] != MAIL_SEND_PATH:
