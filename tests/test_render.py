@@ -435,7 +435,7 @@ def test_a_late_edition_says_when_it_really_went_out() -> None:
     """A first run at 19:57 made an "Ochtendeditie · 07:00" that said "Goedemorgen"."""
     late = replace(sample_edition(), window_end=SLOT.replace(hour=19, minute=57))
     rendered = personal(late)
-    assert rendered.subject == f"Ochtendeditie, later verzonden: {LEAD.rsplit(' ', 1)[0]}"
+    assert rendered.subject == f"Ochtendeditie, later verzonden: {LEAD.rsplit(' ', 1)[0]}…"
     for part in (rendered.html, rendered.text, rendered.markdown):
         assert "Ochtendeditie, later verzonden" in part  # title, greeting and time agree
         assert "Goedenavond Anna," in part and "Goedemorgen" not in part

@@ -123,14 +123,18 @@ def lead_event(by_section: dict[str, list[tuple[str, list[Event]]]]) -> Event | 
 
 def subject_line(title: str, lead: Event | None, budget: int = SUBJECT_BUDGET) -> str:
     """``Ochtendeditie: Ook Duitsland stuurt militairen naar Groenland``, within
-    ``budget`` characters (the headline cut again at a word boundary), or the
+    ``budget`` characters (the headline cut again at a word boundary and an
+    ellipsis marking the cut), or the
     title alone when no headline fits."""
     if lead is None:
         return title
     room = budget - len(title) - 2
-    shown = within_budget(lead.headline, room) if room >= 12 else ""
-    if len(shown) > room or not shown:
-        return title
+    shown = lead.headline
+    if len(shown) > room:  # cut again, and the cut shown: "… door Oekraïens" misleads
+        shown = within_budget(shown, room - 1) if room >= 12 else ""
+        if len(shown) > room - 1 or not shown:
+            return title
+        shown += "…"
     return f"{title}: {shown[:1].upper()}{shown[1:]}"
 
 
