@@ -48,7 +48,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -57,7 +56,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tests.support.sendgrid_server as look_alike
-from bench.floors import table_row
+from bench.floors import started_postgres, table_row
 from digest.deliver.segments import segment_edition, segment_of
 from digest.deliver.send import send_edition
 from digest.deliver.workers import send_with_workers
@@ -245,21 +244,6 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         postgres = stack.enter_context(started_postgres()) if args.postgres else None
         run_rounds(args, postgres)
-
-
-@contextlib.contextmanager
-def started_postgres() -> Iterator[Any]:
-    from tests.support.postgres import find_pg_bindir, start_postgres
-
-    bindir = find_pg_bindir()
-    if bindir is None:
-        raise SystemExit("--postgres: no PostgreSQL binaries (initdb, pg_ctl) found")
-    server = start_postgres(bindir)
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.root, ignore_errors=True)
 
 
 def run_rounds(args: argparse.Namespace, postgres: Any) -> None:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine
 
 from bench.bench_classify import DATELINE
-from bench.floors import interleaved, line, peak_mib, table_row
+from bench.floors import interleaved, line, peak_mib, started_postgres, table_row
 from bench.snapshots import generate_snapshot
 from digest.classify.classifier import Classifier
 from digest.classify.regions import load_regions
@@ -137,21 +137,6 @@ def store_step(store: Store, items: list[Item]) -> int:
     return counts.new + counts.known + counts.updated
 
 
-@contextmanager
-def postgres() -> Iterator[Any]:
-    from tests.support.postgres import find_pg_bindir, start_postgres
-
-    bindir = find_pg_bindir()
-    if bindir is None:
-        raise SystemExit("--postgres: no PostgreSQL binaries (initdb, pg_ctl) found")
-    server = start_postgres(bindir)
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.root, ignore_errors=True)
-
-
 def pg_copy(server: Any, dbname: str, rows: tuple[list[Any], list[Any]]) -> int:
     with server.connect(dbname) as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO snapshots VALUES (1, 'bench.txt', 'x', now(), now(), 0)")
@@ -222,7 +207,7 @@ def main() -> None:
         "ingest: parse+classify+store": ingest_db.prepare,
     }
     try:
-        with postgres() if args.postgres else _nothing() as server:
+        with started_postgres() if args.postgres else _nothing() as server:
             if server is not None:
                 store_rows = (story_rows, revision_rows)
                 add_postgres(server, classified, store_rows, cases, prepare)

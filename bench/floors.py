@@ -10,11 +10,14 @@ less in the CPU figure. ``table_row`` prints one row of the speed table
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -90,3 +93,19 @@ def line(
 def table_row(step: str, now: str, floor: str, ratio: float, aim: str) -> str:
     """A row of the issue's speed table, with ``ratio`` = step cost / floor cost."""
     return f"| {step} | {now} | {floor} | {ratio:.1f}× | {aim} |"
+
+
+@contextlib.contextmanager
+def started_postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL server (the tests' own helper) for ``--postgres`` benches."""
+    from tests.support.postgres import find_pg_bindir, start_postgres
+
+    bindir = find_pg_bindir()
+    if bindir is None:
+        raise SystemExit("--postgres: no PostgreSQL binaries (initdb, pg_ctl) found")
+    server = start_postgres(bindir)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)

@@ -120,16 +120,28 @@ def parse_regions(
 
     Every id must be one of ``known``; SubscriberError names the unknown ones.
     """
-    ids = [part.strip().lower() for part in (text or "").split(separator) if part.strip()]
-    if not ids:
+    return _choice(text, known, separator, ("region", "regions"), sorted(known))
+
+
+def _choice(
+    text: str | None,
+    known: Collection[str],
+    separator: str,
+    noun: tuple[str, str],
+    shown: Collection[str],
+) -> frozenset[str] | None:
+    """The names in ``text`` (lower-cased), None when blank; SubscriberError names
+    those not in ``known`` (``noun``: singular and plural) and lists ``shown``."""
+    names = [part.strip().lower() for part in (text or "").split(separator) if part.strip()]
+    if not names:
         return None
-    unknown = sorted({i for i in ids if i not in known})
+    unknown = sorted({n for n in names if n not in known})
     if unknown:
         raise SubscriberError(
-            f"unknown {'region' if len(unknown) == 1 else 'regions'} "
-            f"{', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
+            f"unknown {noun[0] if len(unknown) == 1 else noun[1]} "
+            f"{', '.join(map(repr, unknown))}; known: {', '.join(shown)}"
         )
-    return frozenset(ids)
+    return frozenset(names)
 
 
 def format_regions(regions: frozenset[str] | None, separator: str = ",") -> str | None:
@@ -148,16 +160,7 @@ def parse_editions(
 ) -> frozenset[str] | None:
     """Edition names from ``"ochtend,avond"``; blank gives None (the caller
     fills in the configured default). Every name must be one of ``known``."""
-    names = [part.strip().lower() for part in (text or "").split(separator) if part.strip()]
-    if not names:
-        return None
-    unknown = sorted({n for n in names if n not in known})
-    if unknown:
-        raise SubscriberError(
-            f"unknown {'edition' if len(unknown) == 1 else 'editions'} "
-            f"{', '.join(map(repr, unknown))}; known: {', '.join(known)}"
-        )
-    return frozenset(names)
+    return _choice(text, known, separator, ("edition", "editions"), known)
 
 
 def format_editions(editions: frozenset[str] | None, separator: str = ",") -> str | None:
