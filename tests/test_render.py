@@ -25,6 +25,7 @@ from digest.model import Edition
 from digest.render.environment import RenderError, make_environment
 from digest.render.i18n import LocaleError
 from digest.render.outputs import RenderedEdition, personalise, render_edition, render_edition_body
+from digest.render.typography import typographic
 from tests.sample_edition import HOSTILE, NOTE, SLOT, sample_edition, story
 from tests.support.browser import axe_violations, save_screenshot
 
@@ -325,7 +326,7 @@ def test_hostile_brief_is_inert_and_visible_in_html() -> None:
     root = parse_html(rendered.html)
     assert_inert(root)
     visible = text_of(root)
-    assert '<script>alert("x")</script> <img src=x onerror=alert(1)>' in visible
+    assert typographic('<script>alert("x")</script> <img src=x onerror=alert(1)>') in visible
     assert "{{ 7*7 }} {% if 1 %}ja{% endif %}" in visible
     assert "<b>PLAATS</b>" in visible
 
@@ -336,7 +337,7 @@ def test_hostile_brief_is_inert_and_visible_in_markdown() -> None:
     root = parse_html(f"<!DOCTYPE html><title>t</title>{html}")
     assert_inert(root)
     visible = text_of(root)
-    assert '<script>alert("x")</script> <img src=x onerror=alert(1)>' in visible
+    assert typographic('<script>alert("x")</script> <img src=x onerror=alert(1)>') in visible
     assert "[klik](javascript:alert(1)) <javascript:alert(2)> {{ 7*7 }}" in visible
     assert "*nadruk* _lijn_ `code` # kop & &amp;" in visible
 
@@ -354,7 +355,7 @@ def test_hostile_markdown_is_inert_for_a_commonmark_parser_too() -> None:
 def test_hostile_brief_is_plain_in_text() -> None:
     text = personal(hostile_edition()).text
     flat = " ".join(text.split())
-    assert '<script>alert("x")</script> <img src=x onerror=alert(1)>' in flat
+    assert typographic('<script>alert("x")</script> <img src=x onerror=alert(1)>') in flat
     assert "javascript:alert(3)" not in text  # the unsafe source link is dropped
 
 

@@ -17,6 +17,7 @@ import markdown
 import nh3
 
 from digest.model import Edition, Story
+from digest.render.typography import typographic
 
 # Personalisation markers are MARK_OPEN + name + MARK_CLOSE (Unicode private
 # use characters); clean_text strips both from all content.
@@ -192,11 +193,12 @@ def _clean_story(story: Story) -> Story:
     def opt(value: str | None) -> str | None:
         return one_line(value) if value is not None else None
 
+    title = opt(story.title)
     return replace(
         story,
-        title=opt(story.title),
+        title=typographic(title) if title is not None else None,
         dateline=opt(story.dateline),
         agencies=tuple(one_line(a) for a in story.agencies),
-        text=clean_text(story.text),
+        text=typographic(clean_text(story.text)),
         url=safe_url(story.url),
     )
