@@ -174,10 +174,17 @@ def database_lock(store: Store, name: str, pg_key: int) -> Iterator[None]:
 
 
 def upgrade(store: Store) -> None:
-    """Bring the schema to the newest revision; cheap when it already is."""
-    with store.engine.connect() as conn:
-        if _is_current(conn):
-            return
+    """Bring the schema to the newest revision; cheap when it already is.
+
+    On SQLite even the first look happens under the lock: a cold open switches a
+    new file to WAL, and a switch racing another process's first migration fails
+    at once with "database is locked", whatever the busy timeout (seen in CI)."""
+    with contextlib.ExitStack() as held:
+        if store.dialect == "sqlite":
+            held.enter_context(database_lock(store, "migrate", _PG_LOCK_KEY))
+        with store.engine.connect() as conn:
+            if _is_current(conn):
+                return
     with database_lock(store, "migrate", _PG_LOCK_KEY), store.engine.begin() as conn:
         if not _is_current(conn):
             command.upgrade(_alembic_config(conn), "head")
