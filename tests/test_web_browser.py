@@ -9,12 +9,14 @@ The app runs under a real uvicorn server in a thread with its own event loop
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -49,15 +51,9 @@ class LiveSite:
         return found
 
 
-@pytest.fixture
-def live_site(sqlite_store: Store, tmp_path: Path) -> Iterator[LiveSite]:
-    """``digest serve``'s app under uvicorn on a free port of 127.0.0.1, with the
-    project's own regions and an outbox in tmp_path."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    config = web_config(tmp_path, url)
-    regions = load_regions(PROJECT_ROOT / "config" / "regions.toml")
-    app = create_app(config, sqlite_store, signer=SIGNER, regions=regions, environ={})
+@contextlib.contextmanager
+def serving(app: Any, port: int, url: str) -> Iterator[None]:
+    """``app`` served by uvicorn on ``port`` in a thread while the block runs."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
@@ -68,9 +64,24 @@ def live_site(sqlite_store: Store, tmp_path: Path) -> Iterator[LiveSite]:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail(f"uvicorn did not start on {url}")
         time.sleep(0.02)
-    yield LiveSite(url, sqlite_store, config.resolve(config.delivery.outbox.dir))
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_site(sqlite_store: Store, tmp_path: Path) -> Iterator[LiveSite]:
+    """``digest serve``'s app under uvicorn on a free port of 127.0.0.1, with the
+    project's own regions and an outbox in tmp_path."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = web_config(tmp_path, url)
+    regions = load_regions(PROJECT_ROOT / "config" / "regions.toml")
+    app = create_app(config, sqlite_store, signer=SIGNER, regions=regions, environ={})
+    with serving(app, port, url):
+        yield LiveSite(url, sqlite_store, config.resolve(config.delivery.outbox.dir))
 
 
 def look(page: Page, screenshot: Callable[[str], Path], label: str, *, web: bool = True) -> None:

@@ -5,13 +5,10 @@ checked with axe-core (the pattern of tests/test_web_browser.py)."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from digest.classify.regions import load_regions
@@ -23,7 +20,7 @@ from digest.store.subscribers import get_subscriber
 from digest.web import create_app
 from tests.support import free_port
 from tests.test_web import SECRET, SIGNER, link_in
-from tests.test_web_browser import LiveSite, look
+from tests.test_web_browser import LiveSite, look, serving
 
 
 @pytest.fixture
@@ -42,19 +39,8 @@ def two_edition_site(sqlite_store: Store, tmp_path: Path) -> Iterator[LiveSite]:
     config = config_from_dict(data, tmp_path / "digest.toml")
     regions = load_regions(PROJECT_ROOT / "config" / "regions.toml")
     app = create_app(config, sqlite_store, signer=SIGNER, regions=regions, environ={})
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail(f"uvicorn did not start on {url}")
-        time.sleep(0.02)
-    yield LiveSite(url, sqlite_store, config.resolve(config.delivery.outbox.dir))
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port, url):
+        yield LiveSite(url, sqlite_store, config.resolve(config.delivery.outbox.dir))
 
 
 @pytest.mark.slow  # seven pages, each checked by axe
@@ -147,19 +133,8 @@ def editor_site(sqlite_store: Store, tmp_path: Path) -> Iterator[LiveSite]:
         environ={"DIGEST_EDITOR_TOKEN": EDITOR_TOKEN},
         now=lambda: SLOT + timedelta(minutes=20),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail(f"uvicorn did not start on {url}")
-        time.sleep(0.02)
-    yield LiveSite(url, sqlite_store, config.resolve(config.delivery.outbox.dir))
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port, url):
+        yield LiveSite(url, sqlite_store, config.resolve(config.delivery.outbox.dir))
 
 
 EDITOR_TOKEN = "editor-token-0123456789abcdef"
