@@ -28,6 +28,7 @@ from pydantic import (
 
 from digest.errors import ConfigError
 from digest.model import LOCALES as LOCALES  # re-exported: the locales of the schema
+from digest.model import EditionKind
 
 CONFIG_ENV = "DIGEST_CONFIG"
 DATABASE_ENV = "DIGEST_DATABASE_URL"
@@ -65,13 +66,43 @@ def _at_least(minimum: str) -> AfterValidator:
 Duration = Annotated[str, _at_least("1m")]
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DOW_PART = re.compile(r"^(\*|\d+(?:-\d+)?)(?:/(\d+))?$")
+
+
+def crontab(value: str) -> str:
+    """``value`` with its weekday field in cron's own numbering (0 and 7 are Sunday)
+    written as names: APScheduler 3 reads a number there as Monday-based, so that
+    ``0 9 * * 0`` would fire on Mondays. Names and other fields pass unchanged."""
+    fields = value.split()
+    if len(fields) != 5:
+        return value
+    parts = []
+    for part in fields[4].split(","):
+        match = _DOW_PART.match(part)
+        if not match:
+            parts.append(part)
+            continue
+        span, step = match.group(1), int(match.group(2) or 1)
+        low, _, high = ("0-6" if span == "*" else span).partition("-")
+        first, last = int(low), int(high) if high else (6 if match.group(2) else int(low))
+        if last > 7 or first > last or step < 1:
+            parts.append(part)  # let the trigger say what is wrong
+            continue
+        if span == "*" and step == 1:
+            parts.append("*")
+            continue
+        parts += [_WEEKDAYS[d] for d in range(first, last + 1, step)]
+    return " ".join([*fields[:4], ",".join(dict.fromkeys(parts))])
+
+
 def check_cron(value: str) -> str:
     """A five-field cron expression that fires at least once; ValueError saying why not."""
     from apscheduler.triggers.cron import CronTrigger  # only when a config is checked
 
     example = "write five fields (minute hour day month weekday), e.g. '0 7 * * *'"
     try:
-        trigger = CronTrigger.from_crontab(value, timezone=ZoneInfo("UTC"))
+        trigger = CronTrigger.from_crontab(crontab(value), timezone=ZoneInfo("UTC"))
     except ValueError as exc:
         reason = str(exc).removeprefix("Error validating expression ")
         raise ValueError(f"{value!r} is not a valid cron expression ({reason}); {example}") from exc
@@ -167,6 +198,20 @@ class EditionConfig(Section):
     approval_timeout: Duration = Field(
         "2h", description="An edition not approved this long after it was built is skipped."
     )
+    kind: EditionKind = Field(
+        "regular", description="regular (a cron slot), weekly (overview) or extra (Extra editie)."
+    )
+    top: int = Field(5, ge=1, description="weekly: the biggest events kept per region.")
+    within_minutes: int = Field(
+        60, ge=1, description="extra: min_briefs new briefs of a region within this many minutes."
+    )
+    keywords: list[str] = Field(
+        default_factory=list, description="extra: a new brief with one of these words fires too."
+    )
+    quiet_hours: str | None = Field(
+        None, description='extra: "22:00-07:00": none sent then; deferred to the end.'
+    )
+    daily_cap: int = Field(3, ge=1, description="extra: at most this many a day.")
 
     @field_validator("name")
     @classmethod
@@ -182,6 +227,65 @@ class EditionConfig(Section):
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         return check_cron(value)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet(cls, value: str | None) -> str | None:
+        if value is not None:
+            quiet_span(value)
+        return value
+
+    @model_validator(mode="after")
+    def _keys_of_kind(self) -> EditionConfig:
+        given = self.model_fields_set
+        for key, kinds in _KIND_KEYS.items():
+            if key in given and self.kind not in kinds:
+                only = " or ".join(repr(k) for k in kinds)
+                raise ValueError(
+                    f"Config value 'editions.{self.name}.{key}': only for kind = {only}, "
+                    f"not {self.kind!r}; remove it or change 'kind'"
+                )
+        if self.kind == "weekly" and "window" not in given:
+            self.window = "7d"  # a week ending at its slot
+        if self.kind == "extra" and "min_briefs" not in given:
+            self.min_briefs = 3
+        if self.kind == "extra" and self.min_briefs == 0 and not self.keywords:
+            raise ValueError(
+                f"Config value 'editions.{self.name}.min_briefs': 0 without keywords never fires; "
+                "write 1 or more, or add keywords"
+            )
+        return self
+
+    @property
+    def on_timeline(self) -> bool:
+        """A regular edition: its window continues the site's timeline of editions."""
+        return self.kind == "regular"
+
+
+# Keys that only some edition kinds use, with those kinds.
+_KIND_KEYS: dict[str, tuple[str, ...]] = {
+    "cron": ("regular", "weekly"),
+    "approval": ("regular", "weekly"),
+    "top": ("weekly",),
+    "within_minutes": ("extra",),
+    "keywords": ("extra",),
+    "quiet_hours": ("extra",),
+    "daily_cap": ("extra",),
+}
+_CLOCK = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
+
+
+def quiet_span(text: str) -> tuple[int, int]:
+    """``"22:00-07:00"`` → minutes after midnight of start and end (the span may
+    pass midnight); ValueError saying what to write."""
+    match = _CLOCK.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a span of clock times; write e.g. '22:00-07:00'")
+    hour, minute, hour_end, minute_end = (int(g) for g in match.groups())
+    start, end = hour * 60 + minute, hour_end * 60 + minute_end
+    if start == end:
+        raise ValueError(f"{text!r} is empty (starts where it ends); write e.g. '22:00-07:00'")
+    return start, end
 
 
 class OutboxConfig(Section):
@@ -238,7 +342,7 @@ class ScheduleConfig(Section):
 class SubscribersConfig(Section):
     default_editions: list[str] | None = Field(
         None,
-        description="Editions a new reader gets when they choose none (default: every edition).",
+        description="Editions a new reader gets when they choose none (default: the regular ones).",
     )
     prune_pending_after: Duration = Field(
         "30d", description="Sign-ups still unconfirmed this long are deleted (by `digest run`)."
@@ -299,9 +403,16 @@ class Config(Section):
 
     @property
     def default_editions(self) -> frozenset[str]:
-        """What a new reader who chose no edition receives."""
+        """What a new reader who chose no edition receives: by default the
+        regular editions (weekly and Extra editie are for readers who choose them)."""
         chosen = self.subscribers.default_editions
-        return frozenset(self.edition_names if chosen is None else chosen)
+        regular = [e.name for e in self.editions if e.on_timeline]
+        return frozenset((regular or self.edition_names) if chosen is None else chosen)
+
+    @property
+    def timeline_names(self) -> list[str]:
+        """The regular editions' names: those whose windows form the site's timeline."""
+        return [e.name for e in self.editions if e.on_timeline]
 
     @property
     def base_dir(self) -> Path:

@@ -8,6 +8,10 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 Kind = Literal["article", "brief"]
+# regular: a cron slot on the site's timeline; weekly: an overview of the week's
+# biggest events; extra: the Extra editie, fired by a burst of news.
+EditionKind = Literal["regular", "weekly", "extra"]
+EDITION_KINDS: tuple[EditionKind, ...] = ("regular", "weekly", "extra")
 LOCALES: tuple[str, ...] = ("nl", "en")  # the locales digest has catalogs for
 
 
@@ -153,6 +157,10 @@ class EditionBrief:
     # For an updated story: what changed since a reader last got it, as
     # (before, now) fragments of its text ("3.700", "4.100"); empty when unknown.
     changes: tuple[tuple[str, str], ...] = ()
+    # When an Extra editie already carried this story ("al gemeld"), its time.
+    reported: datetime | None = None
+    # In a weekly overview: the rank of the event the brief belongs to (1 = biggest).
+    event: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +201,7 @@ class Edition:
     note_markdown: str | None = None
     regions: tuple[str, ...] = field(default=())
     timezone: str = "UTC"
+    kind: EditionKind = "regular"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -58,9 +58,9 @@ class Subscriber:
     unsubscribed_at: datetime | None = None
     editions: frozenset[str] | None = None
 
-    def receives(self, edition: str) -> bool:
+    def receives(self, edition: str, *, opt_in: bool = False) -> bool:
         """Whether this subscriber chose the edition named ``edition``."""
-        return receives(self.editions, edition)
+        return receives(self.editions, edition, opt_in=opt_in)
 
     def to_json(self) -> dict[str, Any]:
         """The shape of ``digest subscribers list --json``."""
@@ -149,10 +149,13 @@ def format_regions(regions: frozenset[str] | None, separator: str = ",") -> str 
     return separator.join(sorted(regions)) if regions else None
 
 
-def receives(editions: frozenset[str] | None, edition: str) -> bool:
-    """Whether an edition choice (None: from before choices existed, everything)
-    includes the edition named ``edition``."""
-    return editions is None or edition in editions
+def receives(editions: frozenset[str] | None, edition: str, *, opt_in: bool = False) -> bool:
+    """Whether an edition choice (None: from before choices existed, every
+    regular edition) includes the edition named ``edition`` (an ``opt_in`` one,
+    weekly or Extra editie, only when chosen)."""
+    if editions is None:
+        return not opt_in
+    return edition in editions
 
 
 def parse_editions(

@@ -105,7 +105,7 @@ def _nothing_due(app: App, at: datetime) -> str:
 
     zone = app.config.zone
     upcoming = []
-    for ec in app.config.editions:
+    for ec in [e for e in app.config.editions if e.kind != "extra"]:
         fire = cron_trigger(ec.cron, zone, edition=ec.name).get_next_fire_time(None, at)
         if fire is not None:
             upcoming.append(f"{ec.name} {fire.astimezone(zone):%Y-%m-%d %H:%M}")

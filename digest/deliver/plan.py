@@ -48,7 +48,12 @@ Decide = Callable[[SegmentKey], ChoiceRows]
 
 
 def plan_active(
-    store: Store, edition_id: str, decide: Decide, *, edition_name: str | None = None
+    store: Store,
+    edition_id: str,
+    decide: Decide,
+    *,
+    edition_name: str | None = None,
+    opt_in: bool = False,
 ) -> None:
     """Create the missing rows of every active subscriber (who chose
     ``edition_name``, when given); ``decide`` says what the rows of each segment get."""
@@ -60,9 +65,11 @@ def plan_active(
             top = conn.execute(select(func.max(subscribers.c.id))).scalar() or 0
         for low in range(0, top, WINDOW):
             with store.begin() as conn:
-                insert = _insert_window(store.dialect, edition_id, choices, low, edition_name)
+                insert = _insert_window(
+                    store.dialect, edition_id, choices, low, edition_name, opt_in
+                )
                 conn.execute(insert)
-    plan_rows(store, edition_id, _late_rows(store, edition_id, decide, edition_name))
+    plan_rows(store, edition_id, _late_rows(store, edition_id, decide, edition_name, opt_in))
 
 
 def _segment(regions: str | None, locale: str) -> SegmentKey:
@@ -70,12 +77,12 @@ def _segment(regions: str | None, locale: str) -> SegmentKey:
 
 
 def _late_rows(
-    store: Store, edition_id: str, decide: Decide, edition_name: str | None
+    store: Store, edition_id: str, decide: Decide, edition_name: str | None, opt_in: bool
 ) -> Iterator[PlanRow]:
     """Rows for the active subscribers still without one (their choice changed
     while planning)."""
     query = select(subscribers.c.id, subscribers.c.regions, subscribers.c.locale).where(
-        subscribers.c.status == "active", ~_has_row(edition_id), *_chose(edition_name)
+        subscribers.c.status == "active", ~_has_row(edition_id), *_chose(edition_name, opt_in)
     )
     with store.begin() as conn:
         late = conn.execute(query).all()
@@ -94,8 +101,8 @@ def _active_choices(store: Store) -> list[Choice]:
         return sorted({(regions, locale) for regions, locale in conn.execute(query).all()})
 
 
-def _chose(edition_name: str | None) -> list[Any]:
-    return [] if edition_name is None else [chooses(edition_name)]
+def _chose(edition_name: str | None, opt_in: bool = False) -> list[Any]:
+    return [] if edition_name is None else [chooses(edition_name, opt_in=opt_in)]
 
 
 def _insert_window(
@@ -104,10 +111,11 @@ def _insert_window(
     choices: dict[Choice, ChoiceRows],
     low: int,
     edition_name: str | None = None,
+    opt_in: bool = False,
 ) -> Any:
     """Rows for the active subscribers with ids in (low, low + WINDOW] and no row yet."""
     chosen = _choices_table(choices)
-    active = _active_without_row(edition_id, low, edition_name)
+    active = _active_without_row(edition_id, low, edition_name, opt_in)
     rows = (
         select(
             literal(edition_id),
@@ -136,7 +144,9 @@ def _choices_table(choices: dict[Choice, ChoiceRows]) -> CTE:
     ).cte("choices")
 
 
-def _active_without_row(edition_id: str, low: int, edition_name: str | None = None) -> CTE:
+def _active_without_row(
+    edition_id: str, low: int, edition_name: str | None = None, opt_in: bool = False
+) -> CTE:
     # Materialised, so that SQLite reads the subscribers once (not once per choice).
     query = select(
         subscribers.c.id,
@@ -147,7 +157,7 @@ def _active_without_row(edition_id: str, low: int, edition_name: str | None = No
         subscribers.c.id > low,
         subscribers.c.id <= low + WINDOW,
         ~_has_row(edition_id),
-        *_chose(edition_name),
+        *_chose(edition_name, opt_in),
     )
     return query.cte("active").prefix_with("MATERIALIZED")
 

@@ -46,11 +46,13 @@ SKIP_EMPTY = (ledger.SKIPPED, NOTHING_NEW)
 NOT_CHOSEN = "subscriber no longer chooses this edition"
 
 
-def _recipients(store: Store, only: str | None, edition: str) -> Iterator[SubscriberChoice]:
+def _recipients(
+    store: Store, only: str | None, edition: str, opt_in: bool = False
+) -> Iterator[SubscriberChoice]:
     """The active subscribers who chose ``edition``: everyone, or the one ``only`` names."""
     if only is None:
         for choice in stream_choices(store, status="active"):
-            if receives(choice.editions, edition):
+            if receives(choice.editions, edition, opt_in=opt_in):
                 yield choice
         return
     found = get_subscriber(store, only.strip().lower())
@@ -58,7 +60,7 @@ def _recipients(store: Store, only: str | None, edition: str) -> Iterator[Subscr
         raise DeliveryError(f"--to {only}: not a subscriber; add it with `digest subscribers add`")
     if found.status != "active":
         raise DeliveryError(f"--to {only}: subscriber is {found.status}, not active")
-    if not found.receives(edition):
+    if not found.receives(edition, opt_in=opt_in):
         raise DeliveryError(
             f"--to {only}: subscriber did not choose the edition {edition!r}; "
             "their editions: " + ", ".join(sorted(found.editions or ()))
@@ -136,9 +138,11 @@ def plan_edition(store: Store, config: Config, edition: Edition) -> None:
 def _plan(store: Store, edition: Edition, only: str | None, send_empty: bool) -> int | None:
     """Add the missing ledger rows; the subscriber id ``only`` names, if any."""
     if only is None:
-        plan_active(store, edition.id, _decider(edition, send_empty), edition_name=edition.name)
+        decide = _decider(edition, send_empty)
+        opt_in = edition.kind != "regular"
+        plan_active(store, edition.id, decide, edition_name=edition.name, opt_in=opt_in)
         return None
-    (one,) = _recipients(store, only, edition.name)
+    (one,) = _recipients(store, only, edition.name, edition.kind != "regular")
     rows = _decider(edition, send_empty)(segment_of(one))
     plan_rows(store, edition.id, [PlanRow(one.id, rows.segment, rows.status, rows.error)])
     return one.id
@@ -212,7 +216,8 @@ class _Run:
             r.subscriber_id: f"subscriber is {r.status} now" for r in rows if r.status != "active"
         }
         # Planned rows are checked again: a reader may have dropped this edition since.
-        dropped = not_choosing(self.store, [r.subscriber_id for r in rows], self.edition.name)
+        ids, opt_in = [r.subscriber_id for r in rows], self.edition.kind != "regular"
+        dropped = not_choosing(self.store, ids, self.edition.name, opt_in=opt_in)
         gone |= {i: NOT_CHOSEN for i in dropped if i not in gone}
         ledger.skip(self.store, self.edition.id, gone)
         self.report.count_skipped(len(gone))
@@ -258,7 +263,7 @@ def dry_run_report(
     plans: dict[SegmentKey, SegmentPlan] = {}
     send_empty = config.delivery.send_empty
     renderer = Renderer(edition, config, archive_page(store, config, edition))
-    for subscriber in _recipients(store, only, edition.name):
+    for subscriber in _recipients(store, only, edition.name, edition.kind != "regular"):
         key = segment_of(subscriber)
         if key not in plans:
             view = segment_edition(edition, key)

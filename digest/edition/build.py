@@ -8,7 +8,7 @@ files. ``digest build`` and ``digest run`` both come through here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -17,6 +17,7 @@ from digest.config import Config, EditionConfig, parse_duration
 from digest.edition.address import edition_url
 from digest.edition.group import edition_id, group_edition, skip_reason
 from digest.edition.select import edition_window, window_stop
+from digest.edition.special import build_extra, build_weekly, marked_reported
 from digest.errors import DigestError
 from digest.model import Edition, RegionLike
 from digest.store import Store
@@ -85,26 +86,16 @@ def build_edition(
         found = load_edition(store, own_id)
         if found is not None:
             return BuildResult(found, "existing")
-    start, end = edition_window(
-        slot,
-        latest_cut(store, until=window_stop(slot, window_end), other_than=own_id),
-        parse_duration(edition_config.window),
-        window_end,
-    )
-    candidates = window_stories(store, start, end)
-    edition = group_edition(
-        candidates,
-        regions,
-        name=edition_config.name,
-        title=edition_config.title,
-        slot=slot,
-        window_start=start,
-        zone=zone,
-        note_markdown=note_markdown,
-        window_end=end,
-        carried=carried_stories(store, [s.id for s in candidates], other_than=own_id),
-    )
-    reason = skip_reason(edition, edition_config.min_briefs)
+    if edition_config.on_timeline:
+        edition = _on_timeline(store, config, edition_config, regions, slot, window_end, own_id)
+    else:
+        build = build_weekly if edition_config.kind == "weekly" else build_extra
+        stop = window_stop(slot, window_end)
+        edition = build(store, config, edition_config, regions, slot=slot, end=stop)
+    edition = replace(edition, note_markdown=note_markdown)
+    # An Extra editie's min_briefs is what fires it; whatever fired it is enough to send.
+    least = 1 if edition_config.kind == "extra" else edition_config.min_briefs
+    reason = skip_reason(edition, least)
     if reason is not None:
         return BuildResult(edition, "skipped", reason)
     if not record:  # a preview: it must not become part of the site's timeline
@@ -113,6 +104,40 @@ def build_edition(
         return BuildResult(replace_edition(store, edition), "rebuilt")
     recorded = record_edition(store, edition)
     return BuildResult(recorded, "recorded" if recorded is edition else "existing")
+
+
+def _on_timeline(
+    store: Store,
+    config: Config,
+    edition_config: EditionConfig,
+    regions: Sequence[RegionLike],
+    slot: datetime,
+    window_end: datetime | None,
+    own_id: str,
+) -> Edition:
+    """A regular edition: its window continues the timeline of the regular
+    editions; stories an Extra editie carried come marked "al gemeld"."""
+    timeline = config.timeline_names
+    start, end = edition_window(
+        slot,
+        latest_cut(store, until=window_stop(slot, window_end), other_than=own_id, names=timeline),
+        parse_duration(edition_config.window),
+        window_end,
+    )
+    candidates = window_stories(store, start, end)
+    carried = carried_stories(store, [s.id for s in candidates], other_than=own_id, names=timeline)
+    edition = group_edition(
+        candidates,
+        regions,
+        name=edition_config.name,
+        title=edition_config.title,
+        slot=slot,
+        window_start=start,
+        zone=config.zone,
+        window_end=end,
+        carried=carried,
+    )
+    return marked_reported(store, config, edition)
 
 
 def archive_page(store: Store, config: Config, edition: Edition) -> str:

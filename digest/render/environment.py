@@ -154,7 +154,10 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
             "+%(num)s more in the archive", "+%(num)s more in the archive", count
         ) % {"num": fmt.number(count)}
 
+    from digest.render.kinds import kind_globals
+
     return {
+        **kind_globals(fmt, locale, _moment),
         "locale": locale,
         "marker": marker,
         "more_label": more_label,

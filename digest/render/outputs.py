@@ -32,6 +32,7 @@ from digest.render.environment import (
     section_title_of,
 )
 from digest.render.i18n import Formatter, translations
+from digest.render.kinds import template_of
 
 _MARKER = re.compile(f"{markup.MARK_OPEN}({'|'.join(MARKERS)}){markup.MARK_CLOSE}")
 
@@ -187,15 +188,15 @@ def render_edition(
     context = _context(markup.clean_edition(once), fmt, site_title, base_url, archive_url)
     context["subject"] = markup.one_line(_render(env, "email/subject.txt", context))
     context["preheader"] = markup.one_line(_render(env, "email/preheader.txt", context))
-    html = _fitting_html(env, context)
+    html = _fitting_html(env, context, template_of(once, "html"))
     return RenderedEdition(
         edition_id=edition.id,
         locale=locale,
         subject=context["subject"],
         preheader=context["preheader"],
         html=html,
-        text=_tidy(_render(env, "text/edition.txt", context)),
-        markdown=_tidy(_render(env, "markdown/edition.md", context)),
+        text=_tidy(_render(env, template_of(once, "text"), context)),
+        markdown=_tidy(_render(env, template_of(once, "markdown"), context)),
     )
 
 
@@ -203,14 +204,14 @@ GMAIL_LIMIT = 102 * 1024  # bytes of HTML past which Gmail clips a message
 HTML_BUDGET = GMAIL_LIMIT - 2 * 1024  # room for the recipient's name and signed links
 
 
-def _fitting_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
+def _fitting_html(env: jinja2.Environment, context: dict[str, Any], template: str) -> str:
     """The HTML mail, within :data:`HTML_BUDGET` bytes: when the whole edition
     is larger, each section's lowest-ranked entries give way to one
     "+N meer in het archief" line (text and Markdown follow, so that all
     parts show the same entries)."""
     full = context["shown_events"] = events_by_section(context["edition"])
     context["hidden"] = {}
-    html = _charset_first(_INLINER.inline(_render(env, "email/edition.html", context)))
+    html = _charset_first(_INLINER.inline(_render(env, template, context)))
     total = sum(len(e.briefs) for bands in full.values() for _, es in bands for e in es)
     keep = total
     for _ in range(8):  # each round aims below the budget with the size per brief just seen
@@ -219,7 +220,7 @@ def _fitting_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
             break
         keep = min(keep - 1, int(keep * HTML_BUDGET / size * 0.97))
         context["shown_events"], context["hidden"] = trimmed(full, keep, context["in_brief"])
-        html = _charset_first(_INLINER.inline(_render(env, "email/edition.html", context)))
+        html = _charset_first(_INLINER.inline(_render(env, template, context)))
     return html
 
 
@@ -231,7 +232,7 @@ def render_edition_body(
     env = env or default_environment(locale)
     fmt = formatter_of(env)
     context = _context(markup.clean_edition(edition), fmt, "", "", None)
-    return _render(env, "partials/edition_body.html", context)
+    return _render(env, template_of(edition, "body"), context)
 
 
 def personalise(

@@ -87,11 +87,13 @@ def due_slots(
     are caught up at all, so that a new install makes its first edition on
     its first run."""
     chosen = [config.edition(edition)] if edition else list(config.editions)
+    chosen = [ec for ec in chosen if ec.kind != "extra"]  # no cron: fired by the news
     grace = catch_up_grace(config.schedule.catch_up, parse_duration(config.schedule.misfire_grace))
     found: list[tuple[EditionConfig, Slot]] = []
     for ec in chosen:
         slot = None if force else due_slot(ec.name, ec.cron, config.zone, at, grace=grace)
-        bootstrap = ec.name in first_run and config.schedule.catch_up == "latest"
+        # A new weekly overview starts with its next slot, not with last week's.
+        bootstrap = ec.name in first_run and config.schedule.catch_up == "latest" and ec.on_timeline
         if slot is None and (force or bootstrap):
             slot = latest_slot(ec.name, ec.cron, config.zone, at)
         if slot is not None:
@@ -114,6 +116,11 @@ def newest_due_slots(
     added to a running site); it starts with its next slot instead."""
     if not slots:
         return [], []
+    timeline = set(config.timeline_names)  # a weekly slot neither passes over nor is passed
+    kept_off = [(ec, slot) for ec, slot in slots if ec.name not in timeline]
+    slots = [(ec, slot) for ec, slot in slots if ec.name in timeline]
+    if not slots:
+        return kept_off, []
     newest_any = _newest_slot(config, at) if first_run else None
     newest_due = max(slot.at for _, slot in slots)
     kept: list[tuple[EditionConfig, Slot]] = []
@@ -121,12 +128,13 @@ def newest_due_slots(
     for ec, slot in slots:
         new_here = ec.name in first_run and newest_any is not None and slot.at < newest_any
         (passed if slot.at < newest_due or new_here else kept).append((ec, slot))
-    return kept, passed
+    return kept + kept_off, passed
 
 
 def _newest_slot(config: Config, at: datetime) -> datetime | None:
     """The latest slot time of any configured edition at or before ``at``."""
-    latest = [latest_slot(ec.name, ec.cron, config.zone, at) for ec in config.editions]
+    on_timeline = [ec for ec in config.editions if ec.on_timeline]
+    latest = [latest_slot(ec.name, ec.cron, config.zone, at) for ec in on_timeline]
     return max((s.at for s in latest if s is not None), default=None)
 
 
@@ -185,14 +193,19 @@ def run_job(
     for ec, slot in passed:
         report.editions.append(_pass_over(app, ec, slot, owner, now, lease, slots, first_run))
     won: list[tuple[EditionConfig, ClaimOutcome]] = []
+    running = False  # another run is at work on a slot (and ingests for it)
     for ec, slot in slots:
         outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=force)
         if outcome.won:
             won.append((ec, outcome))
         else:
             held = outcome.claim
+            running = running or held.status not in FINISHED
             report.editions.append(_stand_down(app, slot, held, now, help_wait, help_poll))
-    if won or not slots:  # runs that stood down leave ingestion to the winner
+    # Runs that stood down leave ingestion to the winner. With an Extra editie, a slot
+    # done before is no reason not to read the news: an hourly run must see a burst.
+    extras = any(ec.kind == "extra" and ec.name in names for ec in app.config.editions)
+    if won or not slots or (extras and not running):
         report.sources = _ingest_all(app, at, now)
     handled = {slot.key for _, slot in slots}
     # Before new editions: one that timed out is discarded first, so the next carries its news.
@@ -201,8 +214,45 @@ def run_job(
     )
     for ec, outcome in won:
         report.editions.append(_complete(app, ec, outcome, at, now))
+    if not force:  # after the regular editions: what they carry is no burst any more
+        report.editions += run_extras(app, owner, names, at, now=now, lease=lease, report=report)
     report.editions += _settle_waiting(app, owner, handled, names, now=now, lease=lease)
     return report
+
+
+def run_extras(
+    app: Context,
+    owner: str,
+    names: Collection[str],
+    at: datetime,
+    *,
+    now: Now,
+    lease: timedelta,
+    report: RunReport | None = None,
+) -> list[EditionRun]:
+    """Fire each Extra editie of ``names`` whose burst is due at ``at``, once per slot."""
+    from digest.schedule.extras import due_extra, extra_editions
+
+    runs: list[EditionRun] = []
+    for ec in extra_editions(app, names):
+        slot, why = due_extra(app, ec, at)
+        if slot is None:
+            log.debug("%s: not due at %s: %s", ec.name, at.isoformat(), why)
+            continue
+        if report is not None:
+            report.due += 1
+        secret_key()
+        outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
+        if outcome.won:
+            runs.append(_complete(app, ec, outcome, at, now))
+        else:
+            held = outcome.claim
+            runs.append(
+                _finished(slot, held, app.config.zone)
+                if held.status in FINISHED
+                else _busy(slot, held, app.config.zone)
+            )
+    return runs
 
 
 def _settle_waiting(

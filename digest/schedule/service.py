@@ -38,9 +38,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digest import clock
 from digest.config import Config, parse_duration
 from digest.errors import DigestError
-from digest.schedule.claims import DEFAULT_LEASE, get_claim, list_claims
+from digest.schedule.claims import DEFAULT_LEASE, get_claim, list_claims, new_owner
 from digest.schedule.context import Context
-from digest.schedule.job import RunReport, due_slots, run_job
+from digest.schedule.job import RunReport, due_slots, run_extras, run_job
 from digest.schedule.slots import catch_up_grace, cron_trigger
 from digest.schedule.sources import SourceOutcome, ingest_sources
 
@@ -102,13 +102,21 @@ def retry_job() -> list[RunReport]:
 
 
 def source_job(source: str) -> list[SourceOutcome]:
-    """What the scheduler runs for a source: ingest it."""
+    """What the scheduler runs for a source: ingest it, then fire any Extra
+    editie its news makes due (exactly once per slot, through the claims)."""
     now = _SERVICE.now()
-    outcomes = ingest_sources(_app(), at=now, now=now, only=source)
+    app = _app()
+    outcomes = ingest_sources(app, at=now, now=now, only=source)
     for outcome in outcomes:
         log.info("source %s: %s", outcome.name, outcome.summary)
         for error in outcome.errors:
             log.error("%s", error)
+    extras = [ec.name for ec in app.config.editions if ec.kind == "extra"]
+    if extras:
+        runs = run_extras(app, new_owner(), extras, now, now=_SERVICE.now, lease=DEFAULT_LEASE)
+        for done in runs:
+            level = logging.ERROR if done.status == "failed" else logging.INFO
+            log.log(level, "edition %s: %s: %s", done.slot, done.status, done.message)
     return outcomes
 
 
@@ -163,6 +171,7 @@ def _edition_jobs(config: Config) -> list[dict[str, Any]]:
             "misfire_grace_time": grace,
         }
         for ec in config.editions
+        if ec.kind != "extra"  # fired by the news, after each ingestion
     ]
 
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from digest.config import crontab
 from digest.errors import DigestError
 
 # With catch_up = "none" a slot is still due this long after its time, so a
@@ -68,7 +69,7 @@ def slot_key(edition: str, local: datetime) -> str:
 def cron_trigger(cron: str, zone: ZoneInfo, *, edition: str = "?") -> CronTrigger:
     """APScheduler's trigger for a five-field cron expression in ``zone``."""
     try:
-        return CronTrigger.from_crontab(cron, timezone=zone)
+        return CronTrigger.from_crontab(crontab(cron), timezone=zone)
     except ValueError as exc:
         raise ScheduleError(
             f"edition {edition!r}: cron {cron!r} is not valid ({exc}); "

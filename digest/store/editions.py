@@ -79,6 +79,8 @@ def _brief_to_json(brief: EditionBrief, zone: ZoneInfo) -> dict[str, Any]:
         "band": brief.band,
         "updated": brief.updated,
         "changes": [list(pair) for pair in brief.changes],
+        "reported": _iso(brief.reported.astimezone(zone) if brief.reported else None),
+        "event": brief.event,
     }
 
 
@@ -95,6 +97,7 @@ def edition_to_json(edition: Edition) -> dict[str, Any]:
         "id": edition.id,
         "name": edition.name,
         "title": edition.title,
+        "kind": edition.kind,
         "time": edition.slot.astimezone(zone).isoformat(),
         "timezone": edition.timezone,
         "window": {
@@ -134,6 +137,8 @@ def edition_from_json(data: dict[str, Any]) -> Edition:
                     b["band"],
                     b["updated"],
                     tuple((old, new) for old, new in b.get("changes", ())),
+                    _instant(b.get("reported"), zone),
+                    b.get("event"),
                 )
                 for b in s["briefs"]
             ),
@@ -151,6 +156,7 @@ def edition_from_json(data: dict[str, Any]) -> Edition:
         note_markdown=data["note_markdown"],
         regions=tuple(data["regions"]),
         timezone=data["timezone"],
+        kind=data.get("kind", "regular"),
     )
 
 

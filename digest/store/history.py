@@ -21,22 +21,32 @@ from digest.store.schema import edition_stories, editions
 _CHUNK = 500  # story ids per IN (...) list
 
 
-def latest_cut(store: Store, *, until: datetime, other_than: str) -> datetime | None:
+def latest_cut(
+    store: Store, *, until: datetime, other_than: str, names: Collection[str] | None = None
+) -> datetime | None:
     """The latest window end, no later than ``until``, of the recorded editions
-    other than ``other_than``; ``None`` before a site's first edition."""
+    (of ``names``, the site's timeline, when given) other than ``other_than``;
+    ``None`` before a site's first edition."""
     query = select(func.max(editions.c.window_end)).where(
         editions.c.window_end <= until.astimezone(UTC), editions.c.id != other_than
     )
+    if names is not None:
+        query = query.where(editions.c.name.in_(sorted(names)))
     with store.begin() as conn:
         found = conn.execute(query).scalar_one_or_none()
     return found if isinstance(found, datetime) else None
 
 
 def carried_stories(
-    store: Store, story_ids: Collection[str], *, other_than: str
+    store: Store,
+    story_ids: Collection[str],
+    *,
+    other_than: str,
+    names: Collection[str] | None = None,
 ) -> dict[str, Carried]:
-    """For each of ``story_ids`` that a recorded edition (not ``other_than``)
-    carried: the latest such edition's window end and the text it showed."""
+    """For each of ``story_ids`` that a recorded edition (not ``other_than``; of
+    ``names`` when given) carried: the latest such edition's window end and the
+    text it showed."""
     latest: dict[str, tuple[datetime, str]] = {}
     ids = sorted(set(story_ids))
     with store.begin() as conn:
@@ -49,6 +59,8 @@ def carried_stories(
                     editions.c.id != other_than,
                 )
             )
+            if names is not None:
+                query = query.where(editions.c.name.in_(sorted(names)))
             for story_id, end, edition_id in conn.execute(query):
                 if story_id not in latest or end > latest[story_id][0]:
                     latest[story_id] = (end, edition_id)
@@ -83,3 +95,40 @@ def first_of_its_day(store: Store, edition: Edition) -> bool:
     )
     with store.begin() as conn:
         return int(conn.execute(query).scalar_one()) == 0
+
+
+def reported_in(
+    store: Store, story_ids: Collection[str], names: Collection[str]
+) -> dict[str, datetime]:
+    """For each of ``story_ids`` that an edition of ``names`` (the Extra editie)
+    carried: the slot of the first such edition ("al gemeld om 10:07")."""
+    found: dict[str, datetime] = {}
+    ids = sorted(set(story_ids))
+    if not names:
+        return found
+    with store.begin() as conn:
+        for start in range(0, len(ids), _CHUNK):
+            query = (
+                select(edition_stories.c.story_id, editions.c.slot)
+                .join(editions, editions.c.id == edition_stories.c.edition_id)
+                .where(
+                    edition_stories.c.story_id.in_(ids[start : start + _CHUNK]),
+                    editions.c.name.in_(sorted(names)),
+                )
+            )
+            for story_id, slot in conn.execute(query):
+                slot = slot.replace(tzinfo=UTC) if slot.tzinfo is None else slot
+                if story_id not in found or slot < found[story_id]:
+                    found[story_id] = slot
+    return found
+
+
+def editions_between(store: Store, name: str, start: datetime, end: datetime) -> int:
+    """How many editions of ``name`` have a slot in ``[start, end)`` (a day's cap)."""
+    query = select(func.count()).where(
+        editions.c.name == name,
+        editions.c.slot >= start.astimezone(UTC),
+        editions.c.slot < end.astimezone(UTC),
+    )
+    with store.begin() as conn:
+        return int(conn.execute(query).scalar_one())

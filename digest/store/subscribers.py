@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 
 from digest.store import Store
 from digest.store.schema import as_utc, deliveries, subscribers
@@ -177,18 +177,24 @@ def stream_choices(
         last = rows[-1][0]
 
 
-def chooses(edition: str) -> Any:
+def chooses(edition: str, *, opt_in: bool = False) -> Any:
     """A condition on ``subscribers``: the row chose the edition named ``edition``
-    (or is from before edition choices, NULL: every edition)."""
+    (or is from before edition choices, NULL: every regular edition; an
+    ``opt_in`` edition, weekly or Extra editie, only goes to those who chose it)."""
     listed = ("," + subscribers.c.editions + ",").like(f"%,{edition},%")
+    if opt_in:
+        return and_(subscribers.c.editions.is_not(None), listed)
     return or_(subscribers.c.editions.is_(None), listed)
 
 
-def not_choosing(store: Store, ids: Collection[int], edition: str) -> set[int]:
+def not_choosing(
+    store: Store, ids: Collection[int], edition: str, *, opt_in: bool = False
+) -> set[int]:
     """Those of ``ids`` whose subscriber (now) did not choose ``edition``."""
     if not ids:
         return set()
-    query = select(subscribers.c.id).where(subscribers.c.id.in_(list(ids)), ~chooses(edition))
+    chose = chooses(edition, opt_in=opt_in)
+    query = select(subscribers.c.id).where(subscribers.c.id.in_(list(ids)), ~chose)
     with store.begin() as conn:
         return set(conn.execute(query).scalars())
 
