@@ -68,6 +68,11 @@ def build(
 
     config = app.config
     edition_config = app.edition_config(edition)
+    if edition_config.kind == "extra":
+        raise DigestError(
+            f"edition {edition_config.name!r} is an Extra editie: it has no slot to build; "
+            "`digest run` fires it when the news bursts (`digest editions list` shows its rule)"
+        )
     moment = clock.in_zone(at, config.zone) if at else clock.now().astimezone(config.zone)
     slot = latest_slot(edition_config.name, edition_config.cron, config.zone, moment)
     if slot is None:

@@ -13,6 +13,7 @@ import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
+from digest.config import EditionConfig
 from digest.errors import DigestError, plural
 
 if TYPE_CHECKING:
@@ -81,10 +82,22 @@ def list_(app: App, as_json: bool) -> None:
         return
     for ec in app.config.editions:
         waits = f", approval within {ec.approval_timeout}" if ec.approval else ""
-        click.echo(f"{ec.name}  {ec.title}  cron {ec.cron}{waits}")
+        click.echo(f"{ec.name}  {ec.title}  {_when(ec)}{waits}")
     for approval in found:
         click.echo(_line(app, approval))
     click.echo(plural(len(found), "edition") + " held for approval", err=True)
+
+
+def _when(ec: EditionConfig) -> str:
+    """``cron 0 7 * * *``, ``weekly, cron 0 9 * * 0`` or the Extra editie's rule."""
+    if ec.kind == "extra":
+        quiet = f", quiet {ec.quiet_hours}" if ec.quiet_hours else ""
+        words = f" or a keyword ({', '.join(ec.keywords)})" if ec.keywords else ""
+        return (
+            f"extra: {ec.min_briefs} new briefs of a region within {ec.within_minutes} "
+            f"minutes{words}{quiet}, at most {ec.daily_cap} a day"
+        )
+    return f"{'weekly, ' if ec.kind == 'weekly' else ''}cron {ec.cron}"
 
 
 @editions.command("show")

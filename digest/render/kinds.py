@@ -41,7 +41,8 @@ def template_of(edition: Edition, part: str) -> str:
 def kind_globals(
     fmt: Formatter, locale: str, moment: Callable[[Formatter, Any, Edition], str]
 ) -> dict[str, Any]:
-    """``weekly_events``, ``weekly_label``, ``weekly_summary`` and ``reported_label``."""
+    """``weekly_events``, ``weekly_label``, ``weekly_summary``, ``earlier_label`` and
+    ``reported_label``."""
     catalog = translations(locale)
 
     def weekly_label(event: Event) -> str:
@@ -65,6 +66,11 @@ def kind_globals(
             "end": end,
         }
 
+    def earlier_label(count: int) -> str:
+        return catalog.ngettext("+%(num)s earlier report", "+%(num)s earlier reports", count) % {
+            "num": fmt.number(count)
+        }
+
     @pass_context
     def reported_label(ctx: Context, brief: EditionBrief) -> str:
         if brief.reported is None:
@@ -76,5 +82,6 @@ def kind_globals(
         "weekly_events": ranked_events,
         "weekly_label": weekly_label,
         "weekly_summary": weekly_summary,
+        "earlier_label": earlier_label,
         "reported_label": reported_label,
     }
