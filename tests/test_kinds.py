@@ -46,16 +46,18 @@ def burst(stories: list[Story], at: datetime, place: str = "NUUK", count: int = 
 
 @pytest.fixture
 def fortnight(
-    tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store_url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> Fortnight:
+    """The fortnight's site (both kinds configured) on each backend, with a reader of
+    the Extra editie, one of the morning edition and one from before edition choices."""
     monkeypatch.setenv("DIGEST_SECRET_KEY", SECRET)
-    monkeypatch.delenv("DIGEST_DATABASE_URL", raising=False)
+    monkeypatch.setenv("DIGEST_DATABASE_URL", store_url)
     write_site(tmp_path, smtp_server)
     monkeypatch.setenv("DIGEST_CONFIG", str(tmp_path / "digest.toml"))
     for address, editions in (("extra@example.nl", "extra"), ("ochtend@example.nl", "ochtend")):
         assert main(["subscribers", "add", address, "--active", "--editions", editions]) == 0
     # A reader from before edition choices (NULL: every regular edition).
-    store = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
+    store = open_store(store_url)
     try:
         import_subscribers(store, [ImportRow(1, "oud@example.nl", None, None)], now=local(0, 6))
     finally:

@@ -13,10 +13,10 @@ import click
 
 from digest import clock
 from digest.commands.app import INSTANT, App, pass_app
-from digest.config import EditionConfig
 from digest.errors import DigestError, plural
 
 if TYPE_CHECKING:
+    from digest.config import EditionConfig
     from digest.store.approvals import Approval, State
 
 
