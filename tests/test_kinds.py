@@ -216,3 +216,19 @@ def test_the_stream_helpers_make_no_burst_by_chance() -> None:
     stream = [s for s in stories if "orkaan" not in s.body and "aardbeving" not in s.body]
     gaps = [b.versions[0][0] - a.versions[0][0] for a, b in itertools.pairwise(stream)]
     assert min(g for g in gaps if g > timedelta(0)) >= timedelta(minutes=70)
+
+
+def test_an_extra_editie_whose_mail_server_was_down_is_sent_by_the_next_run(
+    fortnight: Fortnight, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(fortnight, local(1, 7), capsys)
+    burst(fortnight.stories, local(1, 10, 10))
+    fortnight.smtp.handler.queued_failures += ["451 4.3.0 try again later"] * 20
+    fortnight.capture(local(1, 11))
+    assert main(["run", "--at", local(1, 11).isoformat()]) == 1  # the send failed
+    assert "extra@2026-02-03T11:00" in capsys.readouterr().err
+    fortnight.smtp.handler.queued_failures.clear()
+    again = run(fortnight, local(1, 11, 30), capsys)
+    assert "extra@2026-02-03T11:00: done:" in again
+    assert run(fortnight, local(1, 12), capsys).count("extra@") == 0
+    assert received(fortnight.smtp)[("extra@example.nl", "extra-2026-02-03T1100")] == 1

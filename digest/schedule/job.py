@@ -235,7 +235,11 @@ def run_extras(
 
     runs: list[EditionRun] = []
     for ec in extra_editions(app, names):
+        retried = _retry_extras(app, ec, owner, at, now=now, lease=lease)
+        runs += retried
         slot, why = due_extra(app, ec, at)
+        if slot is not None and slot.key in {r.slot.key for r in retried}:
+            continue  # tried once in this run already
         if slot is None:
             log.debug("%s: not due at %s: %s", ec.name, at.isoformat(), why)
             continue
@@ -252,6 +256,27 @@ def run_extras(
                 if held.status in FINISHED
                 else _busy(slot, held, app.config.zone)
             )
+    return runs
+
+
+def _retry_extras(
+    app: Context, ec: EditionConfig, owner: str, at: datetime, *, now: Now, lease: timedelta
+) -> list[EditionRun]:
+    """Resume the Extra edities of ``ec`` whose run failed (a mail server down) or died
+    within the misfire grace: their stories count as carried once the edition is
+    recorded, so no new burst would bring them back."""
+    config = app.config
+    grace = catch_up_grace(config.schedule.catch_up, parse_duration(config.schedule.misfire_grace))
+    runs: list[EditionRun] = []
+    for held in list_claims(app.store, ec.name):
+        stale = held.status == "running" and held.is_stale(now(), lease)
+        if not (held.status == "failed" or stale) or at - held.slot > grace:
+            continue
+        slot = Slot(ec.name, _local_of(held), held.slot)
+        outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
+        if outcome.won:
+            log.info("%s: retrying after %s", slot, held.message or held.status)
+            runs.append(_complete(app, ec, outcome, at, now))
     return runs
 
 
