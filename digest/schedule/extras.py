@@ -15,12 +15,15 @@ import logging
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from digest.config import EditionConfig
+from digest.config import EditionConfig, parse_duration
 from digest.edition.extra import is_quiet, released_at
 from digest.edition.special import pending_burst, quiet_of
-from digest.schedule.context import Context
-from digest.schedule.slots import Slot
+from digest.schedule.claims import FINISHED, list_claims
+from digest.schedule.context import Context, EditionRun, Now
+from digest.schedule.job import RunReport, _busy, _claim, _complete, _finished, _local_of
+from digest.schedule.slots import Slot, catch_up_grace
 from digest.store.history import editions_between
+from digest.tokens import secret_key
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +49,61 @@ def due_extra(app: Context, ec: EditionConfig, at: datetime) -> tuple[Slot | Non
         return None, f"daily cap reached ({sent} of {ec.daily_cap} on {day:%Y-%m-%d})"
     log.info("%s: fired at %s by %s", ec.name, local.isoformat(), "; ".join(burst.reasons))
     return Slot(ec.name, local.replace(tzinfo=None), local.astimezone(UTC)), ""
+
+
+def run_extras(
+    app: Context,
+    owner: str,
+    names: Collection[str],
+    at: datetime,
+    *,
+    now: Now,
+    lease: timedelta,
+    report: RunReport | None = None,
+) -> list[EditionRun]:
+    """Fire each Extra editie of ``names`` whose burst is due at ``at``, once per slot."""
+    runs: list[EditionRun] = []
+    for ec in extra_editions(app, names):
+        retried = _retry_extras(app, ec, owner, at, now=now, lease=lease)
+        runs += retried
+        slot, why = due_extra(app, ec, at)
+        if slot is not None and slot.key in {r.slot.key for r in retried}:
+            continue  # tried once in this run already
+        if slot is None:
+            log.debug("%s: not due at %s: %s", ec.name, at.isoformat(), why)
+            continue
+        if report is not None:
+            report.due += 1
+        secret_key()
+        outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
+        if outcome.won:
+            runs.append(_complete(app, ec, outcome, at, now))
+        else:
+            held = outcome.claim
+            runs.append(
+                _finished(slot, held, app.config.zone)
+                if held.status in FINISHED
+                else _busy(slot, held, app.config.zone)
+            )
+    return runs
+
+
+def _retry_extras(
+    app: Context, ec: EditionConfig, owner: str, at: datetime, *, now: Now, lease: timedelta
+) -> list[EditionRun]:
+    """Resume the Extra edities of ``ec`` whose run failed (a mail server down) or died
+    within the misfire grace: their stories count as carried once the edition is
+    recorded, so no new burst would bring them back."""
+    config = app.config
+    grace = catch_up_grace(config.schedule.catch_up, parse_duration(config.schedule.misfire_grace))
+    runs: list[EditionRun] = []
+    for held in list_claims(app.store, ec.name):
+        stale = held.status == "running" and held.is_stale(now(), lease)
+        if not (held.status == "failed" or stale) or at - held.slot > grace:
+            continue
+        slot = Slot(ec.name, _local_of(held), held.slot)
+        outcome = _claim(app.store, slot, owner, now=now, lease=lease, force=False)
+        if outcome.won:
+            log.info("%s: retrying after %s", slot, held.message or held.status)
+            runs.append(_complete(app, ec, outcome, at, now))
+    return runs

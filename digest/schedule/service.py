@@ -40,7 +40,8 @@ from digest.config import Config, parse_duration
 from digest.errors import DigestError
 from digest.schedule.claims import DEFAULT_LEASE, get_claim, list_claims, new_owner
 from digest.schedule.context import Context
-from digest.schedule.job import RunReport, due_slots, run_extras, run_job
+from digest.schedule.extras import run_extras
+from digest.schedule.job import RunReport, due_slots, run_job
 from digest.schedule.slots import catch_up_grace, cron_trigger
 from digest.schedule.sources import SourceOutcome, ingest_sources
 
