@@ -35,10 +35,17 @@ def plan_outputs(
     plan: SitePlan, settings: SiteSettings, site_key: str, assets: Assets, live: dict[str, Record]
 ) -> tuple[dict[str, Output], list[Job]]:
     """Files whose content is known (assets, unchanged files) and jobs for the rest."""
-    jobs = [Job(page.path, page.key, "page", n) for n, page in enumerate(plan.pages)]
+    markdown: dict[str, Job] = {}
     for n, entry in enumerate(plan.entries):
         key = digest_of(site_key, settings, "md", entry.fingerprint, entry.url)
-        jobs.append(Job(entry.url + "index.md", key, "markdown", n))
+        markdown[entry.url] = Job(entry.url + "index.md", key, "markdown", n)
+    jobs: list[Job] = []
+    for n, page in enumerate(plan.pages):
+        jobs.append(Job(page.path, page.key, "page", n))
+        beside = markdown.pop(page.url, None)  # beside its page: one worker groups its events once
+        if beside is not None:
+            jobs.append(beside)
+    jobs += markdown.values()
     newest = plan.entries[-settings.feed_size :]
     key = digest_of(site_key, settings, [(e.url, e.fingerprint) for e in newest])
     jobs.append(Job("feed.xml", key, "feed", 0))

@@ -80,6 +80,17 @@ def tidy_markdown(text: str) -> str:
     return _BLANKS.sub("\n\n", text).strip("\n") + "\n"
 
 
+def _cut(edition: Edition, body: str) -> dict[str, str]:
+    """``body`` (of ``edition``) cut into its sections at each section's opening
+    tag, by section key; empty if the partials ever stop producing those tags."""
+    sections = edition.sections
+    starts = [body.find(f'<div class="section" id="section-{s.key}">') for s in sections]
+    if not all(b > a for a, b in zip([-1, *starts], starts, strict=False)):
+        return {}
+    ends = [*starts[1:], len(body)]
+    return {s.key: body[a:b] for s, a, b in zip(sections, starts, ends, strict=True)}
+
+
 class Renderer:
     """Renders pages of one site plan; caches section fragments for the build."""
 
@@ -98,10 +109,20 @@ class Renderer:
         return found
 
     def body(self, entry: EditionEntry) -> Markup:
-        """All sections of an edition, in order, each story once (the HTML of
-        ``render_edition_body`` for a reader of every region)."""
+        """All sections of an edition, in order, each story once: the HTML of
+        ``render_edition_body`` for a reader of every region (rendered whole,
+        so its grouping is the one that reader was mailed; the edition's own
+        fragments when no story is in two sections)."""
         once = entry.edition.for_regions(None)
-        return Markup("".join(self.region_fragment(entry, s) for s in once.sections))
+        if once is entry.edition:
+            return Markup("".join(self.fragment(entry, s) for s in once.sections))
+        key = (entry.id, "\x1fonce")
+        found = self._fragments.get(key)
+        if found is None:
+            whole = self._body_html(once)
+            found = "".join(_cut(once, whole).values()) or whole
+            self._fragments[key] = found
+        return Markup(found)
 
     def region_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
         """A section as a region page shows it: the edition's own, or, where a
@@ -116,18 +137,13 @@ class Renderer:
         return self._body_html(entry.edition)
 
     def add_body(self, entry: EditionEntry, body: str) -> None:
-        """Cut an edition body into its sections at each section's opening tag;
-        if the partials ever stop producing those tags, render section by section."""
-        sections = entry.edition.sections
-        starts = [body.find(f'<div class="section" id="section-{s.key}">') for s in sections]
-        if all(b > a for a, b in zip([-1, *starts], starts, strict=False)):
-            ends = [*starts[1:], len(body)]
-            for section, start, end in zip(sections, starts, ends, strict=True):
-                self._fragments[(entry.id, section.key)] = body[start:end]
-            return
-        for section in sections:
-            single = replace(entry.edition, sections=(section,))
-            self._fragments[(entry.id, section.key)] = self._body_html(single)
+        """Keep an edition body cut into its sections (see :func:`_cut`)."""
+        for key, html in _cut(entry.edition, body).items():
+            self._fragments[(entry.id, key)] = html
+        for section in entry.edition.sections:
+            if (entry.id, section.key) not in self._fragments:
+                single = replace(entry.edition, sections=(section,))
+                self._fragments[(entry.id, section.key)] = self._body_html(single)
 
     def _render_sections(self, entry: EditionEntry) -> None:
         self.add_body(entry, self.body_html(entry))
