@@ -21,8 +21,9 @@ from markupsafe import Markup
 from digest.errors import PublishError
 from digest.model import Edition, EditionSection
 from digest.publish.assets import Assets
+from digest.publish.cache import BodyCache
 from digest.publish.chart import bar_chart
-from digest.publish.site import EditionEntry, Page, SiteSettings, relative_root
+from digest.publish.site import EditionEntry, Page, SiteSettings, digest_of, relative_root
 from digest.render import markup
 from digest.render.environment import RenderError, formatter_of, make_environment
 from digest.render.i18n import LOCALE_DIR
@@ -30,6 +31,8 @@ from digest.render.outputs import late_note, render_edition_body
 
 ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
+FULL, ONCE = "full", "once"  # an edition's body as recorded, and each story once
+KEEP_BODIES = 64  # bodies kept in memory beside a cache
 _TRAILING = re.compile(r"[ \t]+\n")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -92,37 +95,39 @@ def _cut(edition: Edition, body: str) -> dict[str, str]:
 
 
 class Renderer:
-    """Renders pages of one site plan; caches section fragments for the build."""
+    """Renders pages of one site plan. Edition bodies (the costly part) are
+    rendered once: kept in ``cache`` between publishes when one is given (see
+    :mod:`digest.publish.cache`), else for the whole build in memory."""
 
-    def __init__(self, env: jinja2.Environment, settings: SiteSettings, assets: Assets) -> None:
+    def __init__(
+        self,
+        env: jinja2.Environment,
+        settings: SiteSettings,
+        assets: Assets,
+        cache: BodyCache | None = None,
+    ) -> None:
         self.env = env
         self.settings = settings
         self.assets = assets
-        self._fragments: dict[tuple[str, str], str] = {}
+        self.cache = cache
+        self._bodies: dict[str, str] = {}  # the last few (all of them without a cache)
 
     def fragment(self, entry: EditionEntry, section: EditionSection) -> str:
         """One section of an edition as the mail shows it (HTML fragment)."""
-        found = self._fragments.get((entry.id, section.key))
-        if found is None:
-            self._render_sections(entry)
-            found = self._fragments[(entry.id, section.key)]
+        found = _cut(entry.edition, self.edition_body(entry, FULL)).get(section.key)
+        if found is None:  # the partials no longer mark their sections: one at a time
+            found = self._section_body(entry, section)
         return found
 
     def body(self, entry: EditionEntry) -> Markup:
         """All sections of an edition, in order, each story once: the HTML of
         ``render_edition_body`` for a reader of every region (rendered whole,
         so its grouping is the one that reader was mailed; the edition's own
-        fragments when no story is in two sections)."""
+        body when no story is in two sections)."""
         once = entry.edition.for_regions(None)
-        if once is entry.edition:
-            return Markup("".join(self.fragment(entry, s) for s in once.sections))
-        key = (entry.id, "\x1fonce")
-        found = self._fragments.get(key)
-        if found is None:
-            whole = self._body_html(once)
-            found = "".join(_cut(once, whole).values()) or whole
-            self._fragments[key] = found
-        return Markup(found)
+        kind = FULL if once is entry.edition else ONCE
+        whole = self.edition_body(entry, kind)
+        return Markup("".join(_cut(once, whole).values()) or whole)
 
     def region_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
         """A section as a region page shows it: the edition's own, or, where a
@@ -130,23 +135,69 @@ class Renderer:
         own = next((s for s in entry.edition.sections if s.key == section.key), None)
         if own is section or own == section:
             return self.fragment(entry, section)
-        return self._body_html(replace(entry.edition, sections=(section,)))
+        return self._section_body(entry, section)
 
-    def body_html(self, entry: EditionEntry) -> str:
-        """``render_edition_body`` of the whole edition (used to fill the fragments)."""
-        return self._body_html(entry.edition)
+    def edition_body(self, entry: EditionEntry, kind: str) -> str:
+        """``render_edition_body`` of the edition (``FULL``) or of what a reader
+        of every region gets (``ONCE``), from the cache when it has it."""
+        key = f"{entry.fingerprint}:{kind}"
+        found = self._bodies.get(key)
+        if found is None and self.cache is not None:
+            found = self.cache.get(key)
+        if found is None:
+            edition = entry.edition if kind == FULL else entry.edition.for_regions(None)
+            found = self._body_html(edition)
+            if self.cache is not None:
+                self.cache.put(key, found)
+        self._remember(key, found)
+        return found
 
-    def add_body(self, entry: EditionEntry, body: str) -> None:
-        """Keep an edition body cut into its sections (see :func:`_cut`)."""
-        for key, html in _cut(entry.edition, body).items():
-            self._fragments[(entry.id, key)] = html
-        for section in entry.edition.sections:
-            if (entry.id, section.key) not in self._fragments:
-                single = replace(entry.edition, sections=(section,))
-                self._fragments[(entry.id, section.key)] = self._body_html(single)
+    def render_bodies(self, entry: EditionEntry) -> dict[str, str]:
+        """Both bodies of an edition, rendered (in a worker) for :meth:`keep_bodies`."""
+        bodies = {FULL: self._body_html(entry.edition)}
+        once = entry.edition.for_regions(None)
+        if once is not entry.edition:
+            bodies[ONCE] = self._body_html(once)
+        return bodies
 
-    def _render_sections(self, entry: EditionEntry) -> None:
-        self.add_body(entry, self.body_html(entry))
+    def has_bodies(self, entry: EditionEntry) -> bool:
+        """Whether :meth:`edition_body` has both of ``entry``'s bodies without rendering."""
+        kinds = [FULL] if entry.edition.for_regions(None) is entry.edition else [FULL, ONCE]
+        keys = [f"{entry.fingerprint}:{kind}" for kind in kinds]
+        if self.cache is None:
+            return all(key in self._bodies for key in keys)
+        return all(key in self.cache for key in keys)
+
+    def keep_bodies(self, entry: EditionEntry, bodies: dict[str, str]) -> None:
+        for kind, html in bodies.items():
+            key = f"{entry.fingerprint}:{kind}"
+            if self.cache is not None:
+                self.cache.put(key, html)
+            else:
+                self._bodies[key] = html
+
+    def flush(self) -> None:
+        """Write kept bodies to the cache (before worker processes read it)."""
+        if self.cache is not None:
+            self.cache.flush()
+
+    def _remember(self, key: str, html: str) -> None:
+        self._bodies[key] = html
+        if self.cache is not None and len(self._bodies) > KEEP_BODIES:
+            del self._bodies[next(iter(self._bodies))]  # the oldest: memory stays flat
+
+    def _section_body(self, entry: EditionEntry, section: EditionSection) -> str:
+        ids = ",".join(b.story.id for b in section.briefs)
+        key = f"{entry.fingerprint}:{digest_of(section.key, section.title, ids)}"
+        found = self._bodies.get(key)
+        if found is None and self.cache is not None:
+            found = self.cache.get(key)
+        if found is None:
+            found = self._body_html(replace(entry.edition, sections=(section,)))
+            if self.cache is not None:
+                self.cache.put(key, found)
+        self._remember(key, found)
+        return found
 
     def _body_html(self, edition: Edition) -> str:
         try:
