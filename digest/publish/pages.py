@@ -31,7 +31,7 @@ from digest.render.outputs import late_note, render_edition_body
 
 ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
-FULL, ONCE = "full", "once"  # an edition's body as recorded, and each story once
+ONCE = "once"  # an edition's body for a reader of every region: each story once
 KEEP_BODIES = 64  # bodies kept in memory beside a cache
 _TRAILING = re.compile(r"[ \t]+\n")
 _BLANKS = re.compile(r"\n{3,}")
@@ -95,9 +95,11 @@ def _cut(edition: Edition, body: str) -> dict[str, str]:
 
 
 class Renderer:
-    """Renders pages of one site plan. Edition bodies (the costly part) are
-    rendered once: kept in ``cache`` between publishes when one is given (see
-    :mod:`digest.publish.cache`), else for the whole build in memory."""
+    """Renders pages of one site plan. An edition's body (the costly part) is
+    rendered once, as a reader of every region got it, and kept in ``cache``
+    between publishes when one is given (see :mod:`digest.publish.cache`), else
+    for the whole build in memory; every page and feed that shows one of its
+    sections cuts it from there, so a section looks the same everywhere."""
 
     def __init__(
         self,
@@ -113,60 +115,47 @@ class Renderer:
         self._bodies: dict[str, str] = {}  # the last few (all of them without a cache)
 
     def fragment(self, entry: EditionEntry, section: EditionSection) -> str:
-        """One section of an edition as the mail shows it (HTML fragment)."""
-        found = _cut(entry.edition, self.edition_body(entry, FULL)).get(section.key)
-        if found is None:  # the partials no longer mark their sections: one at a time
-            found = self._section_body(entry, section)
-        return found
+        """``section`` of an edition as the edition page shows it, or, for a
+        part of one (a story in two sections, or carried again by a newer
+        edition), rendered on its own."""
+        once = entry.edition.for_regions(None)
+        shown = next((s for s in once.sections if s.key == section.key), None)
+        if shown is section or shown == section:
+            found = _cut(once, self.edition_body(entry)).get(section.key)
+            if found is not None:
+                return found
+        return self._section_body(entry, section)  # also when the partials lost the marks
+
+    region_fragment = fragment
 
     def body(self, entry: EditionEntry) -> Markup:
         """All sections of an edition, in order, each story once: the HTML of
-        ``render_edition_body`` for a reader of every region (rendered whole,
-        so its grouping is the one that reader was mailed; the edition's own
-        body when no story is in two sections)."""
-        once = entry.edition.for_regions(None)
-        kind = FULL if once is entry.edition else ONCE
-        whole = self.edition_body(entry, kind)
-        return Markup("".join(_cut(once, whole).values()) or whole)
+        ``render_edition_body`` for a reader of every region."""
+        whole = self.edition_body(entry)
+        return Markup("".join(_cut(entry.edition.for_regions(None), whole).values()) or whole)
 
-    def region_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
-        """A section as a region page shows it: the edition's own, or, where a
-        newer edition carried some of its stories again, the rest of it."""
-        own = next((s for s in entry.edition.sections if s.key == section.key), None)
-        if own is section or own == section:
-            return self.fragment(entry, section)
-        return self._section_body(entry, section)
-
-    def edition_body(self, entry: EditionEntry, kind: str) -> str:
-        """``render_edition_body`` of the edition (``FULL``) or of what a reader
-        of every region gets (``ONCE``), from the cache when it has it."""
-        key = f"{entry.fingerprint}:{kind}"
+    def edition_body(self, entry: EditionEntry) -> str:
+        """``render_edition_body`` of what a reader of every region gets, from
+        the cache when it has it."""
+        key = f"{entry.fingerprint}:{ONCE}"
         found = self._bodies.get(key)
         if found is None and self.cache is not None:
             found = self.cache.get(key)
         if found is None:
-            edition = entry.edition if kind == FULL else entry.edition.for_regions(None)
-            found = self._body_html(edition)
+            found = self._body_html(entry.edition.for_regions(None))
             if self.cache is not None:
                 self.cache.put(key, found)
         self._remember(key, found)
         return found
 
     def render_bodies(self, entry: EditionEntry) -> dict[str, str]:
-        """Both bodies of an edition, rendered (in a worker) for :meth:`keep_bodies`."""
-        bodies = {FULL: self._body_html(entry.edition)}
-        once = entry.edition.for_regions(None)
-        if once is not entry.edition:
-            bodies[ONCE] = self._body_html(once)
-        return bodies
+        """The body of an edition, rendered (in a worker) for :meth:`keep_bodies`."""
+        return {ONCE: self._body_html(entry.edition.for_regions(None))}
 
     def has_bodies(self, entry: EditionEntry) -> bool:
-        """Whether :meth:`edition_body` has both of ``entry``'s bodies without rendering."""
-        kinds = [FULL] if entry.edition.for_regions(None) is entry.edition else [FULL, ONCE]
-        keys = [f"{entry.fingerprint}:{kind}" for kind in kinds]
-        if self.cache is None:
-            return all(key in self._bodies for key in keys)
-        return all(key in self.cache for key in keys)
+        """Whether :meth:`edition_body` has ``entry``'s body without rendering."""
+        key = f"{entry.fingerprint}:{ONCE}"
+        return key in self._bodies or (self.cache is not None and key in self.cache)
 
     def keep_bodies(self, entry: EditionEntry, bodies: dict[str, str]) -> None:
         for kind, html in bodies.items():
