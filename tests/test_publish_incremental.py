@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from digest.edition.group import group_edition
+from digest.errors import PublishError
 from digest.model import Edition
 from digest.publish import pages, writer
 from digest.publish.cache import CACHE_NAME, BodyCache
 from digest.publish.site import Page
 from tests.sample_edition import ZONE
 from tests.test_publish_site import REGIONS, START, make_editions, make_story, publish
-from tests.test_publish_writer import assert_consistent, snapshot
+from tests.test_publish_writer import assert_consistent, fail_after, snapshot
 
 
 @pytest.fixture
@@ -144,3 +145,26 @@ def test_bodies_of_other_templates_are_dropped(tmp_path: Path) -> None:
     new.prune()
     assert new.get("e1:full") is None and "e1:full" not in new
     new.close()
+
+
+def test_a_crash_after_bodies_were_cached_leaves_both_archive_and_cache_sound(
+    out: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The cache is filled before the swap; a crash after that changes nothing
+    readers see, and the next publish (using the cached bodies) writes the
+    same files as a fresh build."""
+    editions = make_editions(12)
+    publish(editions[:8], out)
+    before, link = snapshot(out), os.readlink(out)
+    fail_after(monkeypatch, 3, OSError(5, "Input/output error"))
+    with pytest.raises(PublishError):
+        publish(editions, out)
+    assert os.readlink(out) == link and snapshot(out) == before
+    monkeypatch.undo()
+    publish(editions, out)
+    fresh = tmp_path / "fresh"
+    publish(editions, fresh)
+    assert {p: c for p, (_, _, c) in snapshot(out).items()} == {
+        p: c for p, (_, _, c) in snapshot(fresh).items()
+    }
+    assert_consistent(out)
