@@ -127,8 +127,14 @@ def _first_pass(
     return tasks, [job for job in jobs if job.kind != "markdown"]
 
 
+CHUNK_LIMIT = 16  # tasks per message: a chunk's results arrive (and are held) together
+
+
 def _chunk(count: int, workers: int) -> int:
-    return max(1, count // (workers * 4))
+    """Tasks handed to a worker at a time: enough to spread the work evenly, few
+    enough that one message of results (bodies, pages) stays small whatever
+    the size of the archive (a share of the whole let memory grow with it)."""
+    return max(1, min(CHUNK_LIMIT, count // (workers * 4)))
 
 
 def _can_fork() -> bool:
