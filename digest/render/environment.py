@@ -181,7 +181,10 @@ def events_by_section(edition: Edition) -> dict[str, list[tuple[str, list[Event]
     that the grouping reads): the three outputs of a render ask in turn, and the
     archive renders an edition's page and its Markdown from equal copies."""
     sections = edition.sections
-    found = _EVENTS.get(sections)
+    try:
+        found = _EVENTS.get(sections)
+    except TypeError:  # a field that cannot be hashed: group without keeping
+        return edition_events(edition)
     if found is None:
         found = edition_events(edition)
         if len(_EVENTS) >= EVENTS_KEPT:
