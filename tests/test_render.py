@@ -564,3 +564,15 @@ def test_mail_has_no_accessibility_violations(page: Page, scheme: str) -> None:
     page.set_content(personal().html, wait_until="load")
     found = [(v["id"], v["help"]) for v in axe_violations(page) if v["id"] not in PAGE_ONLY_RULES]
     assert found == []
+
+
+def test_events_are_kept_by_content_and_an_unhashable_edition_still_renders() -> None:
+    from digest.render.environment import events_by_section
+
+    edition = sample_edition()
+    copy = replace(edition, sections=tuple(replace(s) for s in edition.sections))
+    assert events_by_section(copy) is events_by_section(edition)  # equal sections: kept once
+    section = edition.sections[0]
+    brief = replace(section.briefs[0], changes=[("text", "x")])  # type: ignore[arg-type]
+    odd = replace(edition, sections=(replace(section, briefs=(brief,)), *edition.sections[1:]))
+    assert render_edition_body(odd) == render_edition_body(odd)

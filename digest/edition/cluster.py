@@ -22,6 +22,7 @@ pair. The threshold was chosen on ``tests/data/events.toml`` (see
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -56,12 +57,20 @@ STOPWORDS = frozenset(
 )
 
 _STEMMER = snowballstemmer.stemmer("dutch")
+# A wire's vocabulary is small and every edition repeats it: stem each word once
+# per process (an archive build groups thousands of editions).
+_stem = functools.lru_cache(maxsize=1 << 16)(_STEMMER.stemWord)
 
 
 def words(text: str) -> list[str]:
     """The lower-cased content words of ``text``: no function words, no single letters."""
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=4096)  # the archive groups each text two or three times
+def _words(text: str) -> tuple[str, ...]:
     found = (w.lower() for w in _WORD.findall(text))
-    return [w for w in found if w not in STOPWORDS and len(w) > 1]
+    return tuple(w for w in found if w not in STOPWORDS and len(w) > 1)
 
 
 def bags(
@@ -71,16 +80,9 @@ def bags(
     :data:`PART_WEIGHT` the stems of the corpus words its compounds start or
     end with (``groenlandcrisis`` → ``groenland``, ``hypotheekrente`` → ``rente``),
     and the codes of the countries it is about (``@DK``), at :data:`COUNTRY_WEIGHT`."""
-    split = [words(t) for t in texts]
+    split = [_words(t) for t in texts]
     vocabulary = {w for ws in split for w in ws if len(w) >= PART}
-    stems: dict[str, str] = {}  # a wire day repeats its words: stem each once
-
-    def stem(word: str) -> str:
-        found = stems.get(word)
-        if found is None:
-            found = stems[word] = _STEMMER.stemWord(word)
-        return found
-
+    stem = _stem
     out: list[dict[str, float]] = []
     for index, ws in enumerate(split):
         bag: dict[str, float] = defaultdict(float)

@@ -25,6 +25,7 @@ from digest.errors import plural
 from digest.model import Edition
 from digest.publish import feeds
 from digest.publish.assets import Assets, build_assets
+from digest.publish.cache import CACHE_NAME, BodyCache
 from digest.publish.outputs import plan_outputs, run_jobs
 from digest.publish.pages import Renderer, archive_environment, templates_fingerprint
 from digest.publish.search import (
@@ -135,10 +136,10 @@ def _build(
     binary = pagefind_binary() if search else None
     shards = plan_shards(entries, site_key) if binary else []
     plan = plan_site(entries, settings, site_key=site_key, shards=[s.name for s in shards])
-    renderer = Renderer(env, settings, assets)
-    with Publication(out) as publication:
+    with Publication(out) as publication, _body_cache(publication, site_key) as cache:
+        renderer = Renderer(env, settings, assets, cache)
         paths = _stream_files(plan, renderer, publication, site_key, assets)
-        reused, stale = _split_shards(shards, publication.live)
+        reused, stale = _split_shards(shards, publication.live, publication.lost)
         for path, output in reused.items():
             publication.offer(path, output)
         paths |= reused.keys()
@@ -150,6 +151,17 @@ def _build(
             _index(publication, binary, stale)
         stats = publication.commit()
     return _report(out, plan, len(paths), stats.written, stats.removed, status, stats.unchanged)
+
+
+@contextmanager
+def _body_cache(publication: Publication, site_key: str) -> Iterator[BodyCache]:
+    """The rendered edition bodies kept beside the generations (see ``cache``)."""
+    cache = BodyCache(publication.home / CACHE_NAME, site_key)
+    try:
+        cache.prune()
+        yield cache
+    finally:
+        cache.close()
 
 
 def _stream_files(
@@ -173,9 +185,10 @@ def _stream_files(
 
 
 def _split_shards(
-    shards: Sequence[Shard], live: dict[str, Record]
+    shards: Sequence[Shard], live: dict[str, Record], lost: set[str]
 ) -> tuple[dict[str, Output], list[Shard]]:
-    """Live bundle files of shards whose key is unchanged, and the shards to rebuild."""
+    """Live bundle files of shards whose key is unchanged and whose files are
+    all there, and the shards to rebuild."""
     reused: dict[str, Output] = {}
     stale: list[Shard] = []
     bundles: dict[str, dict[str, Record]] = {}
@@ -184,7 +197,8 @@ def _split_shards(
             bundles.setdefault(path.split("/", 2)[1], {})[path] = record
     for shard in shards:
         found = bundles.get(shard.name, {})
-        if found and all(r.key == shard.key for r in found.values()):
+        broken = any(path.startswith(shard.prefix) for path in lost)
+        if found and not broken and all(r.key == shard.key for r in found.values()):
             reused |= {p: Output(r.key, r.hash) for p, r in found.items()}
         else:
             stale.append(shard)

@@ -35,10 +35,17 @@ def plan_outputs(
     plan: SitePlan, settings: SiteSettings, site_key: str, assets: Assets, live: dict[str, Record]
 ) -> tuple[dict[str, Output], list[Job]]:
     """Files whose content is known (assets, unchanged files) and jobs for the rest."""
-    jobs = [Job(page.path, page.key, "page", n) for n, page in enumerate(plan.pages)]
+    markdown: dict[str, Job] = {}
     for n, entry in enumerate(plan.entries):
         key = digest_of(site_key, settings, "md", entry.fingerprint, entry.url)
-        jobs.append(Job(entry.url + "index.md", key, "markdown", n))
+        markdown[entry.url] = Job(entry.url + "index.md", key, "markdown", n)
+    jobs: list[Job] = []
+    for n, page in enumerate(plan.pages):
+        jobs.append(Job(page.path, page.key, "page", n))
+        beside = markdown.pop(page.url, None)  # beside its page: one worker groups its events once
+        if beside is not None:
+            jobs.append(beside)
+    jobs += markdown.values()
     newest = plan.entries[-settings.feed_size :]
     key = digest_of(site_key, settings, [(e.url, e.fingerprint) for e in newest])
     jobs.append(Job("feed.xml", key, "feed", 0))
@@ -82,26 +89,52 @@ def run_jobs(
             yield job.path, Output.of(job.key, _render(renderer, plan, job))
         return
     global _STATE
-    _STATE = (renderer, plan, tuple(jobs))
     try:
         context = multiprocessing.get_context("fork")
-        position = {entry.id: n for n, entry in enumerate(plan.entries)}
-        uses = (e for job in jobs for e in _uses(plan, job, renderer.settings))
-        needed = sorted({position[entry.id] for entry in uses})
+        bodies, rest = _first_pass(jobs, renderer, plan)
+        _STATE = (renderer, plan, tuple(jobs))
         with context.Pool(workers) as pool:
-            bodies = pool.imap(_body_in_worker, needed, chunksize=_chunk(len(needed), workers))
-            for n, body in zip(needed, bodies, strict=True):
-                renderer.add_body(plan.entries[n], body)
-        with context.Pool(workers) as pool:  # forked again: the workers share the bodies
-            data = pool.imap(_job_in_worker, range(len(jobs)), chunksize=_chunk(len(jobs), workers))
-            for job, content in zip(jobs, data, strict=True):
+            # Each edition's bodies, and its Markdown beside them (the same events grouping).
+            chunk = _chunk(len(bodies), workers)
+            done = pool.imap(_bodies_in_worker, bodies, chunksize=chunk)
+            for (n, _, markdown), (found, text) in zip(bodies, done, strict=True):
+                renderer.keep_bodies(plan.entries[n], found)
+                if markdown is not None and text is not None:
+                    yield markdown.path, Output.of(markdown.key, text)
+        renderer.flush()
+        _STATE = (renderer, plan, tuple(rest))
+        with context.Pool(workers) as pool:  # forked again: the workers read the bodies
+            data = pool.imap(_job_in_worker, range(len(rest)), chunksize=_chunk(len(rest), workers))
+            for job, content in zip(rest, data, strict=True):
                 yield job.path, Output.of(job.key, content)
     finally:
         _STATE = None
 
 
+BodyTask = tuple[int, bool, "Job | None"]  # edition index, render its bodies, its Markdown job
+
+
+def _first_pass(
+    jobs: Sequence[Job], renderer: Renderer, plan: SitePlan
+) -> tuple[list[BodyTask], list[Job]]:
+    """The editions whose bodies the jobs need and the cache lacks (with their
+    Markdown jobs), and the jobs left for the second pass."""
+    position = {entry.id: n for n, entry in enumerate(plan.entries)}
+    uses = {position[e.id] for job in jobs for e in _uses(plan, job, renderer.settings)}
+    markdown = {job.index: job for job in jobs if job.kind == "markdown"}
+    missing = {n for n in uses if not renderer.has_bodies(plan.entries[n])}
+    tasks = [(n, n in missing, markdown.get(n)) for n in sorted(missing | set(markdown))]
+    return tasks, [job for job in jobs if job.kind != "markdown"]
+
+
+CHUNK_LIMIT = 16  # tasks per message: a chunk's results arrive (and are held) together
+
+
 def _chunk(count: int, workers: int) -> int:
-    return max(1, count // (workers * 4))
+    """Tasks handed to a worker at a time: enough to spread the work evenly, few
+    enough that one message of results (bodies, pages) stays small whatever
+    the size of the archive (a share of the whole let memory grow with it)."""
+    return max(1, min(CHUNK_LIMIT, count // (workers * 4)))
 
 
 def _can_fork() -> bool:
@@ -124,10 +157,13 @@ def _render(renderer: Renderer, plan: SitePlan, job: Job) -> bytes:
 _STATE: tuple[Renderer, SitePlan, tuple[Job, ...]] | None = None
 
 
-def _body_in_worker(index: int) -> str:
+def _bodies_in_worker(task: BodyTask) -> tuple[dict[str, str], bytes | None]:
     assert _STATE is not None
     renderer, plan, _jobs = _STATE
-    return renderer.body_html(plan.entries[index])
+    index, bodies, markdown = task
+    entry = plan.entries[index]
+    found = renderer.render_bodies(entry) if bodies else {}
+    return found, renderer.markdown(entry) if markdown is not None else None
 
 
 def _job_in_worker(index: int) -> bytes:

@@ -21,8 +21,9 @@ from markupsafe import Markup
 from digest.errors import PublishError
 from digest.model import Edition, EditionSection
 from digest.publish.assets import Assets
+from digest.publish.cache import BodyCache
 from digest.publish.chart import bar_chart
-from digest.publish.site import EditionEntry, Page, SiteSettings, relative_root
+from digest.publish.site import EditionEntry, Page, SiteSettings, digest_of, relative_root
 from digest.render import markup
 from digest.render.environment import RenderError, formatter_of, make_environment
 from digest.render.i18n import LOCALE_DIR
@@ -30,6 +31,8 @@ from digest.render.outputs import late_note, render_edition_body
 
 ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
+ONCE = "once"  # an edition's body for a reader of every region: each story once
+KEEP_BODIES = 64  # bodies kept in memory beside a cache
 _TRAILING = re.compile(r"[ \t]+\n")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -80,57 +83,110 @@ def tidy_markdown(text: str) -> str:
     return _BLANKS.sub("\n\n", text).strip("\n") + "\n"
 
 
-class Renderer:
-    """Renders pages of one site plan; caches section fragments for the build."""
+def _cut(edition: Edition, body: str) -> dict[str, str]:
+    """``body`` (of ``edition``) cut into its sections at each section's opening
+    tag, by section key; empty if the partials ever stop producing those tags."""
+    sections = edition.sections
+    starts = [body.find(f'<div class="section" id="section-{s.key}">') for s in sections]
+    if not all(b > a for a, b in zip([-1, *starts], starts, strict=False)):
+        return {}
+    ends = [*starts[1:], len(body)]
+    return {s.key: body[a:b] for s, a, b in zip(sections, starts, ends, strict=True)}
 
-    def __init__(self, env: jinja2.Environment, settings: SiteSettings, assets: Assets) -> None:
+
+class Renderer:
+    """Renders pages of one site plan. An edition's body (the costly part) is
+    rendered once, as a reader of every region got it, and kept in ``cache``
+    between publishes when one is given (see :mod:`digest.publish.cache`), else
+    for the whole build in memory; every page and feed that shows one of its
+    sections cuts it from there, so a section looks the same everywhere."""
+
+    def __init__(
+        self,
+        env: jinja2.Environment,
+        settings: SiteSettings,
+        assets: Assets,
+        cache: BodyCache | None = None,
+    ) -> None:
         self.env = env
         self.settings = settings
         self.assets = assets
-        self._fragments: dict[tuple[str, str], str] = {}
+        self.cache = cache
+        self._bodies: dict[str, str] = {}  # the last few (all of them without a cache)
 
     def fragment(self, entry: EditionEntry, section: EditionSection) -> str:
-        """One section of an edition as the mail shows it (HTML fragment)."""
-        found = self._fragments.get((entry.id, section.key))
-        if found is None:
-            self._render_sections(entry)
-            found = self._fragments[(entry.id, section.key)]
-        return found
+        """``section`` of an edition as the edition page shows it, or, for a
+        part of one (a story in two sections, or carried again by a newer
+        edition), rendered on its own."""
+        once = entry.edition.for_regions(None)
+        shown = next((s for s in once.sections if s.key == section.key), None)
+        if shown is section or shown == section:
+            found = _cut(once, self.edition_body(entry)).get(section.key)
+            if found is not None:
+                return found
+        return self._section_body(entry, section)  # also when the partials lost the marks
+
+    region_fragment = fragment
 
     def body(self, entry: EditionEntry) -> Markup:
-        """All sections of an edition, in order, each story once (the HTML of
-        ``render_edition_body`` for a reader of every region)."""
-        once = entry.edition.for_regions(None)
-        return Markup("".join(self.region_fragment(entry, s) for s in once.sections))
+        """All sections of an edition, in order, each story once: the HTML of
+        ``render_edition_body`` for a reader of every region."""
+        whole = self.edition_body(entry)
+        return Markup("".join(_cut(entry.edition.for_regions(None), whole).values()) or whole)
 
-    def region_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
-        """A section as a region page shows it: the edition's own, or, where a
-        newer edition carried some of its stories again, the rest of it."""
-        own = next((s for s in entry.edition.sections if s.key == section.key), None)
-        if own is section or own == section:
-            return self.fragment(entry, section)
-        return self._body_html(replace(entry.edition, sections=(section,)))
+    def edition_body(self, entry: EditionEntry) -> str:
+        """``render_edition_body`` of what a reader of every region gets, from
+        the cache when it has it."""
+        key = f"{entry.fingerprint}:{ONCE}"
+        found = self._bodies.get(key)
+        if found is None and self.cache is not None:
+            found = self.cache.get(key)
+        if found is None:
+            found = self._body_html(entry.edition.for_regions(None))
+            if self.cache is not None:
+                self.cache.put(key, found)
+        self._remember(key, found)
+        return found
 
-    def body_html(self, entry: EditionEntry) -> str:
-        """``render_edition_body`` of the whole edition (used to fill the fragments)."""
-        return self._body_html(entry.edition)
+    def render_bodies(self, entry: EditionEntry) -> dict[str, str]:
+        """The body of an edition, rendered (in a worker) for :meth:`keep_bodies`."""
+        return {ONCE: self._body_html(entry.edition.for_regions(None))}
 
-    def add_body(self, entry: EditionEntry, body: str) -> None:
-        """Cut an edition body into its sections at each section's opening tag;
-        if the partials ever stop producing those tags, render section by section."""
-        sections = entry.edition.sections
-        starts = [body.find(f'<div class="section" id="section-{s.key}">') for s in sections]
-        if all(b > a for a, b in zip([-1, *starts], starts, strict=False)):
-            ends = [*starts[1:], len(body)]
-            for section, start, end in zip(sections, starts, ends, strict=True):
-                self._fragments[(entry.id, section.key)] = body[start:end]
-            return
-        for section in sections:
-            single = replace(entry.edition, sections=(section,))
-            self._fragments[(entry.id, section.key)] = self._body_html(single)
+    def has_bodies(self, entry: EditionEntry) -> bool:
+        """Whether :meth:`edition_body` has ``entry``'s body without rendering."""
+        key = f"{entry.fingerprint}:{ONCE}"
+        return key in self._bodies or (self.cache is not None and key in self.cache)
 
-    def _render_sections(self, entry: EditionEntry) -> None:
-        self.add_body(entry, self.body_html(entry))
+    def keep_bodies(self, entry: EditionEntry, bodies: dict[str, str]) -> None:
+        for kind, html in bodies.items():
+            key = f"{entry.fingerprint}:{kind}"
+            if self.cache is not None:
+                self.cache.put(key, html)
+            else:
+                self._bodies[key] = html
+
+    def flush(self) -> None:
+        """Write kept bodies to the cache (before worker processes read it)."""
+        if self.cache is not None:
+            self.cache.flush()
+
+    def _remember(self, key: str, html: str) -> None:
+        self._bodies[key] = html
+        if self.cache is not None and len(self._bodies) > KEEP_BODIES:
+            del self._bodies[next(iter(self._bodies))]  # the oldest: memory stays flat
+
+    def _section_body(self, entry: EditionEntry, section: EditionSection) -> str:
+        ids = ",".join(b.story.id for b in section.briefs)
+        key = f"{entry.fingerprint}:{digest_of(section.key, section.title, ids)}"
+        found = self._bodies.get(key)
+        if found is None and self.cache is not None:
+            found = self.cache.get(key)
+        if found is None:
+            found = self._body_html(replace(entry.edition, sections=(section,)))
+            if self.cache is not None:
+                self.cache.put(key, found)
+        self._remember(key, found)
+        return found
 
     def _body_html(self, edition: Edition) -> str:
         try:

@@ -98,6 +98,26 @@ def _read_manifest(path: Path) -> dict[str, Record] | None:
     return {path: Record._make(record) for path, record in data["files"].items()}
 
 
+def _present(root: Path, recorded: dict[str, Record]) -> dict[str, Record]:
+    """The ``recorded`` files still at ``root`` as recorded (same inode): a file
+    deleted or replaced by hand is left out, so the publish writes it again.
+    One walk of the folder (``scandir`` gives inodes without a ``stat``)."""
+    found: dict[str, int] = {}
+    pending = [(os.fspath(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, prefix + entry.name + "/"))
+            else:
+                found[prefix + entry.name] = entry.inode()
+    return {p: r for p, r in recorded.items() if found.get(p) == r.inode}
+
+
 def write_new_file(path: Path, data: bytes) -> int:
     """Create ``path`` (which must not exist) with ``data``; its inode. Not yet
     fsynced: :meth:`Publication.commit` makes every written file durable first."""
@@ -138,6 +158,7 @@ class Publication:
         self.home = target.parent / f".{target.name}.generations"
         self.live_name: str | None = None
         self.live: dict[str, Record] = {}
+        self.lost: set[str] = set()  # in the live manifest, but deleted or replaced by hand
         self._spare: dict[str, Record] = {}
         self._staged: dict[str, Record] = {}
         self._dirs: set[str] = set()
@@ -166,7 +187,9 @@ class Publication:
             for stale in self.target.parent.glob(f".{self.target.name}.*.link"):
                 stale.unlink()  # a link a crashed publish made but never swapped in
         if self.live_name is not None:
-            self.live = _read_manifest(self.home / f"{self.live_name}.json") or {}
+            recorded = _read_manifest(self.home / f"{self.live_name}.json") or {}
+            self.live = _present(self.home / self.live_name, recorded)
+            self.lost = set(recorded) - set(self.live)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -270,7 +293,7 @@ class Publication:
         if known is None and self.spare.exists():
             shutil.rmtree(self.spare)  # left half done by a crash: start again
         self.spare.mkdir(exist_ok=True)
-        self._spare = known or {}
+        self._spare = _present(self.spare, known) if known else {}
         self._spare_dir = os.fspath(self.spare)
         self._dirs = {self._spare_dir}
 

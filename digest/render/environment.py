@@ -178,16 +178,26 @@ def section_title_of(section: EditionSection, fmt: Formatter) -> str:
 
 
 def events_by_section(edition: Edition) -> dict[str, list[tuple[str, list[Event]]]]:
-    """Per section, its events by band (see :mod:`digest.edition.events`); the
-    last edition's answer is kept, as the three outputs of a render ask in turn."""
-    if _EVENTS and _EVENTS[0][0] is edition:
-        return _EVENTS[0][1]
-    found = edition_events(edition)
-    _EVENTS[:] = [(edition, found)]
+    """Per section, its events by band (see :mod:`digest.edition.events`).
+
+    Kept for the last few editions *by content* (the sections, which are all
+    that the grouping reads): the three outputs of a render ask in turn, and the
+    archive renders an edition's page and its Markdown from equal copies."""
+    sections = edition.sections
+    try:
+        found = _EVENTS.get(sections)
+    except TypeError:  # a field that cannot be hashed: group without keeping
+        return edition_events(edition)
+    if found is None:
+        found = edition_events(edition)
+        if len(_EVENTS) >= EVENTS_KEPT:
+            del _EVENTS[next(iter(_EVENTS))]  # the oldest
+        _EVENTS[sections] = found
     return found
 
 
-_EVENTS: list[tuple[Edition, dict[str, list[tuple[str, list[Event]]]]]] = []
+EVENTS_KEPT = 8
+_EVENTS: dict[tuple[EditionSection, ...], dict[str, list[tuple[str, list[Event]]]]] = {}
 
 
 def _dateline(story: Story) -> str:

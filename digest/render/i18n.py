@@ -75,8 +75,10 @@ class Formatter:
     def time(self, value: datetime, fmt: str = "short", zone: tzinfo | None = None) -> str:
         """``07:00`` (nl) or ``7:00 AM`` (en)."""
         local = _local(value, zone)
-        key = ("t", local.isoformat(), fmt)
-        return self._cached(key, lambda: format_time(local, fmt, locale=self.locale))
+        # The short width shows only hours and minutes: one entry per clock
+        # time, not per moment (an archive build formats hundreds of thousands).
+        stamp = (local.hour, local.minute) if fmt == "short" else local.isoformat()
+        return self._cached(("t", stamp, fmt), lambda: format_time(local, fmt, locale=self.locale))
 
     def date_time(self, value: datetime, fmt: str = "medium", zone: tzinfo | None = None) -> str:
         local = _local(value, zone)
