@@ -228,6 +228,13 @@ class ArchiveConfig(Section):
     dir: Path = Field(Path("../var/archive"), description="Folder of the static archive.")
     base_url: Url = Field("http://localhost:8000/archief", description="Canonical archive URL.")
     per_page: int = Field(20, ge=1, description="Entries per index or region page.")
+    topics: list[str] = Field(
+        default_factory=list,
+        description="Keywords that each get a topic page with feeds (matched at word starts).",
+    )
+    topic_places: int = Field(12, ge=0, description="Most mentioned places given a topic page.")
+    topic_people: int = Field(12, ge=0, description="Most mentioned people given a topic page.")
+    topic_min: int = Field(3, ge=1, description="Stories a place or person needs for a page.")
 
 
 class ScheduleConfig(Section):

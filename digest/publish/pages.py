@@ -22,6 +22,7 @@ from digest.errors import PublishError
 from digest.model import Edition, EditionSection
 from digest.publish.assets import Assets
 from digest.publish.chart import bar_chart
+from digest.publish.meta import collection_ld, install_archive_globals
 from digest.publish.site import EditionEntry, Page, SiteSettings, relative_root
 from digest.render import markup
 from digest.render.environment import RenderError, formatter_of, make_environment
@@ -29,10 +30,14 @@ from digest.render.i18n import LOCALE_DIR
 from digest.render.outputs import late_note, render_edition_body
 
 ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
+SHARE_IMAGE = "share.png"  # beside each edition page, and the site's own at the root
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
 _TRAILING = re.compile(r"[ \t]+\n")
 _BLANKS = re.compile(r"\n{3,}")
 
+
+STORY_OPEN, STORY_CLOSE = "\ue002", "\ue003"  # private use: brief text never holds them
+_STORY_LINK = re.compile(f"{STORY_OPEN}([^{STORY_CLOSE}]*){STORY_CLOSE}")
 
 _ENVIRONMENTS: dict[tuple[Path, ...], tuple[str, jinja2.Environment]] = {}
 
@@ -46,11 +51,18 @@ def archive_environment(template_dirs: list[Path] | None = None) -> jinja2.Envir
     if found is not None and found[0] == templates_fingerprint(found[1]):
         return found[1]
     env = make_environment(list(folders), ARCHIVE_LOCALE)
+    install_archive_globals(env, story_href)
     # Babel's format_decimal costs about 0.35 ms a call and a build asks for the
     # same few counts thousands of times (section counts, "N berichten").
     env.filters["format_number"] = functools.lru_cache(maxsize=4096)(env.filters["format_number"])
     _ENVIRONMENTS[folders] = (templates_fingerprint(env), env)
     return env
+
+
+def story_href(story_id: str) -> Markup:
+    """A link to a story's page inside a fragment shared by pages at any depth and
+    by the feeds: a marker that :meth:`Renderer.resolve` turns into the address."""
+    return Markup(f"{STORY_OPEN}{story_id}{STORY_CLOSE}")
 
 
 def templates_fingerprint(env: jinja2.Environment) -> str:
@@ -83,11 +95,39 @@ def tidy_markdown(text: str) -> str:
 class Renderer:
     """Renders pages of one site plan; caches section fragments for the build."""
 
-    def __init__(self, env: jinja2.Environment, settings: SiteSettings, assets: Assets) -> None:
+    def __init__(
+        self,
+        env: jinja2.Environment,
+        settings: SiteSettings,
+        assets: Assets,
+        story_urls: dict[str, str] | None = None,
+    ) -> None:
         self.env = env
         self.settings = settings
         self.assets = assets
+        self.story_urls = story_urls or {}
         self._fragments: dict[tuple[str, str], str] = {}
+
+    def resolve(self, html: str, root: str) -> str:
+        """``html`` with its story links (:func:`story_href`) pointing at the story
+        pages from ``root`` (relative, or the absolute root for feeds)."""
+        if STORY_OPEN not in html:
+            return html
+        urls = self.story_urls
+
+        def link(match: re.Match[str]) -> str:
+            url = urls.get(match.group(1))
+            return page_href(root, url) if url else page_href(root, "")
+
+        return _STORY_LINK.sub(link, html)
+
+    def feed_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
+        """:meth:`fragment` with absolute story links, for the feeds."""
+        return self.resolve(self.fragment(entry, section), self.settings.root_url)
+
+    def feed_body(self, entry: EditionEntry) -> Markup:
+        """:meth:`body` with absolute story links, for the feeds."""
+        return Markup(self.resolve(self.body(entry), self.settings.root_url))
 
     def fragment(self, entry: EditionEntry, section: EditionSection) -> str:
         """One section of an edition as the mail shows it (HTML fragment)."""
@@ -169,6 +209,7 @@ class Renderer:
     def _render(
         self, template: str, url: str, root: str, canonical: str, extra: dict[str, Any]
     ) -> bytes:
+        site_root = self.settings.root_url
         context = {
             "site": self.settings,
             "assets": self.assets,
@@ -176,12 +217,15 @@ class Renderer:
             "page_url": url,
             "canonical": canonical,
             "link": lambda target: page_href(root, target),
+            "share_image": site_root + SHARE_IMAGE,
+            "collection_ld": lambda name, parts: collection_ld(name, canonical, parts, site_root),
             **extra,
         }
         try:
-            return self.env.get_template(template).render(context).encode()
+            text = self.env.get_template(template).render(context)
         except jinja2.TemplateError as exc:
             raise PublishError(f"archive template {template} (page /{url}): {exc}") from exc
+        return self.resolve(text, root).encode()
 
     def _extra(self, page: Page) -> dict[str, Any]:
         context = dict(page.context)
@@ -194,8 +238,14 @@ class Renderer:
                 "body": self.body(entry),
                 "note_html": Markup(markup.note_to_html(note)) if note else None,
             }
+            context["share_image"] = self.settings.root_url + entry.url + SHARE_IMAGE
+            ids = entry.edition.story_ids()
+            context["story_pages"] = [self.story_urls[i] for i in ids if i in self.story_urls]
         elif page.template == "archive/region.html":
             context |= self._region_extra(context)
+        elif page.template == "archive/story.html":
+            newest = context["story"].carried[-1].entry
+            context["share_image"] = self.settings.root_url + newest.url + SHARE_IMAGE
         return context
 
     def _region_extra(self, context: dict[str, Any]) -> dict[str, Any]:
