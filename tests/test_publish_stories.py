@@ -27,6 +27,13 @@ SETTINGS = SiteSettings(
 )
 DEATHS_BEFORE = "Bij de aardbeving in Turkije zijn 3.700 doden gevallen, meldt de regering."
 DEATHS_AFTER = "Bij de aardbeving in Turkije zijn 4.100 doden gevallen, meldt de regering."
+# The store saw three wordings; the editions carried the first and the last.
+WORDINGS = (
+    DEATHS_BEFORE + " Kaja Kallas reageert.",
+    DEATHS_BEFORE.replace("3.700", "3.900")
+    + " Kaja Kallas reageert. Reddingswerkers zoeken in Hatay verder.",
+    DEATHS_AFTER + " Kaja Kallas reageert. Reddingswerkers zoeken in Hatay en Gaziantep verder.",
+)
 OG_TAGS = ("og:title", "og:description", "og:image", "og:url", "og:type", "og:site_name")
 TWITTER_TAGS = ("twitter:card", "twitter:title", "twitter:description", "twitter:image")
 
@@ -36,12 +43,12 @@ def revised_editions() -> tuple[list[Edition], dict[str, tuple[Revision, ...]]]:
     and Kaja Kallas is named in three stories (s00000, s00010, s00020)."""
     editions = [make_edition(n) for n in range(5)]
     first = _brief(editions[1], "s00010")
-    story = replace(first.story, text=DEATHS_BEFORE + " Kaja Kallas reageert.", dateline="ANKARA")
+    story = replace(first.story, text=WORDINGS[0], dateline="ANKARA")
     editions[1] = _with_brief(editions[1], replace(first, story=story))
     updated = replace(
         story,
-        text=DEATHS_AFTER + " Kaja Kallas reageert.",
-        revisions=2,
+        text=WORDINGS[2],
+        revisions=3,
         updated_at=editions[3].slot - timedelta(minutes=20),
     )
     editions[3] = _with_brief(editions[3], EditionBrief(updated, "today", True))
@@ -53,8 +60,9 @@ def revised_editions() -> tuple[list[Edition], dict[str, tuple[Revision, ...]]]:
         )
     revisions: dict[str, tuple[Revision, ...]] = {
         story.id: (
-            Revision(1, story.first_seen, None, story.text),
-            Revision(2, updated.updated_at or updated.first_seen, None, updated.text),
+            Revision(1, story.first_seen, None, WORDINGS[0]),
+            Revision(2, story.first_seen + timedelta(hours=5, minutes=7), None, WORDINGS[1]),
+            Revision(3, updated.updated_at or updated.first_seen, None, WORDINGS[2]),
         )
     }
     return editions, revisions
@@ -105,15 +113,17 @@ def test_a_change_reads_old_new_and_the_word_after() -> None:
 def test_story_page_shows_every_wording_as_a_timeline(site: Path) -> None:
     text = story_page(site, "s00010").read_text()
     assert '<h2 id="tijdlijn">Tijdlijn</h2>' in text
-    changes = re.search(r'<span class="timeline-changes">(.*?)</span></p>', text)
-    assert changes is not None
-    assert changes.group(1) == (
+    changes = re.findall(r'<span class="timeline-changes">(.*?)</span></p>', text)
+    assert changes == [  # newest first
+        '<del><mark class="num">3.900</mark></del> → '
+        '<ins><mark class="num">4.100</mark></ins> doden; + <ins>en Gaziantep</ins> verder',
         '<del><mark class="num">3.700</mark></del> → '
-        '<ins><mark class="num">4.100</mark></ins> doden'
-    )
+        '<ins><mark class="num">3.900</mark></ins> doden; '
+        "+ <ins>Reddingswerkers zoeken in Hatay verder</ins>",
+    ]
     assert "<strong>bijgewerkt</strong>" in text and "eerst gemeld" in text
-    assert "Tekst van versie 1" in text and "Tekst van versie 2" in text
-    assert "2 versies" in text
+    assert all(f"Tekst van versie {n}" in text for n in (1, 2, 3))
+    assert "3 versies" in text
     # Absolute times through Babel, never an age measured at build time.
     assert re.search(r"(maandag|dinsdag|woensdag) \d+ januari 2026, \d\d:\d\d", text)
     assert "geleden" not in text
