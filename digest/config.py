@@ -235,6 +235,13 @@ class ArchiveConfig(Section):
     topic_places: int = Field(12, ge=0, description="Most mentioned places given a topic page.")
     topic_people: int = Field(12, ge=0, description="Most mentioned people given a topic page.")
     topic_min: int = Field(3, ge=1, description="Stories a place or person needs for a page.")
+    locale: Literal["nl", "en"] | None = Field(
+        None, description="Language of the archive's pages and feeds (default: [site] locale)."
+    )
+    alternates: dict[str, Url] = Field(
+        default_factory=dict,
+        description="Base URL of this archive in another language, by locale (hreflang links).",
+    )
 
 
 class ScheduleConfig(Section):

@@ -17,6 +17,7 @@ from PIL import Image
 from digest.classify.gazetteer import load_gazetteer
 from digest.model import Edition, EditionBrief, Revision
 from digest.publish import SiteSettings, build_archive
+from digest.publish.pages import archive_environment
 from digest.publish.stories import story_slug
 from digest.publish.timeline import Change, changes_between, marked
 from digest.publish.topics import people
@@ -306,3 +307,43 @@ def test_an_unchanged_archive_rebuilds_nothing(site: Path, tmp_path: Path) -> No
     build_archive(editions, SETTINGS, out, search=False, revisions=revisions)
     again = build_archive(editions, SETTINGS, out, search=False, revisions=revisions)
     assert again.written == 0
+
+
+def test_the_archive_speaks_english_through_the_same_catalogs(tmp_path: Path) -> None:
+    editions, revisions = revised_editions()
+    settings = replace(
+        SETTINGS, locale="en", alternates=(("nl", "https://digest.example.org/archief-nl"),)
+    )
+    out = tmp_path / "archive"
+    build_archive(
+        editions,
+        settings,
+        out,
+        env=archive_environment(locale="en"),
+        search=False,
+        revisions=revisions,
+    )
+    story = story_page(out, "s00010").read_text()
+    assert '<html lang="en">' in story
+    assert '<h2 id="tijdlijn">Timeline</h2>' in story and "3 versions" in story
+    assert "First reported" in story and "Monday, January 5, 2026" in story
+    assert '<meta property="og:locale" content="en_GB">' in story
+    path = story_page(out, "s00010").parent.relative_to(out)
+    assert f'<link rel="alternate" hreflang="en" href="{BASE}/{path}/">' in story
+    assert (
+        f'<link rel="alternate" hreflang="nl" href="https://digest.example.org/archief-nl/{path}/">'
+        in story
+    )
+    dutch = re.compile(r"\b(Zoeken|Edities|Tijdlijn|berichten|bijgewerkt|Onderwerpen|van)\b")
+    for page in html_files(out):
+        chrome = re.sub(r"<main.*?</main>", "", page.read_text(), flags=re.S)
+        assert not dutch.findall(chrome), page
+    edition = (out / "2026/01/06/avond/index.html").read_text()
+    assert "Other editions" in edition and "This edition as Markdown" in edition
+    assert feedparser.parse((out / "feed.xml").read_bytes()).feed.language == "en"
+    assert json.loads((out / "regio/groenland/feed.json").read_text())["language"] == "en"
+    assert "Digest: all editions" in (out / "feed.xml").read_text()
+
+
+def test_a_dutch_archive_has_no_hreflang_without_alternates(site: Path) -> None:
+    assert "hreflang" not in (site / "index.html").read_text()

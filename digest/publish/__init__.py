@@ -80,6 +80,8 @@ def settings_from(config: Config) -> SiteSettings:
         topic_places=config.archive.topic_places,
         topic_people=config.archive.topic_people,
         topic_min=config.archive.topic_min,
+        locale=config.archive.locale or config.site.locale,
+        alternates=tuple(sorted(config.archive.alternates.items())),
     )
 
 
@@ -95,11 +97,12 @@ def publish_archive(
     editions = list_editions(store, released=True)  # none waiting for an editor
     ids = {b.story.id for e in editions for s in e.sections for b in s.briefs}
     folders = [config.resolve(config.site.templates)] if config.site.templates else None
+    settings = settings_from(config)
     return build_archive(
         editions,
-        settings_from(config),
+        settings,
         out or config.resolve(config.archive.dir),
-        env=archive_environment(folders),
+        env=archive_environment(folders, settings.locale),
         search=search,
         revisions=revisions_of(store, ids),
     )
@@ -118,7 +121,8 @@ def build_archive(
     ``revisions`` are the stored wordings of the stories (their pages' timelines;
     without them, the wordings the editions carried)."""
     with _editions_frozen():
-        return _build(editions, settings, out, env or archive_environment(), search, revisions)
+        env = env or archive_environment(locale=settings.locale)
+        return _build(editions, settings, out, env, search, revisions)
 
 
 @contextmanager

@@ -15,7 +15,14 @@ from typing import Any
 
 from markupsafe import Markup
 
-from digest.publish.feeds import EPOCH, Fragment, _feed, safe_feed_html, xml_text
+from digest.publish.feeds import (
+    EPOCH,
+    Fragment,
+    _feed,
+    region_entry_title,
+    safe_feed_html,
+    xml_text,
+)
 from digest.publish.site import RegionInfo, SiteSettings
 from digest.publish.stories import StoryInfo
 from digest.publish.topics import TopicInfo
@@ -88,7 +95,7 @@ def topic_json(topic: TopicInfo, settings: SiteSettings) -> bytes:
 
 def region_json(region: RegionInfo, settings: SiteSettings, fragment: Fragment) -> bytes:
     """``regio/<id>/feed.json``: the region's section of each of its newest editions."""
-    fmt = Formatter("nl")
+    fmt = Formatter(settings.locale)
     base = f"regio/{region.slug}/"
     items = []
     for entry_item in reversed(region.entries[-settings.feed_size :]):
@@ -98,7 +105,7 @@ def region_json(region: RegionInfo, settings: SiteSettings, fragment: Fragment) 
             {
                 "id": url,
                 "url": url,
-                "title": f"{region.name} in {entry.edition.title} van {fmt.date(entry.local_slot)}",
+                "title": region_entry_title(fmt, region.name, entry),
                 "content_html": safe_feed_html(fragment(entry, entry_item.section)),
                 "date_published": entry.local_slot.isoformat(),
                 "tags": [region.name],
@@ -115,7 +122,7 @@ def _json_feed(
         "title": title,
         "home_page_url": settings.root_url + page_url,
         "feed_url": settings.root_url + page_url + "feed.json",
-        "language": "nl",
+        "language": settings.locale,
         "authors": [{"name": settings.title}],
         "items": list(items),
     }

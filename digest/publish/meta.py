@@ -33,14 +33,16 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(f'<script type="application/ld+json">{text}</script>')
 
 
-def collection_ld(name: str, url: str, parts: Sequence[str], root: str = "") -> dict[str, Any]:
+def collection_ld(
+    name: str, url: str, parts: Sequence[str], root: str = "", locale: str = "nl"
+) -> dict[str, Any]:
     """A schema.org ``CollectionPage`` listing the pages at ``parts`` (archive addresses)."""
     return {
         "@context": "https://schema.org",
         "@type": "CollectionPage",
         "name": name,
         "url": url,
-        "inLanguage": "nl",
+        "inLanguage": locale,
         "mainEntity": {
             "@type": "ItemList",
             "itemListElement": [

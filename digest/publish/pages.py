@@ -29,7 +29,8 @@ from digest.render.environment import RenderError, formatter_of, make_environmen
 from digest.render.i18n import LOCALE_DIR
 from digest.render.outputs import late_note, render_edition_body
 
-ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
+ARCHIVE_LOCALE = "nl"  # the default: [archive] locale, else [site] locale
+OG_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 SHARE_IMAGE = "share.png"  # beside each edition page, and the site's own at the root
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
 _TRAILING = re.compile(r"[ \t]+\n")
@@ -39,23 +40,25 @@ _BLANKS = re.compile(r"\n{3,}")
 STORY_OPEN, STORY_CLOSE = "\ue002", "\ue003"  # private use: brief text never holds them
 _STORY_LINK = re.compile(f"{STORY_OPEN}([^{STORY_CLOSE}]*){STORY_CLOSE}")
 
-_ENVIRONMENTS: dict[tuple[Path, ...], tuple[str, jinja2.Environment]] = {}
+_ENVIRONMENTS: dict[tuple[tuple[Path, ...], str], tuple[str, jinja2.Environment]] = {}
 
 
-def archive_environment(template_dirs: list[Path] | None = None) -> jinja2.Environment:
+def archive_environment(
+    template_dirs: list[Path] | None = None, locale: str = ARCHIVE_LOCALE
+) -> jinja2.Environment:
     """The one Jinja environment of digest (``make_environment``), for the archive's
     locale. Kept while its templates stay the same, so that a long-running
     scheduler compiles them once (the environment never reloads templates itself)."""
     folders = tuple(template_dirs or ())
-    found = _ENVIRONMENTS.get(folders)
+    found = _ENVIRONMENTS.get((folders, locale))
     if found is not None and found[0] == templates_fingerprint(found[1]):
         return found[1]
-    env = make_environment(list(folders), ARCHIVE_LOCALE)
+    env = make_environment(list(folders), locale)
     install_archive_globals(env, story_href)
     # Babel's format_decimal costs about 0.35 ms a call and a build asks for the
     # same few counts thousands of times (section counts, "N berichten").
     env.filters["format_number"] = functools.lru_cache(maxsize=4096)(env.filters["format_number"])
-    _ENVIRONMENTS[folders] = (templates_fingerprint(env), env)
+    _ENVIRONMENTS[(folders, locale)] = (templates_fingerprint(env), env)
     return env
 
 
@@ -73,10 +76,15 @@ def templates_fingerprint(env: jinja2.Environment) -> str:
         raise PublishError("the archive's template environment has no loader")
     for name in sorted(n for n in loader.list_templates() if n.startswith(ARCHIVE_TEMPLATES)):
         digest.update(name.encode() + b"\0" + loader.get_source(env, name)[0].encode() + b"\0")
-    catalog = LOCALE_DIR / ARCHIVE_LOCALE / "LC_MESSAGES" / "messages.mo"
+    catalog = LOCALE_DIR / archive_locale(env) / "LC_MESSAGES" / "messages.mo"
     if catalog.is_file():
         digest.update(catalog.read_bytes())
     return digest.hexdigest()
+
+
+def archive_locale(env: jinja2.Environment) -> str:
+    """The locale ``env`` renders in (``nl``, ``en``)."""
+    return str(formatter_of(env).locale)
 
 
 def page_href(root: str, target: str) -> str:
@@ -174,7 +182,7 @@ class Renderer:
 
     def _body_html(self, edition: Edition) -> str:
         try:
-            return render_edition_body(edition, locale=ARCHIVE_LOCALE, env=self.env)
+            return render_edition_body(edition, locale=archive_locale(self.env), env=self.env)
         except RenderError as exc:
             raise PublishError(f"edition {edition.id}: {exc}") from exc
 
@@ -218,7 +226,10 @@ class Renderer:
             "canonical": canonical,
             "link": lambda target: page_href(root, target),
             "share_image": site_root + SHARE_IMAGE,
-            "collection_ld": lambda name, parts: collection_ld(name, canonical, parts, site_root),
+            "og_locale": OG_LOCALES.get(self.settings.locale, self.settings.locale),
+            "collection_ld": lambda name, parts: collection_ld(
+                name, canonical, parts, site_root, self.settings.locale
+            ),
             **extra,
         }
         try:

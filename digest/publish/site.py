@@ -43,6 +43,9 @@ class SiteSettings:
     topic_places: int = 12  # the most mentioned places that get a topic page
     topic_people: int = 12  # the most mentioned people that get a topic page
     topic_min: int = 3  # stories a place or person needs for a topic page
+    locale: str = "nl"  # the language of the archive's pages and feeds
+    # (locale, base URL) of the same archive in other languages (hreflang links)
+    alternates: tuple[tuple[str, str], ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -260,7 +263,8 @@ def plan_site(
     from digest.publish.topics import collect_topics, topic_pages
 
     regions = collect_regions(entries)
-    key: Callable[..., str] = lambda *parts: digest_of(site_key, settings, *parts)  # noqa: E731
+    settings_text = str(settings)  # once: every page key holds it
+    key: Callable[..., str] = lambda *parts: digest_of(site_key, settings_text, *parts)  # noqa: E731
     pages: list[Page] = []
     pages += _edition_pages(entries, key)
     pages += _list_pages("", entries, [1] * len(entries), settings, key, _index_context)

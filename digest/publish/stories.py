@@ -74,8 +74,10 @@ def story_slug(text: str) -> str:
 
 
 def story_url(first: Story) -> str:
-    """The story's address, from the wording its first edition showed."""
-    return f"{STORY_BASE}{story_slug(headline(first.text, first.title))}-{first.id}/"
+    """The story's address, from the first words the first edition that carried it showed
+    (its title, else its text: cheap, and fixed once that edition is recorded)."""
+    words = (first.title or first.text).split(maxsplit=SLUG_WORDS)[:SLUG_WORDS]
+    return f"{STORY_BASE}{story_slug(' '.join(words))}-{first.id}/"
 
 
 def collect_stories(
@@ -132,12 +134,13 @@ def story_pages(
     pages = []
     for info in stories:
         follow = tuple(topics.get(info.id, ()))
+        story = info.story  # a wording's number and moment identify its text
         parts = [
-            info.url,
-            [(r.number, r.seen_at.timestamp(), r.title, r.text) for r in info.revisions],
-            [(c.entry.url, c.entry.fingerprint, c.section_key) for c in info.carried],
-            follow,
-        ]
+            info.url, story.revisions, story.updated_at,
+            [(r.number, r.seen_at.timestamp()) for r in info.revisions],
+            [(c.entry.url, c.section_key, c.brief.updated) for c in info.carried],
+            info.regions, follow,
+        ]  # fmt: skip
         context = {"story": info, "topics": follow}
         pages.append(
             Page(info.url, "archive/story.html", context, key("story", parts), info.last_shown)

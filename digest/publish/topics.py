@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from digest.classify.gazetteer import Gazetteer, key, load_gazetteer
 from digest.edition.address import slug
@@ -122,6 +123,7 @@ def _mentions(
     return found
 
 
+@lru_cache(maxsize=8192)
 def _place_name(surface: str, spelling: str) -> str:
     """``DEN HAAG`` → ``Den Haag``, with the gazetteer's accents (``Genève``)."""
     base = spelling if spelling and len(spelling) == len(surface) else surface.lower()
