@@ -243,6 +243,24 @@ class ArchiveConfig(Section):
         description="Base URL of this archive in another language, by locale (hreflang links).",
     )
 
+    @field_validator("topics")
+    @classmethod
+    def _words(cls, value: list[str]) -> list[str]:
+        words = [" ".join(word.split()) for word in value]
+        if any(not word for word in words):
+            raise ValueError("an empty keyword would match every story; remove it")
+        if len(set(map(str.casefold, words))) < len(words):
+            raise ValueError(f"a keyword is repeated: {', '.join(words)}")
+        return words
+
+    @field_validator("alternates")
+    @classmethod
+    def _locales(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LOCALES))
+        if unknown:
+            raise ValueError(f"unknown locale {unknown[0]!r}; use one of {', '.join(LOCALES)}")
+        return value
+
 
 class ScheduleConfig(Section):
     misfire_grace: Duration = Field("6h", description="A missed slot this recent still runs.")

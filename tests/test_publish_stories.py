@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 
 from digest.classify.gazetteer import load_gazetteer
+from digest.cli import main
+from digest.config import PROJECT_ROOT
 from digest.model import Edition, EditionBrief, Revision
 from digest.publish import SiteSettings, build_archive
 from digest.publish.pages import archive_environment
@@ -347,3 +349,63 @@ def test_the_archive_speaks_english_through_the_same_catalogs(tmp_path: Path) ->
 
 def test_a_dutch_archive_has_no_hreflang_without_alternates(site: Path) -> None:
     assert "hreflang" not in (site / "index.html").read_text()
+
+
+def test_story_pages_show_the_revisions_the_store_kept(tmp_path: Path) -> None:
+    """The whole pipeline: a brief reworded between two snapshots (and once more in
+    between, unseen by any edition) is one story page with its three wordings."""
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f"""
+[site]
+regions = "{PROJECT_ROOT / "config" / "regions.toml"}"
+[storage]
+url = "sqlite:///{tmp_path / "digest.db"}"
+[[editions]]
+name = "ochtend"
+title = "Ochtendeditie"
+window = "12h"
+[[editions]]
+name = "avond"
+title = "Avondeditie"
+cron = "0 18 * * *"
+window = "12h"
+[archive]
+base_url = "{BASE}"
+topics = ["aardbeving"]
+""",
+        encoding="utf-8",
+    )
+    run = ["--config", str(config)]
+    other = "MADRID (ANP) - In het noorden van Spanje is een trein ontspoord, zonder gewonden."
+    snapshots = [
+        ("05:40", WORDINGS[0], "ochtend", "07:00"),
+        ("11:00", WORDINGS[1], None, None),
+        ("16:40", WORDINGS[2], "avond", "18:00"),
+    ]
+    for n, (captured, text, edition, slot) in enumerate(snapshots):
+        snapshot = tmp_path / f"snapshot-{n}.txt"
+        news = f"ANKARA (ANP) - {text}\n5 minuten geleden{other}\n8 minuten geleden"
+        if n == 2:  # something new for the evening (it needs at least one new brief)
+            news += (
+                "LISSABON (ANP) - In Portugal is de hele dag gestaakt, tegen de nieuwe pensioenwet."
+            )
+            news += "\n9 minuten geleden"
+        snapshot.write_text(f"Buitenland\n{news}\n")
+        ingest = ["ingest", str(snapshot), "--captured-at", f"2026-02-06T{captured}:00+00:00"]
+        assert main([*run, *ingest, "--quiet"]) == 0
+        if edition:
+            build = ["build", edition, "--at", f"2026-02-06T{slot}:00+01:00"]
+            assert main([*run, *build, "--out", str(tmp_path / "mail")]) == 0
+    out = tmp_path / "site"
+    assert main([*run, "publish", "--out", str(out), "--no-search"]) == 0
+    [page] = out.glob("verhaal/bij-de-aardbeving-in-turkije-zijn-3-700-*/index.html")
+    text = page.read_text()
+    assert "3 versies" in text
+    assert text.count('<li class="timeline-step') == 3
+    assert "3.900</mark></ins> doden" in text and "4.100</mark></ins> doden" in text
+    assert "vrijdag 6 februari 2026, 12:00" in text  # the unseen wording, when the store saw it
+    evening = (out / "2026/02/06/avond/index.html").read_text()
+    assert f'href="../../../../verhaal/{page.parent.name}/index.html"' in evening
+    topic = (out / "onderwerp/aardbeving/index.html").read_text()
+    assert page.parent.name in topic
