@@ -48,7 +48,7 @@ def share_png(site: str, title: str, subtitle: str, contents: str) -> bytes:
     if contents:
         _lines(draw, contents, _font(36), INK, y, max(1, (HEIGHT - MARGIN - y) // 48))
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
+    image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 

@@ -135,10 +135,11 @@ def story_pages(
     for info in stories:
         follow = tuple(topics.get(info.id, ()))
         story = info.story  # a wording's number and moment identify its text
+        updated = story.updated_at.timestamp() if story.updated_at else None
         parts = [
-            info.url, story.revisions, story.updated_at,
-            [(r.number, r.seen_at.timestamp()) for r in info.revisions],
-            [(c.entry.url, c.section_key, c.brief.updated) for c in info.carried],
+            info.url, story.revisions, updated,
+            ";".join(f"{r.number}@{r.seen_at.timestamp()}" for r in info.revisions),
+            ";".join(f"{c.entry.url}#{c.section_key}{c.brief.updated:d}" for c in info.carried),
             info.regions, follow,
         ]  # fmt: skip
         context = {"story": info, "topics": follow}

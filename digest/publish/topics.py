@@ -36,6 +36,8 @@ KINDS = ("keyword", "place", "person")
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
 _PARTICLE = r"(?:van|de|der|den|ter|ten|von|al|el|bin)"
 _NAME = re.compile(rf"\b{_CAPITALISED}(?:\s+(?:{_PARTICLE}\s+)*{_CAPITALISED}){{1,3}}\b")
+# A cheap first look: two capitalised words with at most two short words between.
+_MAYBE_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+\s+(?:[a-z]{1,3}\s+){0,2}[A-ZÀ-ÖØ-Þ]")
 _NOT_NAMES = frozenset(
     """
     de het een en in op aan bij met van voor uit over na naar om door ook maar dat die
@@ -135,7 +137,9 @@ def _place_name(surface: str, spelling: str) -> str:
 
 def people(text: str, gazetteer: Gazetteer) -> set[str]:
     """The names of people ``text`` mentions (see the module docstring)."""
-    found = set()
+    found: set[str] = set()
+    if not _MAYBE_NAME.search(text):
+        return found
     for match in _NAME.finditer(text):
         words = match.group().split()
         while words and (words[0].lower() in _NOT_NAMES or key(words[0]) in gazetteer.terms):
