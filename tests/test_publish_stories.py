@@ -187,6 +187,8 @@ def test_topics_for_keywords_places_and_people(site: Path) -> None:
         assert f'href="../onderwerp/{topic}/index.html"' in listed, topic
     page = (site / "onderwerp/kaja-kallas/index.html").read_text()
     assert page.count('class="story-item"') == 3
+    # newest first by the last edition that carried them: s00010 came again in edition 3
+    assert re.findall(r"-(s000\d0)/index.html", page) == ["s00010", "s00020", "s00000"]
     assert (
         '<link rel="alternate" type="application/feed+json" '
         'href="../../onderwerp/kaja-kallas/feed.json"' in page

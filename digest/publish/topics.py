@@ -156,13 +156,18 @@ def people(text: str, gazetteer: Gazetteer) -> set[str]:
     return found
 
 
+def newest_first(stories: Sequence[StoryInfo]) -> list[StoryInfo]:
+    """``stories`` by the last edition that carried them, newest first."""
+    return sorted(stories, key=lambda s: (s.last_shown, s.id), reverse=True)
+
+
 def topic_pages(
     topics: Sequence[TopicInfo], key_of: Callable[..., str], per_page: int
 ) -> list[Page]:
     """One page per topic (its newest ``4 × per_page`` stories) and the list ``onderwerp/``."""
     pages = []
     for topic in topics:
-        shown = tuple(reversed(topic.stories[-4 * per_page :]))
+        shown = tuple(newest_first(topic.stories)[: 4 * per_page])
         parts = [
             topic.kind,
             topic.name,
@@ -172,7 +177,7 @@ def topic_pages(
         newest = shown[0].last_shown if shown else None
         pages.append(Page(topic.url, "archive/topic.html", context, key_of("topic", parts), newest))
     listed = [(t.kind, t.name, t.url, len(t.stories)) for t in topics]
-    pages.append(
-        Page(TOPIC_BASE, "archive/topics.html", {"topics": tuple(topics)}, key_of("topics", listed))
-    )
+    newest = max((p.updated for p in pages if p.updated is not None), default=None)
+    context = {"topics": tuple(topics)}
+    pages.append(Page(TOPIC_BASE, "archive/topics.html", context, key_of("topics", listed), newest))
     return pages
