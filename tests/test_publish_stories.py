@@ -411,3 +411,16 @@ topics = ["aardbeving"]
     assert f'href="../../../../verhaal/{page.parent.name}/index.html"' in evening
     topic = (out / "onderwerp/aardbeving/index.html").read_text()
     assert page.parent.name in topic
+
+
+def test_story_pages_and_topic_feeds_use_the_mails_typography(tmp_path: Path) -> None:
+    edition = make_edition(0)
+    brief = _brief(edition, "s00000")
+    quoted = 'De minister noemt het "geen optie", meldt \'s ochtends het ANP. Kaja Kallas zwijgt.'
+    edition = _with_brief(edition, replace(brief, story=replace(brief.story, text=quoted)))
+    build_archive([edition], replace(SETTINGS, topic_min=1), tmp_path / "a", search=False)
+    page = story_page(tmp_path / "a", "s00000").read_text()
+    assert "“geen optie”" in page and "’s ochtends" in page
+    assert '"geen optie"' not in page.replace('\\"', "")
+    feed = (tmp_path / "a/onderwerp/kaja-kallas/feed.json").read_text()
+    assert "“geen optie”" in feed

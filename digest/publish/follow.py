@@ -41,7 +41,7 @@ def story_html(info: StoryInfo) -> str:
     """The story's newest wording as sanitised HTML paragraphs."""
     story = info.story
     parts = []
-    for n, paragraph in enumerate(markup.paragraphs(story.text)):
+    for n, paragraph in enumerate(markup.paragraphs(info.text)):
         lead = Markup("")
         if n == 0 and story.dateline:
             agencies = "/".join(story.agencies)
@@ -83,7 +83,7 @@ def topic_json(topic: TopicInfo, settings: SiteSettings) -> bytes:
                 "url": url,
                 "title": info.headline,
                 "content_html": story_html(info),
-                "summary": markup.one_line(info.story.text)[:300],
+                "summary": markup.one_line(info.text)[:300],
                 "date_published": info.first_shown.isoformat(),
                 "date_modified": _updated(info).isoformat(),
                 "tags": [topic.name],

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from digest.classify.gazetteer import load_gazetteer
 from digest.edition.address import slug
+from digest.publish.stories import typeset
 from digest.publish.timeline import change_html, timeline
 from digest.render.environment import N_, formatter_of
 
@@ -68,3 +69,4 @@ def install_archive_globals(env: jinja2.Environment, story_href: Callable[[str],
         topic_kinds=lambda kind: gettext(TOPIC_KINDS[kind]),
     )
     env.filters["region_url"] = lambda region_slug: f"regio/{region_slug}/"
+    env.filters["typeset"] = typeset

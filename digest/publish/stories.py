@@ -21,6 +21,8 @@ from datetime import datetime
 from digest.edition.headline import headline
 from digest.model import EditionBrief, Revision, Story
 from digest.publish.site import EditionEntry, Page
+from digest.render.markup import clean_text
+from digest.render.typography import typographic
 
 STORY_BASE = "verhaal/"
 SLUG_WORDS = 8
@@ -55,7 +57,13 @@ class StoryInfo:
 
     @property
     def headline(self) -> str:
-        return headline(self.story.text, self.story.title)
+        """The entry headline an edition would give it, typeset for readers."""
+        return typeset(headline(self.story.text, self.story.title))
+
+    @property
+    def text(self) -> str:
+        """The newest wording as readers see it (curly quotes, no control characters)."""
+        return typeset(self.story.text)
 
     @property
     def first_shown(self) -> datetime:
@@ -64,6 +72,12 @@ class StoryInfo:
     @property
     def last_shown(self) -> datetime:
         return self.carried[-1].entry.local_slot
+
+
+def typeset(text: str) -> str:
+    """``text`` as the mail shows brief text (:func:`digest.render.markup.clean_text`
+    and Dutch typography)."""
+    return typographic(clean_text(text))
 
 
 def story_slug(text: str) -> str:

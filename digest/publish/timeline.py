@@ -17,6 +17,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from digest.model import Revision
+from digest.render.typography import typographic
 
 MAX_CHANGES = 4
 MAX_WORDS = 14
@@ -100,10 +101,10 @@ def marked(text: str) -> Markup:
 
 
 def change_html(change: Change) -> Markup:
-    """``<del>3.700</del> → <ins>4.100</ins> doden`` (numbers marked)."""
-    old = Markup("<del>%s</del>") % marked(change.old) if change.old else Markup("")
-    new = Markup("<ins>%s</ins>") % marked(change.new) if change.new else Markup("")
-    after = Markup(" %s") % change.after if change.after else Markup("")
+    """``<del>3.700</del> → <ins>4.100</ins> doden`` (numbers marked, Dutch typography)."""
+    old = Markup("<del>%s</del>") % marked(typographic(change.old)) if change.old else Markup("")
+    new = Markup("<ins>%s</ins>") % marked(typographic(change.new)) if change.new else Markup("")
+    after = Markup(" %s") % typographic(change.after) if change.after else Markup("")
     if change.old and change.new:
         return Markup("%s → %s%s") % (old, new, after)
     if change.new:
