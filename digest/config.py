@@ -332,6 +332,38 @@ class ArchiveConfig(Section):
     dir: Path = Field(Path("../var/archive"), description="Folder of the static archive.")
     base_url: Url = Field("http://localhost:8000/archief", description="Canonical archive URL.")
     per_page: int = Field(20, ge=1, description="Entries per index or region page.")
+    topics: list[str] = Field(
+        default_factory=list,
+        description="Keywords that each get a topic page with feeds (matched at word starts).",
+    )
+    topic_places: int = Field(12, ge=0, description="Most mentioned places given a topic page.")
+    topic_people: int = Field(12, ge=0, description="Most mentioned people given a topic page.")
+    topic_min: int = Field(3, ge=1, description="Stories a place or person needs for a page.")
+    locale: Literal["nl", "en"] | None = Field(
+        None, description="Language of the archive's pages and feeds (default: [site] locale)."
+    )
+    alternates: dict[str, Url] = Field(
+        default_factory=dict,
+        description="Base URL of this archive in another language, by locale (hreflang links).",
+    )
+
+    @field_validator("topics")
+    @classmethod
+    def _words(cls, value: list[str]) -> list[str]:
+        words = [" ".join(word.split()) for word in value]
+        if any(not word for word in words):
+            raise ValueError("an empty keyword would match every story; remove it")
+        if len(set(map(str.casefold, words))) < len(words):
+            raise ValueError(f"a keyword is repeated: {', '.join(words)}")
+        return words
+
+    @field_validator("alternates")
+    @classmethod
+    def _locales(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LOCALES))
+        if unknown:
+            raise ValueError(f"unknown locale {unknown[0]!r}; use one of {', '.join(LOCALES)}")
+        return value
 
 
 class ScheduleConfig(Section):

@@ -129,6 +129,17 @@ def _news_json(news: Item | Story) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class Revision:
+    """One stored wording of a story: its number (1 = first seen), when that
+    wording was first seen, and its title and text."""
+
+    number: int
+    seen_at: datetime
+    title: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Carried:
     """A story as an earlier edition carried it: where that edition's window
     ended, and the text its readers got."""

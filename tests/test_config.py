@@ -107,3 +107,17 @@ def test_in_a_checkout_the_default_is_its_config_folder(
     monkeypatch.delenv("DIGEST_CONFIG", raising=False)
     assert load_config().path == DEFAULT_CONFIG
     assert DEFAULT_CONFIG.parent.name == "config" and not DEFAULT_CONFIG.is_symlink()
+
+
+def test_archive_topics_locale_and_alternates(tmp_path: Path) -> None:
+    archive = {"topics": ["stikstof", " Mark  Rutte "], "locale": "en",
+               "alternates": {"nl": "https://example.org/archief"}}  # fmt: skip
+    config = config_from_dict({"archive": archive}, tmp_path / "digest.toml")
+    assert config.archive.topics == ["stikstof", "Mark Rutte"]
+    assert config.archive.locale == "en" and config.archive.topic_min == 3
+    bad = {"topics": ["", "x", "X"], "locale": "fr", "alternates": {"de": "https://e.org/"}}
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"archive": bad}, tmp_path / "digest.toml")
+    message = str(info.value)
+    for part in ("archive.topics", "empty keyword", "archive.locale", "archive.alternates", "'de'"):
+        assert part in message, part

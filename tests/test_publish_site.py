@@ -32,6 +32,7 @@ from digest.publish.site import (
     collect_regions,
     place_editions,
 )
+from digest.render.environment import default_environment
 from digest.render.markup import MARK_OPEN
 from digest.render.outputs import render_edition, render_edition_body
 from digest.store import Store
@@ -238,10 +239,16 @@ def test_edition_pages_live_at_their_local_date_with_neighbours(archive: Path) -
 
 
 def test_edition_page_shows_the_mail_body_exactly(archive: Path) -> None:
+    """The mail's sections, with each entry's headline linked to its story page."""
     edition = make_edition(3)
-    body = render_edition_body(edition, locale="nl", env=archive_environment())
+    body = render_edition_body(edition, locale="nl", env=default_environment("nl"))
     page = (archive / "2026/01/06/avond/index.html").read_text()
-    assert body.strip() in page
+    links = re.findall(r'<a class="entry-story" href="([^"]+)">', page)
+    assert len(links) == len(edition.story_ids())
+    assert all(link.startswith("../../../../verhaal/") for link in links)
+    assert all((archive / "2026/01/06/avond" / link).is_file() for link in links)
+    unlinked = re.sub(r'<a class="entry-story" href="[^"]+">(.*?)</a>', r"\1", page)
+    assert body.strip() in unlinked
 
 
 def test_markdown_beside_each_edition_has_the_mails_sections(archive: Path) -> None:
@@ -299,7 +306,10 @@ def test_untrusted_text_is_inert_in_every_page(archive: Path) -> None:
     assert "Bericht 0-5" in (archive / "2026/01/05/ochtend/index.html").read_text()
     for page in html_files(archive):
         for element in parse_html(page).iter():
-            if element.tag == "script":
+            if element.tag == "script" and element.get("type") == "application/ld+json":
+                data = json.loads(element.text or "")  # data, never code: hostile text stays in it
+                assert data["@context"] == "https://schema.org", page
+            elif element.tag == "script":
                 assert element.get("src", "").startswith(("assets/", "../")), page
                 assert not (element.text or "").strip(), page
             assert element.tag not in ("img", "iframe", "object", "embed"), page

@@ -13,7 +13,13 @@ from digest.errors import StoreError
 from digest.model import Item
 from digest.store import Store, open_store
 from digest.store.schema import snapshots, stories, story_revisions
-from digest.store.stories import SnapshotMeta, list_stories, store_items, story_revision_texts
+from digest.store.stories import (
+    SnapshotMeta,
+    list_stories,
+    revisions_of,
+    store_items,
+    story_revision_texts,
+)
 
 T0 = datetime(2026, 1, 21, 10, 0, tzinfo=UTC)
 TEXT = (
@@ -145,6 +151,10 @@ def test_reworded_brief_is_a_new_revision_and_latest_text_wins(store: Store) -> 
     assert story.updated_at == later - timedelta(minutes=5)
     assert story.published_at == T0 - timedelta(minutes=60)
     assert [t for _, t in story_revision_texts(store, story.id)] == [TEXT, reworded]
+    [(found, revisions)] = revisions_of(store, [story.id, "unknown"]).items()
+    assert found == story.id
+    assert [(r.number, r.text) for r in revisions] == [(1, TEXT), (2, reworded)]
+    assert revisions[1].seen_at == later  # when that wording was first seen
 
 
 def test_older_capture_ingested_late_does_not_overwrite_newer_text(store: Store) -> None:

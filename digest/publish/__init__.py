@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ import jinja2
 
 from digest import __version__
 from digest.errors import plural
-from digest.model import Edition
+from digest.model import Edition, Revision
 from digest.publish import feeds
 from digest.publish.assets import Assets, build_assets
 from digest.publish.cache import CACHE_NAME, BodyCache
@@ -77,6 +77,12 @@ def settings_from(config: Config) -> SiteSettings:
         per_page=config.archive.per_page,
         timezone=config.site.timezone,
         signup_url=config.site.base_url.rstrip("/") + "/",
+        topics=tuple(config.archive.topics),
+        topic_places=config.archive.topic_places,
+        topic_people=config.archive.topic_people,
+        topic_min=config.archive.topic_min,
+        locale=config.archive.locale or config.site.locale,
+        alternates=tuple(sorted(config.archive.alternates.items())),
     )
 
 
@@ -87,15 +93,19 @@ def publish_archive(
     dir``): what was mailed is what is archived, whatever the clock says (a run
     ``--at`` a later moment mails its edition, so the archive has it too)."""
     from digest.store.editions import list_editions
+    from digest.store.stories import revisions_of
 
     editions = list_editions(store, released=True)  # none waiting for an editor
+    ids = {b.story.id for e in editions for s in e.sections for b in s.briefs}
     folders = [config.resolve(config.site.templates)] if config.site.templates else None
+    settings = settings_from(config)
     return build_archive(
         editions,
-        settings_from(config),
+        settings,
         out or config.resolve(config.archive.dir),
-        env=archive_environment(folders),
+        env=archive_environment(folders, settings.locale),
         search=search,
+        revisions=revisions_of(store, ids),
     )
 
 
@@ -106,10 +116,14 @@ def build_archive(
     *,
     env: jinja2.Environment | None = None,
     search: bool = True,
+    revisions: Mapping[str, Sequence[Revision]] | None = None,
 ) -> PublishReport:
-    """Publish ``editions`` to ``out``: render what changed, swap it in atomically."""
+    """Publish ``editions`` to ``out``: render what changed, swap it in atomically.
+    ``revisions`` are the stored wordings of the stories (their pages' timelines;
+    without them, the wordings the editions carried)."""
     with _editions_frozen():
-        return _build(editions, settings, out, env or archive_environment(), search)
+        env = env or archive_environment(locale=settings.locale)
+        return _build(editions, settings, out, env, search, revisions)
 
 
 @contextmanager
@@ -129,15 +143,18 @@ def _build(
     out: Path,
     env: jinja2.Environment,
     search: bool,
+    revisions: Mapping[str, Sequence[Revision]] | None = None,
 ) -> PublishReport:
     assets = build_assets(env)
     site_key = digest_of(__version__, templates_fingerprint(env), assets.key)
     entries = place_editions(editions, settings)
     binary = pagefind_binary() if search else None
     shards = plan_shards(entries, site_key) if binary else []
-    plan = plan_site(entries, settings, site_key=site_key, shards=[s.name for s in shards])
+    plan = plan_site(
+        entries, settings, site_key=site_key, shards=[s.name for s in shards], revisions=revisions
+    )
     with Publication(out) as publication, _body_cache(publication, site_key) as cache:
-        renderer = Renderer(env, settings, assets, cache)
+        renderer = Renderer(env, settings, assets, cache, plan.story_urls())
         paths = _stream_files(plan, renderer, publication, site_key, assets)
         reused, stale = _split_shards(shards, publication.live, publication.lost)
         for path, output in reused.items():

@@ -56,7 +56,7 @@ def _feed(settings: SiteSettings, title: str, page_url: str, feed_url: str) -> F
     feed.author({"name": xml_text(settings.title)})
     feed.link(href=settings.root_url + page_url, rel="alternate", type="text/html")
     feed.link(href=settings.root_url + feed_url, rel="self", type="application/atom+xml")
-    feed.language("nl")
+    feed.language(settings.locale)
     return feed
 
 
@@ -74,20 +74,34 @@ def editions_feed(
     entries: Sequence[EditionEntry], settings: SiteSettings, whole: Callable[[EditionEntry], str]
 ) -> bytes:
     """``feed.xml``: the newest ``feed_size`` editions, each with all its sections."""
-    fmt = Formatter("nl")
-    feed = _feed(settings, f"{settings.title}: alle edities", "", "feed.xml")
+    fmt = Formatter(settings.locale)
+    feed = _feed(settings, f"{settings.title}: {fmt.gettext('all editions')}", "", "feed.xml")
     newest = list(reversed(entries[-settings.feed_size :]))
     feed.updated(newest[0].local_slot if newest else EPOCH)
     for entry in newest:
         body = str(whole(entry))  # as on the edition page: each story once
-        title = f"{entry.edition.title} van {fmt.date(entry.local_slot)}"
+        title = edition_title(fmt, entry)
         _add(feed, settings.root_url + entry.url, title, entry.local_slot, safe_feed_html(body))
     return bytes(feed.atom_str(pretty=True))
 
 
+def edition_title(fmt: Formatter, entry: EditionEntry) -> str:
+    """``Ochtendeditie van woensdag 21 januari 2026``."""
+    values = {"edition": entry.edition.title, "date": fmt.date(entry.local_slot)}
+    return fmt.gettext("%(edition)s of %(date)s") % values
+
+
+def region_entry_title(fmt: Formatter, name: str, entry: EditionEntry) -> str:
+    """``Groenland in Ochtendeditie van woensdag 21 januari 2026``."""
+    return fmt.gettext("%(name)s in %(edition)s") % {
+        "name": name,
+        "edition": edition_title(fmt, entry),
+    }
+
+
 def region_feed(region: RegionInfo, settings: SiteSettings, fragment: Fragment) -> bytes:
     """``regio/<id>/feed.xml``: the region's section of each of its newest editions."""
-    fmt = Formatter("nl")
+    fmt = Formatter(settings.locale)
     base = f"regio/{region.slug}/"
     feed = _feed(settings, f"{settings.title}: {region.name}", base, base + "feed.xml")
     newest = list(reversed(region.entries[-settings.feed_size :]))
@@ -95,7 +109,7 @@ def region_feed(region: RegionInfo, settings: SiteSettings, fragment: Fragment) 
     for item in newest:
         entry = item.entry
         url = f"{settings.root_url}{entry.url}#section-{item.section.key}"
-        title = f"{region.name} in {entry.edition.title} van {fmt.date(entry.local_slot)}"
+        title = region_entry_title(fmt, region.name, entry)
         content = safe_feed_html(fragment(entry, item.section))
         _add(feed, url, title, entry.local_slot, content)
     return bytes(feed.atom_str(pretty=True))

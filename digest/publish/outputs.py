@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from digest.publish import feeds
 from digest.publish.assets import Assets
+from digest.publish.extras import KINDS as EXTRA_KINDS
+from digest.publish.extras import extra_jobs, render_extra
 from digest.publish.pages import Renderer
 from digest.publish.site import EditionEntry, SitePlan, SiteSettings, digest_of
 from digest.publish.writer import Output, Record
@@ -27,7 +29,7 @@ PARALLEL_FROM = 200  # jobs; below this, worker start-up costs more than it save
 class Job:
     path: str
     key: str
-    kind: str  # "page", "markdown", "feed" or "region-feed"
+    kind: str  # "page", "markdown", "feed", "region-feed" or one of extras.KINDS
     index: int  # into plan.pages, plan.entries or plan.regions
 
 
@@ -53,6 +55,7 @@ def plan_outputs(
         parts = [(i.entry.url, i.entry.fingerprint) for i in region.entries[-settings.feed_size :]]
         key = digest_of(site_key, settings, region.name, parts)
         jobs.append(Job(f"regio/{region.slug}/feed.xml", key, "region-feed", n))
+    jobs += [Job(*extra) for extra in extra_jobs(plan, settings, site_key)]
     known = {p: Output.of("asset", data) for p, data in assets.files.items()}
     todo = []
     for job in jobs:
@@ -73,7 +76,7 @@ def _uses(plan: SitePlan, job: Job, settings: SiteSettings) -> list[EditionEntry
         return [item.entry for item in context.get("items", ())]
     if job.kind == "feed":
         return list(plan.entries[-settings.feed_size :])
-    if job.kind == "region-feed":
+    if job.kind in ("region-feed", "region-json"):
         return [i.entry for i in plan.regions[job.index].entries[-settings.feed_size :]]
     return []
 
@@ -148,10 +151,12 @@ def _render(renderer: Renderer, plan: SitePlan, job: Job) -> bytes:
         return renderer.page(plan.pages[job.index])
     if job.kind == "markdown":
         return renderer.markdown(plan.entries[job.index])
+    if job.kind in EXTRA_KINDS:
+        return render_extra(job.kind, job.index, renderer, plan)
     settings = renderer.settings
     if job.kind == "feed":
-        return feeds.editions_feed(plan.entries, settings, renderer.body)
-    return feeds.region_feed(plan.regions[job.index], settings, renderer.fragment)
+        return feeds.editions_feed(plan.entries, settings, renderer.feed_body)
+    return feeds.region_feed(plan.regions[job.index], settings, renderer.feed_fragment)
 
 
 _STATE: tuple[Renderer, SitePlan, tuple[Job, ...]] | None = None

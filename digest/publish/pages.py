@@ -23,13 +23,16 @@ from digest.model import Edition, EditionSection
 from digest.publish.assets import Assets
 from digest.publish.cache import BodyCache
 from digest.publish.chart import bar_chart
+from digest.publish.meta import collection_ld, install_archive_globals
 from digest.publish.site import EditionEntry, Page, SiteSettings, digest_of, relative_root
 from digest.render import markup
 from digest.render.environment import RenderError, formatter_of, make_environment
 from digest.render.i18n import LOCALE_DIR
 from digest.render.outputs import late_note, render_edition_body
 
-ARCHIVE_LOCALE = "nl"  # the archive is Dutch (lang="nl"); its chrome is not translated
+ARCHIVE_LOCALE = "nl"  # the default: [archive] locale, else [site] locale
+OG_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+SHARE_IMAGE = "share.png"  # beside each edition page, and the site's own at the root
 ARCHIVE_TEMPLATES = ("archive/", "partials/", "markdown/")
 ONCE = "once"  # an edition's body for a reader of every region: each story once
 KEEP_BODIES = 64  # bodies kept in memory beside a cache
@@ -37,23 +40,35 @@ _TRAILING = re.compile(r"[ \t]+\n")
 _BLANKS = re.compile(r"\n{3,}")
 
 
-_ENVIRONMENTS: dict[tuple[Path, ...], tuple[str, jinja2.Environment]] = {}
+STORY_OPEN, STORY_CLOSE = "\ue002", "\ue003"  # private use: brief text never holds them
+_STORY_LINK = re.compile(f"{STORY_OPEN}([^{STORY_CLOSE}]*){STORY_CLOSE}")
+
+_ENVIRONMENTS: dict[tuple[tuple[Path, ...], str], tuple[str, jinja2.Environment]] = {}
 
 
-def archive_environment(template_dirs: list[Path] | None = None) -> jinja2.Environment:
+def archive_environment(
+    template_dirs: list[Path] | None = None, locale: str = ARCHIVE_LOCALE
+) -> jinja2.Environment:
     """The one Jinja environment of digest (``make_environment``), for the archive's
     locale. Kept while its templates stay the same, so that a long-running
     scheduler compiles them once (the environment never reloads templates itself)."""
     folders = tuple(template_dirs or ())
-    found = _ENVIRONMENTS.get(folders)
+    found = _ENVIRONMENTS.get((folders, locale))
     if found is not None and found[0] == templates_fingerprint(found[1]):
         return found[1]
-    env = make_environment(list(folders), ARCHIVE_LOCALE)
+    env = make_environment(list(folders), locale)
+    install_archive_globals(env, story_href)
     # Babel's format_decimal costs about 0.35 ms a call and a build asks for the
     # same few counts thousands of times (section counts, "N berichten").
     env.filters["format_number"] = functools.lru_cache(maxsize=4096)(env.filters["format_number"])
-    _ENVIRONMENTS[folders] = (templates_fingerprint(env), env)
+    _ENVIRONMENTS[(folders, locale)] = (templates_fingerprint(env), env)
     return env
+
+
+def story_href(story_id: str) -> Markup:
+    """A link to a story's page inside a fragment shared by pages at any depth and
+    by the feeds: a marker that :meth:`Renderer.resolve` turns into the address."""
+    return Markup(f"{STORY_OPEN}{story_id}{STORY_CLOSE}")
 
 
 def templates_fingerprint(env: jinja2.Environment) -> str:
@@ -64,10 +79,15 @@ def templates_fingerprint(env: jinja2.Environment) -> str:
         raise PublishError("the archive's template environment has no loader")
     for name in sorted(n for n in loader.list_templates() if n.startswith(ARCHIVE_TEMPLATES)):
         digest.update(name.encode() + b"\0" + loader.get_source(env, name)[0].encode() + b"\0")
-    catalog = LOCALE_DIR / ARCHIVE_LOCALE / "LC_MESSAGES" / "messages.mo"
+    catalog = LOCALE_DIR / archive_locale(env) / "LC_MESSAGES" / "messages.mo"
     if catalog.is_file():
         digest.update(catalog.read_bytes())
     return digest.hexdigest()
+
+
+def archive_locale(env: jinja2.Environment) -> str:
+    """The locale ``env`` renders in (``nl``, ``en``)."""
+    return str(formatter_of(env).locale)
 
 
 def page_href(root: str, target: str) -> str:
@@ -107,12 +127,35 @@ class Renderer:
         settings: SiteSettings,
         assets: Assets,
         cache: BodyCache | None = None,
+        story_urls: dict[str, str] | None = None,
     ) -> None:
         self.env = env
         self.settings = settings
         self.assets = assets
         self.cache = cache
         self._bodies: dict[str, str] = {}  # the last few (all of them without a cache)
+        self.story_urls = story_urls or {}
+
+    def resolve(self, html: str, root: str) -> str:
+        """``html`` with its story links (:func:`story_href`) pointing at the story
+        pages from ``root`` (relative, or the absolute root for feeds)."""
+        if STORY_OPEN not in html:
+            return html
+        urls = self.story_urls
+
+        def link(match: re.Match[str]) -> str:
+            url = urls.get(match.group(1))
+            return page_href(root, url) if url else page_href(root, "")
+
+        return _STORY_LINK.sub(link, html)
+
+    def feed_fragment(self, entry: EditionEntry, section: EditionSection) -> str:
+        """:meth:`fragment` with absolute story links, for the feeds."""
+        return self.resolve(self.fragment(entry, section), self.settings.root_url)
+
+    def feed_body(self, entry: EditionEntry) -> Markup:
+        """:meth:`body` with absolute story links, for the feeds."""
+        return Markup(self.resolve(self.body(entry), self.settings.root_url))
 
     def fragment(self, entry: EditionEntry, section: EditionSection) -> str:
         """``section`` of an edition as the edition page shows it, or, for a
@@ -190,7 +233,7 @@ class Renderer:
 
     def _body_html(self, edition: Edition) -> str:
         try:
-            return render_edition_body(edition, locale=ARCHIVE_LOCALE, env=self.env)
+            return render_edition_body(edition, locale=archive_locale(self.env), env=self.env)
         except RenderError as exc:
             raise PublishError(f"edition {edition.id}: {exc}") from exc
 
@@ -225,6 +268,7 @@ class Renderer:
     def _render(
         self, template: str, url: str, root: str, canonical: str, extra: dict[str, Any]
     ) -> bytes:
+        site_root = self.settings.root_url
         context = {
             "site": self.settings,
             "assets": self.assets,
@@ -232,12 +276,18 @@ class Renderer:
             "page_url": url,
             "canonical": canonical,
             "link": lambda target: page_href(root, target),
+            "share_image": site_root + SHARE_IMAGE,
+            "og_locale": OG_LOCALES.get(self.settings.locale, self.settings.locale),
+            "collection_ld": lambda name, parts: collection_ld(
+                name, canonical, parts, site_root, self.settings.locale
+            ),
             **extra,
         }
         try:
-            return self.env.get_template(template).render(context).encode()
+            text = self.env.get_template(template).render(context)
         except jinja2.TemplateError as exc:
             raise PublishError(f"archive template {template} (page /{url}): {exc}") from exc
+        return self.resolve(text, root).encode()
 
     def _extra(self, page: Page) -> dict[str, Any]:
         context = dict(page.context)
@@ -250,8 +300,14 @@ class Renderer:
                 "body": self.body(entry),
                 "note_html": Markup(markup.note_to_html(note)) if note else None,
             }
+            context["share_image"] = self.settings.root_url + entry.url + SHARE_IMAGE
+            ids = entry.edition.story_ids()
+            context["story_pages"] = [self.story_urls[i] for i in ids if i in self.story_urls]
         elif page.template == "archive/region.html":
             context |= self._region_extra(context)
+        elif page.template == "archive/story.html":
+            newest = context["story"].carried[-1].entry
+            context["share_image"] = self.settings.root_url + newest.url + SHARE_IMAGE
         return context
 
     def _region_extra(self, context: dict[str, Any]) -> dict[str, Any]:

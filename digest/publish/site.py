@@ -13,14 +13,18 @@ chunk that is still filling up together with the last full chunk.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest.edition.address import edition_path, slug
-from digest.model import Edition, EditionSection
+from digest.model import Edition, EditionSection, Revision
+
+if TYPE_CHECKING:
+    from digest.publish.stories import StoryInfo
+    from digest.publish.topics import TopicInfo
 
 CHART_DAYS = 30
 
@@ -35,6 +39,13 @@ class SiteSettings:
     timezone: str = "Europe/Amsterdam"
     feed_size: int = 20
     signup_url: str | None = None  # the subscription pages (``digest serve``), if any
+    topics: tuple[str, ...] = ()  # configured keywords, each a topic page
+    topic_places: int = 12  # the most mentioned places that get a topic page
+    topic_people: int = 12  # the most mentioned people that get a topic page
+    topic_min: int = 3  # stories a place or person needs for a topic page
+    locale: str = "nl"  # the language of the archive's pages and feeds
+    # (locale, base URL) of the same archive in other languages (hreflang links)
+    alternates: tuple[tuple[str, str], ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -97,6 +108,12 @@ class SitePlan:
     entries: tuple[EditionEntry, ...]  # oldest first
     regions: tuple[RegionInfo, ...]
     pages: tuple[Page, ...]
+    stories: tuple[StoryInfo, ...] = ()  # first shown first
+    topics: tuple[TopicInfo, ...] = ()
+
+    def story_urls(self) -> dict[str, str]:
+        """Story id -> the address of its page."""
+        return {info.id: info.url for info in self.stories}
 
 
 def digest_of(*parts: object) -> str:
@@ -233,15 +250,21 @@ def plan_site(
     *,
     site_key: str = "",
     shards: Sequence[str] = (),
+    revisions: Mapping[str, Sequence[Revision]] | None = None,
 ) -> SitePlan:
     """Every HTML page of the archive for ``entries`` (from :func:`place_editions`).
 
     ``site_key`` (templates, assets, version) goes into every page key so that
     a change there re-renders everything; ``shards`` names the search bundles
-    the search page loads, newest first (none: search is not available).
+    the search page loads, newest first (none: search is not available);
+    ``revisions`` the stored wordings of each story (story pages).
     """
+    from digest.publish.stories import collect_stories, story_pages
+    from digest.publish.topics import collect_topics, topic_pages
+
     regions = collect_regions(entries)
-    key: Callable[..., str] = lambda *parts: digest_of(site_key, settings, *parts)  # noqa: E731
+    settings_text = str(settings)  # once: every page key holds it
+    key: Callable[..., str] = lambda *parts: digest_of(site_key, settings_text, *parts)  # noqa: E731
     pages: list[Page] = []
     pages += _edition_pages(entries, key)
     pages += _list_pages("", entries, [1] * len(entries), settings, key, _index_context)
@@ -256,7 +279,15 @@ def plan_site(
         Page("regio/", "archive/regions.html", {"regions": regions}, regions_key, newest_slot)
     )
     pages.append(Page("zoeken/", "archive/search.html", {"shards": shards}, key("search", shards)))
-    return SitePlan(tuple(entries), tuple(regions), tuple(pages))
+    stories = collect_stories(entries, revisions)
+    topics = collect_topics(stories, settings)
+    following: dict[str, list[tuple[str, str]]] = {}
+    for topic in topics:
+        for info in topic.stories:
+            following.setdefault(info.id, []).append((topic.name, topic.url))
+    pages += story_pages(stories, key, following)
+    pages += topic_pages(topics, key, settings.per_page)
+    return SitePlan(tuple(entries), tuple(regions), tuple(pages), tuple(stories), tuple(topics))
 
 
 def _edition_pages(entries: Sequence[EditionEntry], key: Callable[..., str]) -> list[Page]:

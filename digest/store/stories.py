@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, select, update
 
-from digest.model import Item, Story
+from digest.model import Item, Revision, Story
 from digest.store import Store, dedupe
 from digest.store.bulk import insert_many
 from digest.store.schema import snapshots, stories, story_revisions
@@ -292,6 +292,28 @@ def story_revision_texts(store: Store, story: str) -> list[tuple[int, str]]:
     )
     with store.begin() as conn:
         return [(row.revision, row.text) for row in conn.execute(query)]
+
+
+def revisions_of(store: Store, story_ids: Iterable[str]) -> dict[str, tuple[Revision, ...]]:
+    """Every stored wording of each of ``story_ids``, oldest first (the archive's
+    story pages show them as a timeline)."""
+    ids = sorted(set(story_ids))
+    found: dict[str, list[Revision]] = {}
+    columns = story_revisions.c
+    with store.begin() as conn:
+        for start in range(0, len(ids), _CHUNK):
+            query = (
+                select(
+                    columns.story_id, columns.revision, columns.seen_at, columns.title, columns.text
+                )
+                .where(columns.story_id.in_(ids[start : start + _CHUNK]))
+                .order_by(columns.story_id, columns.revision)
+            )
+            for row in conn.execute(query):
+                found.setdefault(row.story_id, []).append(
+                    Revision(row.revision, row.seen_at, row.title, row.text)
+                )
+    return {story: tuple(revisions) for story, revisions in found.items()}
 
 
 def update_classification(

@@ -7,6 +7,12 @@ const list = document.querySelector("[data-search-results]");
 const MAX_RESULTS = 20;
 let engine = null;
 
+// The page's own words (data-msg-*, translated with the archive); {query}, {total}, {max}.
+function message(name, values = {}) {
+  const text = form.dataset[`msg${name}`] || "";
+  return text.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
+
 function say(text) {
   status.textContent = text;
 }
@@ -58,14 +64,14 @@ function resultNode(data, root) {
 async function run(query) {
   list.replaceChildren();
   if (!query.trim()) {
-    say("Typ een of meer woorden en kies Zoeken.");
+    say(message("Empty"));
     return;
   }
-  say("Bezig met zoeken…");
+  say(message("Busy"));
   try {
     engine = engine || (await load());
   } catch (error) {
-    say("Zoeken is in deze versie van het archief niet beschikbaar.");
+    say(message("Unavailable"));
     return;
   }
   const search = await engine.pagefind.search(query);
@@ -73,9 +79,9 @@ async function run(query) {
   const items = found.map((data) => resultNode(data, engine.root)).filter(Boolean);
   list.replaceChildren(...items);
   const total = search.results.length;
-  say(total === 0 ? `Niets gevonden voor “${query}”.`
-    : total === 1 ? `1 resultaat voor “${query}”.`
-    : `${total.toLocaleString("nl-NL")} resultaten voor “${query}”${total > MAX_RESULTS ? `, de eerste ${MAX_RESULTS} staan hieronder` : ""}.`);
+  const shown = total.toLocaleString(document.documentElement.lang || undefined);
+  const name = total === 0 ? "None" : total === 1 ? "One" : total > MAX_RESULTS ? "First" : "Many";
+  say(message(name, { query, total: shown, max: MAX_RESULTS }));
 }
 
 if (form && status && list) {

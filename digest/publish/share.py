@@ -1,0 +1,78 @@
+"""Share images: a 1200×630 PNG per edition for OpenGraph and Twitter cards.
+
+Pure (bytes out): the site's name, the edition's title and date, and its
+contents line (each section with its count) drawn with Pillow's bundled
+font, so the image looks the same on every machine and the same edition
+always gives the same bytes. The site's own image (``share.png`` at the
+root) names the site alone; pages that are not about one edition use it.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 1200, 630
+MARGIN = 72
+BACKGROUND = (253, 252, 249)
+INK = (27, 42, 58)
+MUTED = (89, 89, 89)
+ACCENT = (179, 38, 30)
+_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+FONT = "DejaVuSans.ttf"  # Debian's fonts-dejavu-core (.ci/system-deps.sh): Dutch letters, ë ï é
+
+
+@cache
+def _font(size: int) -> _Font:
+    try:
+        return ImageFont.truetype(FONT, size)
+    except OSError:  # not installed: Pillow's own font (lacks some accented letters)
+        return ImageFont.load_default(size=size)
+
+
+def share_png(site: str, title: str, subtitle: str, contents: str) -> bytes:
+    """The image: ``site`` small at the top, ``title`` large, ``subtitle`` (a date)
+    and ``contents`` wrapped below; text that does not fit ends in "…"."""
+    image = Image.new("P", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, WIDTH, 14), fill=ACCENT)
+    y = MARGIN
+    y = _lines(draw, site, _font(34), MUTED, y, 1) + 28
+    y = _lines(draw, title, _font(64), INK, y, 2) + 16
+    if subtitle:
+        y = _lines(draw, subtitle, _font(40), ACCENT, y, 1) + 28
+    if contents:
+        _lines(draw, contents, _font(36), INK, y, max(1, (HEIGHT - MARGIN - y) // 48))
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def _lines(draw: ImageDraw.ImageDraw, text: str, font: _Font, fill: tuple[int, int, int],
+           y: int, most: int) -> int:  # fmt: skip
+    """Draw ``text`` wrapped to the width in at most ``most`` lines; the next free y."""
+    room = WIDTH - 2 * MARGIN
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        trial = f"{line} {word}".strip()
+        if draw.textlength(trial, font=font) <= room:
+            line = trial
+            continue
+        lines.append(line)
+        line = word
+    lines.append(line)
+    if len(lines) > most:
+        lines = lines[:most]
+        last = lines[-1]
+        while last and draw.textlength(last + " …", font=font) > room:
+            last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
+        lines[-1] = last + " …"
+    size = int(getattr(font, "size", 20))
+    for shown in lines:
+        draw.text((MARGIN, y), shown, font=font, fill=fill)
+        y += int(size * 1.25)
+    return y
