@@ -87,17 +87,26 @@ def test_one_new_edition_rewrites_exactly_the_pages_that_show_it(
     report = publish([*editions, late], out)
     new, neighbour = "2026/01/10/laat/", "2026/01/10/avond/"
     assert sorted(report.written_paths) == sorted(
-        [new + "index.html", new + "index.md", neighbour + "index.html", "index.html",
-         "feed.xml", "sitemap.xml", "regio/index.html",
-         "regio/groenland/index.html", "regio/groenland/feed.xml"]
+        [new + "index.html", new + "index.md", new + "share.png", neighbour + "index.html",
+         "index.html", "feed.xml", "sitemap.xml", "regio/index.html",
+         "regio/groenland/index.html", "regio/groenland/feed.xml", "regio/groenland/feed.json",
+         # its two stories' pages, and the topics of their datelines (Den Haag, Nuuk)
+         *(f"verhaal/{slug}/index.html" for slug in (
+             "de-dijken-bij-vlissingen-worden-versterkt-tegen-de-s00991",
+             "de-regering-overlegt-over-de-begroting-voor-volgend-s00990")),
+         "onderwerp/index.html",
+         *(f"onderwerp/{topic}/{name}" for topic in ("den-haag", "nuuk")
+           for name in ("index.html", "feed.xml", "feed.json"))]
     )  # fmt: skip
     after = snapshot(out)
     for path in set(after) - set(report.written_paths):
         assert after[path] == before[path], path  # same inode, mtime and bytes
     # Bodies come from the cache: only the new edition's is rendered.
     assert set(counts.bodies) == {late.id}
-    assert sorted(counts.pages) == sorted(["2026/01/10/laat/", neighbour, "", "regio/",
-                                           "regio/groenland/"])  # fmt: skip
+    # Pages rendered: exactly the HTML pages among them (feeds and images are not pages).
+    html = [path.removesuffix("index.html") for path in report.written_paths
+            if path.endswith("index.html")]  # fmt: skip
+    assert sorted(counts.pages) == sorted(html) and len(html) == 10
     assert_consistent(out)
 
 
