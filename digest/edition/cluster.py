@@ -16,7 +16,8 @@ Two briefs are about the same event when their cosine is at least
 link). Only texts sharing a term with document frequency below
 :data:`COMMON_SHARE` of the corpus are compared, through an inverted index,
 so an edition of thousands of briefs is clustered without comparing every
-pair. The threshold was chosen on ``tests/data/events.toml`` (see
+pair. A second, topical tier joins briefs of a region's section on one story
+line (:mod:`digest.edition.storyline`). The threshold was chosen on ``tests/data/events.toml`` (see
 ``tests/test_cluster.py``, which prints precision and recall).
 """
 
@@ -29,7 +30,9 @@ from collections.abc import Sequence
 
 import snowballstemmer
 
-THRESHOLD = 0.3
+from digest.edition.storyline import storyline_pairs
+
+THRESHOLD = 0.31
 PART = 5  # shortest word a compound is split into
 PART_WEIGHT = 0.5
 COUNTRY_WEIGHT = 1.0
@@ -152,10 +155,13 @@ def cluster_texts(
     groups: Sequence[str] | None = None,
     countries: Sequence[Sequence[str]] | None = None,
     threshold: float = THRESHOLD,
+    regional: Sequence[bool] | None = None,
 ) -> list[list[int]]:
     """Connected groups of similar texts, as index lists in input order; a
     text like no other is a group of its own. With ``groups`` (one key per
-    text, e.g. its section), texts with different keys never join."""
+    text, e.g. its section), texts with different keys never join. With
+    ``regional`` too (per text: is its section a region's?), briefs on one
+    story line join as well (:mod:`digest.edition.storyline`)."""
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
@@ -164,7 +170,10 @@ def cluster_texts(
             i = parent[i]
         return i
 
-    for i, j in similar_pairs(texts, countries, threshold):
+    pairs = similar_pairs(texts, countries, threshold)
+    if groups is not None and countries is not None and regional is not None:
+        pairs += storyline_pairs(texts, groups, countries, regional)
+    for i, j in pairs:
         if groups is None or groups[i] == groups[j]:
             parent[max(root(i), root(j))] = min(root(i), root(j))
     found: dict[int, list[int]] = {}
