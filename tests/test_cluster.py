@@ -23,8 +23,8 @@ CASES: list[dict[str, Any]] = tomllib.loads((ROOT / "tests/data/events.toml").re
     "brief"
 ]
 # What the thresholds in digest/edition/cluster.py reach on the set (see README, "Events").
-FLOOR_PRECISION = 0.94
-FLOOR_RECALL = 1.0
+FLOOR_PRECISION = 1.0
+FLOOR_RECALL = 0.94
 
 
 @pytest.fixture(scope="module")

@@ -41,3 +41,19 @@ def test_no_story_line_without_tension_or_outside_a_region() -> None:
     countries = [("DE", "GL"), ("DE", "GL"), ("GL",)]
     assert storyline_pairs(three, ["gl"] * 3, countries, [True] * 3) == [(0, 1)]
     assert storyline_pairs(three, ["overig"] * 3, countries, [False] * 3) == []
+
+
+def test_an_event_mostly_about_something_else_does_not_join_a_story_line() -> None:
+    texts = [
+        "Inspecteurs bezoeken de installaties.",
+        "Sancties blijven van kracht.",
+        "Een drone-aanval.",
+    ]
+    countries = [("IR",), ("IR", "US"), ("IR", "US")]
+    assert storyline_pairs(texts, ["ir"] * 3, countries, [True] * 3) == [(1, 2)]
+    # briefs 0 and 1 are one lexical event, only half of it (brief 1) on a story line: joins
+    assert storyline_pairs(texts, ["ir"] * 3, countries, [True] * 3, [0, 0, 2]) == [(1, 2)]
+    texts.append("De inspecteurs zijn tevreden.")
+    countries.append(("IR",))
+    # now a third of the event is: brief 1 does not take it onto the story line
+    assert storyline_pairs(texts, ["ir"] * 4, countries, [True] * 4, [0, 0, 2, 0]) == []

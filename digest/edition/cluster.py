@@ -170,12 +170,15 @@ def cluster_texts(
             i = parent[i]
         return i
 
-    pairs = similar_pairs(texts, countries, threshold)
+    def join(pairs: Sequence[tuple[int, int]]) -> None:
+        for i, j in pairs:
+            if groups is None or groups[i] == groups[j]:
+                parent[max(root(i), root(j))] = min(root(i), root(j))
+
+    join(similar_pairs(texts, countries, threshold))
     if groups is not None and countries is not None and regional is not None:
-        pairs += storyline_pairs(texts, groups, countries, regional)
-    for i, j in pairs:
-        if groups is None or groups[i] == groups[j]:
-            parent[max(root(i), root(j))] = min(root(i), root(j))
+        events = [root(i) for i in range(len(texts))]
+        join(storyline_pairs(texts, groups, countries, regional, events))
     found: dict[int, list[int]] = {}
     for index in range(len(texts)):
         found.setdefault(root(index), []).append(index)
