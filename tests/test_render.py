@@ -277,7 +277,8 @@ def test_markdown_renders_to_the_same_headings_and_briefs_as_the_html() -> None:
 
 def test_lead_article_is_shown_with_its_title_and_paragraphs() -> None:
     rendered = personal()
-    assert re.search(r'<h3 class="entry-title"[^>]*>Rusland: 71 militairen gedood', rendered.html)
+    lead = r'<h3 class="entry-title"[^>]*>Rusland: 71&nbsp;militairen gedood'
+    assert re.search(lead, rendered.html)
     assert "### Rusland: 71 militairen gedood door Oekraïens offensief" in rendered.markdown
     assert "Aan de Oekraïense kant zouden zeker 3700 doden" in rendered.text
 
