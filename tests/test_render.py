@@ -279,8 +279,8 @@ def test_lead_article_is_shown_with_its_title_and_paragraphs() -> None:
     rendered = personal()
     lead = r'<h3 class="entry-title"[^>]*>Rusland: 71&nbsp;militairen gedood'
     assert re.search(lead, rendered.html)
-    assert "### Rusland: 71 militairen gedood door Oekraïens offensief" in rendered.markdown
-    assert "Aan de Oekraïense kant zouden zeker 3700 doden" in rendered.text
+    assert "### Rusland: 71\u00a0militairen gedood door Oekraïens offensief" in rendered.markdown
+    assert "Aan de Oekraïense kant zouden zeker 3700\u00a0doden" in rendered.text
 
 
 def test_updated_stories_are_marked() -> None:
@@ -302,7 +302,7 @@ def test_english_locale_translates_the_interface_not_the_news() -> None:
         assert "Goedemorgen" not in part and "Afmelden" not in part
     assert "Between 6:00\u202fAM and 7:00\u202fAM" in rendered.html
     assert "Other (4)" in rendered.text.title() + rendered.markdown
-    assert "[6:45 AM]" in rendered.text
+    assert "[6:45\u202fAM]" in rendered.text
 
 
 # --- untrusted text and markers -------------------------------------------------

@@ -186,8 +186,8 @@ def render_edition(
     # A reader sees each story once, even one recorded in two regions' sections.
     once = edition.for_regions(None)
     context = _context(markup.clean_edition(once), fmt, site_title, base_url, archive_url)
-    context["subject"] = markup.one_line(_render(env, "email/subject.txt", context))
-    context["preheader"] = markup.one_line(_render(env, "email/preheader.txt", context))
+    context["subject"] = markup.header_line(_render(env, "email/subject.txt", context))
+    context["preheader"] = markup.header_line(_render(env, "email/preheader.txt", context))
     html = _fitting_html(env, context)
     return RenderedEdition(
         edition_id=edition.id,
