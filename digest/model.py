@@ -153,6 +153,9 @@ class EditionBrief:
     # For an updated story: what changed since a reader last got it, as
     # (before, now) fragments of its text ("3.700", "4.100"); empty when unknown.
     changes: tuple[tuple[str, str], ...] = ()
+    # For an updated story: the text the reader last got (the latest earlier
+    # edition carrying it), from which the changed words are marked in its text.
+    before: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

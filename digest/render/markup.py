@@ -196,7 +196,9 @@ def clean_edition(edition: Edition) -> Edition:
         replace(
             s,
             title=one_line(s.title),
-            briefs=tuple(replace(b, story=story(b.story)) for b in s.briefs),
+            briefs=tuple(
+                replace(b, story=story(b.story), before=_clean_before(b.before)) for b in s.briefs
+            ),
         )
         for s in edition.sections
     )
@@ -217,3 +219,9 @@ def _clean_story(story: Story) -> Story:
         text=typographic(clean_text(story.text)),
         url=safe_url(story.url),
     )
+
+
+def _clean_before(text: str | None) -> str | None:
+    """The text a reader last got, cleaned as the story's own text is, so that
+    only real changes differ."""
+    return typographic(clean_text(text)) if text is not None else None

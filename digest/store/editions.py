@@ -79,6 +79,7 @@ def _brief_to_json(brief: EditionBrief, zone: ZoneInfo) -> dict[str, Any]:
         "band": brief.band,
         "updated": brief.updated,
         "changes": [list(pair) for pair in brief.changes],
+        "before": brief.before,
     }
 
 
@@ -134,6 +135,7 @@ def edition_from_json(data: dict[str, Any]) -> Edition:
                     b["band"],
                     b["updated"],
                     tuple((old, new) for old, new in b.get("changes", ())),
+                    b.get("before"),  # absent from editions recorded before it existed
                 )
                 for b in s["briefs"]
             ),
