@@ -84,6 +84,14 @@ def bags(
             found = stems[word] = _STEMMER.stemWord(word)
         return found
 
+    parts: dict[str, list[str]] = {}  # and split each compound once
+
+    def stemmed_parts(word: str) -> list[str]:
+        found = parts.get(word)
+        if found is None:
+            found = parts[word] = [stem(part) for part in _parts(word, vocabulary)]
+        return found
+
     out: list[dict[str, float]] = []
     for index, ws in enumerate(split):
         bag: dict[str, float] = defaultdict(float)
@@ -91,8 +99,8 @@ def bags(
             bag["@" + code] += COUNTRY_WEIGHT
         for word in ws:
             bag[stem(word)] += 1.0
-            for part in _parts(word, vocabulary):
-                bag[stem(part)] += PART_WEIGHT
+            for part in stemmed_parts(word):
+                bag[part] += PART_WEIGHT
         out.append(bag)
     return out
 
