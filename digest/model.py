@@ -172,6 +172,9 @@ class EditionBrief:
     reported: datetime | None = None
     # In a weekly overview: the rank of the event the brief belongs to (1 = biggest).
     event: int | None = None
+    # For an updated story: the text the reader last got (the latest earlier
+    # edition carrying it), from which the changed words are marked in its text.
+    before: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ whatever case they typed. A subscriber who chose no regions reads everything
 (``regions is None``). Edition choices are names of ``[[editions]]``: a
 subscriber receives only the editions they chose; ``editions is None`` is a
 subscriber from before the choice existed, who receives every edition.
+The greeting names ``first_name`` when the reader gave one, else the first
+word of ``name``, else nobody (:func:`greeting_name`).
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ STATUSES: tuple[str, ...] = (
     "complained",
 )
 IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "regions")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("locale", "editions")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("locale", "editions", "first_name")
 IGNORED_COLUMNS: tuple[str, ...] = ("status", "created_at")  # what export adds
 REGION_SEPARATOR = ";"
 MAX_NAME_LENGTH = 200
+MAX_FIRST_NAME_LENGTH = 60
 
 
 class SubscriberError(DigestError):
@@ -57,6 +60,12 @@ class Subscriber:
     confirmed_at: datetime | None = None
     unsubscribed_at: datetime | None = None
     editions: frozenset[str] | None = None
+    first_name: str | None = None
+
+    @property
+    def greeting(self) -> str:
+        """Whom the mail's greeting names (:func:`greeting_name`)."""
+        return greeting_name(self.first_name, self.name)
 
     def receives(self, edition: str, *, opt_in: bool = False) -> bool:
         """Whether this subscriber chose the edition named ``edition``."""
@@ -68,6 +77,7 @@ class Subscriber:
             "id": self.id,
             "email": self.email,
             "name": self.name,
+            "first_name": self.first_name,
             "locale": self.locale,
             "regions": sorted(self.regions) if self.regions is not None else None,
             "editions": sorted(self.editions) if self.editions is not None else None,
@@ -99,6 +109,31 @@ def clean_name(text: str | None) -> str | None:
     if len(name) > MAX_NAME_LENGTH:
         raise SubscriberError(f"name {name[:40]!r}... is longer than {MAX_NAME_LENGTH} characters")
     return name or None
+
+
+def clean_first_name(text: str | None) -> str | None:
+    """A first name on one line, or None when blank; too long ones are refused."""
+    name = clean_name(text)
+    if name is not None and len(name) > MAX_FIRST_NAME_LENGTH:
+        raise SubscriberError(
+            f"first name {name[:20]!r}... is longer than {MAX_FIRST_NAME_LENGTH} characters"
+        )
+    return name
+
+
+def greeting_name(first_name: str | None, name: str | None) -> str:
+    """Whom the greeting names: the reader's ``first_name`` as given (``Anna``,
+    ``Jan Willem``); without one, the first word of ``name`` (``Anna de Vries`` →
+    ``Anna``, ``Anna-Maria`` stays whole); without either, "" (``Goedemorgen,``)."""
+    given = _one_line(first_name)
+    if given:
+        return given
+    words = _one_line(name).split()
+    return words[0] if words else ""
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in text or "").split())
 
 
 def check_status(status: str) -> str:
@@ -196,6 +231,7 @@ class ImportRow:
     regions: frozenset[str] | None
     locale: str | None = None
     editions: frozenset[str] | None = None  # None: the configured default
+    first_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +288,7 @@ def _row(
         regions=parse_regions(values.get("regions"), known, REGION_SEPARATOR),
         locale=check_locale(locale) if locale else None,
         editions=parse_editions(values.get("editions"), editions, REGION_SEPARATOR),
+        first_name=clean_first_name(_from_spreadsheet_safe(values.get("first_name") or "")),
     )
 
 
@@ -262,10 +299,10 @@ def parse_import(
     *,
     known_editions: Collection[str] = (),
 ) -> ImportPlan:
-    """Rows of a CSV with header ``email,name,regions`` (optionally ``locale``
-    and ``editions``); ``regions`` holds ``;``-separated region ids and
-    ``editions`` ``;``-separated names of ``known_editions`` (blank: the
-    configured default); the extra columns of
+    """Rows of a CSV with header ``email,name,regions`` (optionally ``locale``,
+    ``editions`` and ``first_name``, the name the greeting uses); ``regions``
+    holds ``;``-separated region ids and ``editions`` ``;``-separated names of
+    ``known_editions`` (blank: the configured default); the extra columns of
     :func:`export_csv` are ignored (statuses are never imported). Every bad row is reported
     with its line number and reason; a repeated address is a bad row too."""
     records = _records(text)
@@ -313,7 +350,8 @@ def _from_spreadsheet_safe(value: str) -> str:
 
 
 def export_csv(subscribers: Iterator[Subscriber] | Sequence[Subscriber]) -> Iterator[str]:
-    """CSV text, chunk by chunk: ``email,name,regions,locale,editions,status,created_at``
+    """CSV text, chunk by chunk:
+    ``email,name,regions,locale,editions,first_name,status,created_at``
     (``editions`` blank for a subscriber from before edition choices: every edition).
 
     It reads back with ``digest subscribers import`` (status and date are ignored).
@@ -321,12 +359,12 @@ def export_csv(subscribers: Iterator[Subscriber] | Sequence[Subscriber]) -> Iter
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*IMPORT_COLUMNS, "locale", "editions", "status", "created_at"])
+    writer.writerow([*IMPORT_COLUMNS, *OPTIONAL_COLUMNS, "status", "created_at"])
     for sub in subscribers:
         regions = format_regions(sub.regions, REGION_SEPARATOR) or ""
         editions = format_editions(sub.editions, REGION_SEPARATOR) or ""
-        created = sub.created_at.isoformat()
-        cells = [sub.email, sub.name or "", regions, sub.locale, editions, sub.status, created]
+        cells = [sub.email, sub.name or "", regions, sub.locale, editions]
+        cells += [sub.first_name or "", sub.status, sub.created_at.isoformat()]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()

@@ -384,6 +384,10 @@ def test_seeds_build_into_the_expected_sections(
     for suffix in ("html", "txt", "md"):
         body = (out_dir / f"2026-01-21-ochtend.{suffix}").read_text(encoding="utf-8")
         check_golden(f"seeds-{locale}.{suffix}", body)
+    markdown = (out_dir / "2026-01-21-ochtend.md").read_text(encoding="utf-8")
+    groenland = markdown.split("## Groenland")[1].split("\n## ")[0]
+    assert groenland.count("\n#### ") == 1, "the four Groenland briefs are one event"
+    assert groenland.count("(ANP") == 4
 
 
 def test_build_without_at_builds_the_slot_digest_run_would(

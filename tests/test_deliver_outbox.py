@@ -161,6 +161,30 @@ def test_a_new_subscriber_never_inherits_a_removed_ones_mail(store: Store, tmp_p
     assert mail["To"] == "nieuw@example.org"
 
 
+def test_the_greeting_names_the_first_name_the_to_header_the_full_name(
+    sqlite_store: Store, edition: Edition, tmp_path: Path
+) -> None:
+    given = add_subscriber(
+        sqlite_store,
+        "anna@example.org",
+        name="Anna de Vries",
+        first_name="Anneke",
+        status="active",
+        now=SLOT,
+    )
+    plain = add_subscriber(
+        sqlite_store, "bram@example.org", name="Bram Bos", status="active", now=SLOT
+    )
+    send_edition(sqlite_store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER)
+    mail = read(tmp_path / "outbox" / outbox_name(EDITION, given.id))
+    assert mail["To"] == "Anna de Vries <anna@example.org>"
+    for part in ("plain", "html"):
+        body = mail.get_body((part,))
+        assert body is not None and "Goedemorgen Anneke," in body.get_content()
+    fallback = read(tmp_path / "outbox" / outbox_name(EDITION, plain.id)).get_body(("plain",))
+    assert fallback is not None and "Goedemorgen Bram," in fallback.get_content()
+
+
 def test_outbox_mails_are_world_readable(
     sqlite_store: Store, edition: Edition, tmp_path: Path
 ) -> None:

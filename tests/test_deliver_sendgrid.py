@@ -238,10 +238,13 @@ def test_sandbox_mode_validates_without_using_up_the_ledger(
     assert len(sendgrid_server.recipients()) == 3
 
 
+@pytest.mark.parametrize("first_name", [None, "Jan Willem", "<b>Anneke</b>"])
 @pytest.mark.parametrize(
     "name", ["Anna", None, "", 'A <&> "B" \u00e9', "x\r\nBcc: y", "  ", " Anna  de Vries "]
 )
-def test_substitutions_fill_in_what_personalise_would(name: str | None) -> None:
+def test_substitutions_fill_in_what_personalise_would(
+    name: str | None, first_name: str | None
+) -> None:
     markers = [f"\ue000{m}\ue001" for m in MARKERS]
     probe = RenderedEdition("e", "nl", "s", "p", "|".join(markers), "|".join(markers), "")
     to = Addressee(
@@ -252,9 +255,14 @@ def test_substitutions_fill_in_what_personalise_would(name: str | None) -> None:
         "https://news.example.org/preferences/d.e.f",
         "<https://news.example.org/unsubscribe/a.b.c>",
         "<e.1@example.org>",
+        first_name,
     )
     filled = personalise(
-        probe, name=name, unsubscribe_url=to.unsubscribe_url, preferences_url=to.preferences_url
+        probe,
+        name=name,
+        first_name=first_name,
+        unsubscribe_url=to.unsubscribe_url,
+        preferences_url=to.preferences_url,
     )
     values = substitutions(to, "n0nce")
     for part, content in (("html", filled.html), ("text", filled.text)):

@@ -28,7 +28,8 @@ def site(sqlite_store: Store, tmp_path: Path) -> Site:
 def test_a_reader_downloads_their_data_then_erases_themselves(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert site.sign_up("anna@example.org", name="Anna", regions=["zeeland"]).status_code == 200
+    signed = site.sign_up("anna@example.org", name="Anna", first_name="Anneke", regions=["zeeland"])
+    assert signed.status_code == 200
     site.confirm(link_in(site.mails()[-1], "confirm"))
     anna = get_subscriber(site.store, "anna@example.org")
     assert anna is not None and anna.status == "active"
@@ -43,6 +44,7 @@ def test_a_reader_downloads_their_data_then_erases_themselves(
     data = json.loads(download.content)
     assert data["subscriber"]["email"] == "anna@example.org"
     assert data["subscriber"]["name"] == "Anna" and data["subscriber"]["regions"] == ["zeeland"]
+    assert data["subscriber"]["first_name"] == "Anneke"
     assert [e["event"] for e in data["consent_log"]] == ["signup", "confirm"]
     assert data["deliveries"] == [] and data["provider_events"] == []
 

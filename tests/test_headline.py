@@ -117,3 +117,10 @@ def test_every_headline_is_a_substring_in_order_of_its_brief(words: list[str], b
     shown = headline(text, budget=budget)
     assert in_order(shown, text)
     assert len(shown) <= max(budget, len(shown.split(" ", 1)[0]))
+
+
+def test_a_cut_never_falls_inside_a_non_breaking_space() -> None:
+    text = "Aan de Oekraïense kant zouden de afgelopen dagen zeker 3.700\u00a0doden zijn gevallen."
+    assert headline(text, budget=70).endswith("zeker 3.700\u00a0doden")
+    assert headline(text, budget=64).endswith("zeker")  # not "zeker 3.700"
+    assert headline(text.replace("\u00a0", " "), budget=64).endswith("zeker 3.700")

@@ -17,6 +17,7 @@ from digest.render.markup import (
     fill,
     md_escape,
     note_to_html,
+    one_line,
     paragraphs,
     safe_url,
     wrap,
@@ -50,7 +51,7 @@ def test_wrap_keeps_paragraphs_apart_and_hangs_the_rest() -> None:
         "  Een Een Een Een Een Een Een Een Een Een",
         "  Een Een Een Een Een Een Een Een Een Een",
         "",
-        "  Twee woorden.",
+        "  Twee\u00a0woorden.",  # a non-breaking space holds (ingest stores none)
     ]
 
 
@@ -117,3 +118,10 @@ def test_note_keeps_formatting_and_drops_scripts_handlers_and_bad_links() -> Non
 def test_note_cannot_smuggle_markers_through_character_references() -> None:
     html = note_to_html("x &#xE000;name&#xE001; &#57344;unsubscribe_url&#57345;")
     assert MARK_OPEN not in html and MARK_CLOSE not in html
+
+
+def test_a_line_never_breaks_at_a_non_breaking_space() -> None:
+    text = "zeker 3.700\u00a0doden " * 5
+    lines = wrap(text, 24).splitlines()
+    assert all(line.count("3.700") == line.count("3.700\u00a0doden") for line in lines)
+    assert one_line(" a\u00a0b \n c ") == "a\u00a0b c"

@@ -27,6 +27,7 @@ from digest.subscribers import (
     SubscriberError,
     clean_name,
     export_csv,
+    greeting_name,
     normalise_address,
     parse_import,
     parse_regions,
@@ -115,12 +116,45 @@ def test_export_reads_back_with_import(sqlite_store: Store) -> None:
     rows = parse_import(IMPORT, REGIONS).rows
     import_subscribers(sqlite_store, rows, now=SLOT)
     text = "".join(export_csv(stream_subscribers(sqlite_store)))
-    assert text.splitlines()[0] == "email,name,regions,locale,editions,status,created_at"
+    assert text.splitlines()[0] == (
+        "email,name,regions,locale,editions,first_name,status,created_at"
+    )
     again = parse_import(text, REGIONS)
     assert again.bad == ()
-    assert [(r.email, r.name, r.regions) for r in again.rows] == [
-        (r.email, r.name, r.regions) for r in rows
+    assert [(r.email, r.name, r.regions, r.first_name) for r in again.rows] == [
+        (r.email, r.name, r.regions, r.first_name) for r in rows
     ]
+
+
+def test_a_first_name_column_is_read_stored_and_exported(sqlite_store: Store) -> None:
+    text = "email,name,first_name\na@example.org,Anna de Vries,Anneke\nb@example.org,Bram,\n"
+    plan = parse_import(text, REGIONS)
+    assert [r.first_name for r in plan.rows] == ["Anneke", None]
+    long = parse_import("email,first_name\nc@example.org," + "x" * 61 + "\n", REGIONS)
+    assert long.bad[0].line == 2 and "longer than 60" in long.bad[0].reason
+    import_subscribers(sqlite_store, plan.rows, now=SLOT)
+    stored = {s.email: s for s in stream_subscribers(sqlite_store)}
+    assert stored["a@example.org"].first_name == "Anneke"
+    assert stored["a@example.org"].to_json()["first_name"] == "Anneke"
+    assert "a@example.org,Anna de Vries,,nl,,Anneke,active," in "".join(
+        export_csv(stream_subscribers(sqlite_store))
+    )
+
+
+@pytest.mark.parametrize(
+    ("first_name", "name", "greeted"),
+    [
+        ("Jan Willem", "J.W. de Vries", "Jan Willem"),  # the first name as given
+        (None, "Anna de Vries", "Anna"),  # else the first word of the name
+        ("  ", "Anna-Maria Jansen", "Anna-Maria"),
+        (None, None, ""),  # else nobody: "Goedemorgen,"
+        ("Anna\r\nBcc: x", None, "Anna Bcc: x"),  # one line, whatever the form sent
+    ],
+)
+def test_the_greeting_names_the_first_name_else_the_first_word_of_the_name(
+    first_name: str | None, name: str | None, greeted: str
+) -> None:
+    assert greeting_name(first_name, name) == greeted
 
 
 def test_export_neutralises_formulas_and_import_takes_the_quote_off(sqlite_store: Store) -> None:
@@ -237,7 +271,18 @@ def test_cli_add_list_remove_export(
     config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert (
-        run(config_file, "add", "Anna@Example.org", "--name", "Anna", "--regions", "zeeland") == 0
+        run(
+            config_file,
+            "add",
+            "Anna@Example.org",
+            "--name",
+            "Anna de Vries",
+            "--first-name",
+            "Anneke",
+            "--regions",
+            "zeeland",
+        )
+        == 0
     )
     assert run(config_file, "add", "bram@example.org", "--active", "--locale", "en") == 0
     assert "added anna@example.org (pending, zeeland, editions ochtend)" in capsys.readouterr().out
@@ -249,7 +294,9 @@ def test_cli_add_list_remove_export(
     )
     assert run(config_file, "export", str(tmp_path / "out.csv")) == 0
     exported = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
-    assert exported[1].startswith("anna@example.org,Anna,zeeland,nl,ochtend,pending,")
+    assert exported[1].startswith(
+        "anna@example.org,Anna de Vries,zeeland,nl,ochtend,Anneke,pending,"
+    )
     assert run(config_file, "remove", "anna@example.org") == 0
     assert run(config_file, "remove", "anna@example.org") == 1
     assert "not a subscriber" in capsys.readouterr().err

@@ -649,6 +649,30 @@ def test_preferences_change_regions_and_name(site: Site) -> None:
     assert (found := get_subscriber(site.store, "anna@example.org")) and found.regions is None
 
 
+def test_sign_up_and_preferences_take_an_optional_first_name_for_the_greeting(site: Site) -> None:
+    form = site.client.get("/")
+    assert 'name="first_name"' in form.text and 'autocomplete="given-name"' in form.text
+    site.sign_up("anna@example.org", name="Anna de Vries", first_name="Anneke")
+    [mail] = site.mails()
+    assert mail["To"] == "Anna de Vries <anna@example.org>"
+    assert "Hallo Anneke," in text_of(mail)
+    pending = get_subscriber(site.store, "anna@example.org")
+    assert pending is not None and pending.first_name == "Anneke"
+    too_long = site.sign_up("bram@example.org", first_name="B" * 61)
+    assert too_long.status_code == 422 and "De voornaam is te lang" in too_long.text
+    assert get_subscriber(site.store, "bram@example.org") is None
+    anna = active(site.store, "carla@example.org", None)
+    url = f"/preferences/{token('preferences', anna)}"
+    data = {"csrf": site.csrf(url), "action": "save", "name": "Carla", "first_name": "Caro"}
+    assert site.client.post(url, data=data).status_code == 200
+    changed = get_subscriber(site.store, "carla@example.org")
+    assert changed is not None and changed.first_name == "Caro"
+    assert 'value="Caro"' in site.client.get(url).text
+    cleared = site.client.post(url, data={**data, "first_name": ""})
+    assert cleared.status_code == 200
+    assert (found := get_subscriber(site.store, "carla@example.org")) and found.first_name is None
+
+
 def test_preferences_pause_resume_and_unsubscribe(site: Site) -> None:
     anna = active(site.store, "anna@example.org")
     url = f"/preferences/{token('preferences', anna)}"

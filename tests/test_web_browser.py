@@ -109,7 +109,8 @@ def test_a_reader_signs_up_confirms_chooses_pauses_and_leaves(
     look(page, screenshot, "1-sign-up")
 
     page.get_by_label("E-mailadres").fill("Anna@Example.org")
-    page.get_by_label("Naam").fill("Anna de Vries")
+    page.get_by_label("Voornaam").fill("Anneke")
+    page.get_by_role("textbox", name="Naam (niet verplicht)", exact=True).fill("Anna de Vries")
     page.get_by_label("Groenland").check()
     page.get_by_role("button", name="Aanmelden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kijk in je mailbox")
@@ -118,6 +119,8 @@ def test_a_reader_signs_up_confirms_chooses_pauses_and_leaves(
 
     [mail] = live_site.mails()
     assert mail["Subject"] == "Bevestig je aanmelding voor Digest"
+    assert mail["To"] == "Anna de Vries <anna@example.org>"
+    assert live_site.subscriber("anna@example.org").first_name == "Anneke"
     html = mail.get_body(preferencelist=("html",))
     assert html is not None
     page.goto("about:blank")  # leave the site: its CSP would refuse the mail's inline styles

@@ -16,6 +16,7 @@ from digest.model import LOCALES
 from digest.subscribers import (
     STATUSES,
     SubscriberError,
+    clean_first_name,
     clean_name,
     export_csv,
     normalise_address,
@@ -50,7 +51,11 @@ def subscribers() -> None:
 
 @subscribers.command("add")
 @click.argument("address")
-@click.option("--name", help="Name used in the greeting.")
+@click.option("--name", help="Full name, shown in the To: header.")
+@click.option(
+    "--first-name",
+    help="Name the greeting uses (default: the first word of --name).",
+)
 @click.option("--regions", help="Comma-separated region ids (default: all regions).")
 @click.option("--locale", type=click.Choice(LOCALES), help="Language (default: [site] locale).")
 @click.option(
@@ -67,6 +72,7 @@ def add(
     app: App,
     address: str,
     name: str | None,
+    first_name: str | None,
     regions: str | None,
     locale: str | None,
     editions: str | None,
@@ -88,6 +94,7 @@ def add(
         app.store,
         email,
         name=clean_name(name),
+        first_name=clean_first_name(first_name),
         locale=locale or app.config.site.locale,
         regions=chosen,
         status="active" if active else "pending",

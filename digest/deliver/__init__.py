@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from digest.deliver.message import Sender, build_message
 from digest.errors import DeliveryError
 from digest.render.outputs import RenderedEdition, personalise
+from digest.subscribers import greeting_name
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -63,6 +64,12 @@ class Addressee:
     preferences_url: str
     list_unsubscribe: str
     message_id: str
+    first_name: str | None = None  # the greeting's name when given (see greeting_name)
+
+    @property
+    def greeting(self) -> str:
+        """Whom the greeting names: :func:`digest.subscribers.greeting_name`."""
+        return greeting_name(self.first_name, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,7 @@ def personal_message(batch: Batch, to: Addressee, *, seven_bit: bool = False) ->
     part = personalise(
         batch.rendered,
         name=to.name,
+        first_name=to.first_name,
         unsubscribe_url=to.unsubscribe_url,
         preferences_url=to.preferences_url,
     )

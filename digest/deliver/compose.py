@@ -68,7 +68,9 @@ class Links:
         self.edition_id = edition_id
         self.domain = sender.domain
 
-    def addressee(self, subscriber_id: int, email: str, name: str | None) -> Addressee:
+    def addressee(
+        self, subscriber_id: int, email: str, name: str | None, first_name: str | None = None
+    ) -> Addressee:
         hashed = address_hash(email)
         token = self.signer.make_hashed("unsubscribe", subscriber_id, hashed)
         unsubscribe = f"{self.base}/unsubscribe/{token}"
@@ -81,4 +83,5 @@ class Links:
             preferences_url=f"{self.base}/preferences/{preferences}",
             list_unsubscribe=list_unsubscribe(unsubscribe, self.mailto, token),
             message_id=message_id(self.edition_id, subscriber_id, self.domain),
+            first_name=first_name,
         )

@@ -65,6 +65,7 @@ class Claimed:
     locale: str
     regions: frozenset[str] | None
     status: str
+    first_name: str | None = None
 
 
 def _in_edition(edition_id: str) -> Any:
@@ -179,6 +180,7 @@ def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed
             subscribers.c.locale,
             subscribers.c.regions,
             subscribers.c.status,
+            subscribers.c.first_name,
         )
         .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
         .where(
@@ -188,8 +190,8 @@ def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed
         )
     )  # no ORDER BY: SQLite would walk the primary key of every row to honour it
     rows = [
-        Claimed(sid, email, name, locale, read_regions(regions), status)
-        for sid, email, name, locale, regions, status in conn.execute(query).all()
+        Claimed(sid, email, name, locale, read_regions(regions), status, first_name)
+        for sid, email, name, locale, regions, status, first_name in conn.execute(query).all()
     ]
     rows.sort(key=_subscriber_id)
     return rows

@@ -248,7 +248,7 @@ class _Run:
         return self.news[key]
 
     def _addressee(self, row: ledger.Claimed) -> Addressee:
-        return self.links.addressee(row.subscriber_id, row.email, row.name)
+        return self.links.addressee(row.subscriber_id, row.email, row.name, row.first_name)
 
     def _tick(self) -> None:
         if self.progress is not None:

@@ -36,7 +36,6 @@ from digest.deliver.transport import KeptAlive
 from digest.errors import DeliveryError
 from digest.render import markup
 from digest.render.environment import MARKERS
-from digest.render.outputs import first_name
 
 if TYPE_CHECKING:
     from digest.config import Config, SendgridConfig
@@ -82,7 +81,7 @@ def substitutions(to: Addressee, nonce: str) -> dict[str, str]:
     """The recipient's value for every tag: one line each, HTML-escaped for the
     HTML part. The same values :func:`digest.render.personalise` fills in
     (a test holds the two together), without a regex pass over the edition."""
-    name = first_name(to.name)  # the greeting names the first word, as personalise does
+    name = to.greeting  # whom the greeting names, as personalise does
     plain = {
         "name": f" {name}" if name else "",
         "unsubscribe_url": _one_line(to.unsubscribe_url),

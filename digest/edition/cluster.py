@@ -16,7 +16,8 @@ Two briefs are about the same event when their cosine is at least
 link). Only texts sharing a term with document frequency below
 :data:`COMMON_SHARE` of the corpus are compared, through an inverted index,
 so an edition of thousands of briefs is clustered without comparing every
-pair. The threshold was chosen on ``tests/data/events.toml`` (see
+pair. A second, topical tier joins briefs of a region's section on one story
+line (:mod:`digest.edition.storyline`). The threshold was chosen on ``tests/data/events.toml`` (see
 ``tests/test_cluster.py``, which prints precision and recall).
 """
 
@@ -30,7 +31,9 @@ from collections.abc import Sequence
 
 import snowballstemmer
 
-THRESHOLD = 0.3
+from digest.edition.storyline import storyline_pairs
+
+THRESHOLD = 0.31
 PART = 5  # shortest word a compound is split into
 PART_WEIGHT = 0.5
 COUNTRY_WEIGHT = 1.0
@@ -83,6 +86,14 @@ def bags(
     split = [_words(t) for t in texts]
     vocabulary = {w for ws in split for w in ws if len(w) >= PART}
     stem = _stem
+    parts: dict[str, list[str]] = {}  # a wire day repeats its words: split each compound once
+
+    def stemmed_parts(word: str) -> list[str]:
+        found = parts.get(word)
+        if found is None:
+            found = parts[word] = [stem(part) for part in _parts(word, vocabulary)]
+        return found
+
     out: list[dict[str, float]] = []
     for index, ws in enumerate(split):
         bag: dict[str, float] = defaultdict(float)
@@ -90,8 +101,8 @@ def bags(
             bag["@" + code] += COUNTRY_WEIGHT
         for word in ws:
             bag[stem(word)] += 1.0
-            for part in _parts(word, vocabulary):
-                bag[stem(part)] += PART_WEIGHT
+            for part in stemmed_parts(word):
+                bag[part] += PART_WEIGHT
         out.append(bag)
     return out
 
@@ -154,10 +165,13 @@ def cluster_texts(
     groups: Sequence[str] | None = None,
     countries: Sequence[Sequence[str]] | None = None,
     threshold: float = THRESHOLD,
+    regional: Sequence[bool] | None = None,
 ) -> list[list[int]]:
     """Connected groups of similar texts, as index lists in input order; a
     text like no other is a group of its own. With ``groups`` (one key per
-    text, e.g. its section), texts with different keys never join."""
+    text, e.g. its section), texts with different keys never join. With
+    ``regional`` too (per text: is its section a region's?), briefs on one
+    story line join as well (:mod:`digest.edition.storyline`)."""
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
@@ -166,9 +180,15 @@ def cluster_texts(
             i = parent[i]
         return i
 
-    for i, j in similar_pairs(texts, countries, threshold):
-        if groups is None or groups[i] == groups[j]:
-            parent[max(root(i), root(j))] = min(root(i), root(j))
+    def join(pairs: Sequence[tuple[int, int]]) -> None:
+        for i, j in pairs:
+            if groups is None or groups[i] == groups[j]:
+                parent[max(root(i), root(j))] = min(root(i), root(j))
+
+    join(similar_pairs(texts, countries, threshold))
+    if groups is not None and countries is not None and regional is not None:
+        events = [root(i) for i in range(len(texts))]
+        join(storyline_pairs(texts, groups, countries, regional, events))
     found: dict[int, list[int]] = {}
     for index in range(len(texts)):
         found.setdefault(root(index), []).append(index)

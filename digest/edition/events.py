@@ -63,6 +63,7 @@ def edition_events(edition: Edition) -> dict[str, list[tuple[str, list[Event]]]]
         [b.story.text for _, b in briefs],
         [s.key for s, _ in briefs],
         [b.story.countries for _, b in briefs],
+        regional=[s.region_id is not None for s, _ in briefs],
     )
     by_section: dict[str, list[Event]] = {}
     for group in groups:

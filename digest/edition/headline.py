@@ -62,12 +62,20 @@ _PHRASE = re.compile(
     r"sinds|tijdens|zonder|omdat|terwijl|waardoor|nadat|voordat|als|aan|uit|"
     r"over|onder|naar|tot|volgens)\b)"
 )
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _EDGE = " ,;:–-—\"“”‘’'("
+
+
+def _collapsed(text: str) -> str:
+    """``text`` with runs of spaces and line breaks as one space; a non-breaking
+    space (``3.700\u00a0doden``, see :mod:`digest.render.typography`) is kept, so
+    no cut ever falls inside it."""
+    return _SPACES.sub(" ", text).strip(" ")
 
 
 def lead_sentence(text: str) -> str:
     """The first sentence of ``text`` (all of it when no sentence end is found)."""
-    text = " ".join(text.split())
+    text = _collapsed(text)
     for match in _END.finditer(text):
         before = text[: match.start()].rsplit(" ", 1)[-1].lower()
         if len(before) <= 1 or before.rstrip(".") in _ABBREVIATIONS:
@@ -115,6 +123,6 @@ def _trimmed(text: str) -> str:
 def headline(text: str, title: str | None = None, budget: int = BUDGET) -> str:
     """The headline of a brief: its own title, else the key clause of its lead sentence."""
     if title and title.strip():
-        return " ".join(title.split())
+        return _collapsed(title)
     clause = within_budget(without_attribution(lead_sentence(text)), budget)
     return clause[:1].upper() + clause[1:]

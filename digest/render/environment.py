@@ -28,6 +28,7 @@ from digest.errors import DigestError
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.render import markup
 from digest.render.i18n import Formatter, check_locale, translations
+from digest.render.revisions import marked_paragraphs
 
 PACKAGE_TEMPLATES = RESOURCES / "templates"
 MARKERS: tuple[str, ...] = ("name", "unsubscribe_url", "preferences_url")
@@ -165,11 +166,20 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         "events_by_section": events_by_section,
         "band_title": band_title,
         "brief_changes": lambda brief: _changes(fmt, brief),
+        "brief_paragraphs": brief_paragraphs,
         "updated_label": updated_label,
         "section_title": section_title,
         "brief_when": brief_when,
         "dateline": _dateline,
     }
+
+
+def brief_paragraphs(brief: EditionBrief) -> list[list[tuple[str, bool]]]:
+    """The brief's paragraphs as ``(text, changed)`` runs: for an updated brief
+    the words changed since the text the reader last got are marked."""
+    if brief.updated and brief.before is not None:
+        return marked_paragraphs(brief.before, brief.story.text)
+    return [[(paragraph, False)] for paragraph in markup.paragraphs(brief.story.text)]
 
 
 def section_title_of(section: EditionSection, fmt: Formatter) -> str:

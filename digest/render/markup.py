@@ -24,7 +24,9 @@ from digest.render.typography import typographic
 MARK_OPEN = "\ue000"
 MARK_CLOSE = "\ue001"
 _UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001]")
-_SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+# Whitespace a line may break at: all of it but the non-breaking spaces that
+# typography puts between a number and its unit (and a day and its month).
+_BREAKS = re.compile(r"[^\S\u00a0\u202f]+")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _MD_INLINE = re.compile(r"([\\`*_\[\]])")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
@@ -42,9 +44,22 @@ def clean_text(value: str) -> str:
     return _UNSAFE_CHARS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def words(value: str) -> list[str]:
+    """``value`` split where a line may break (a non-breaking space holds)."""
+    return [word for word in _BREAKS.split(value) if word]
+
+
 def one_line(value: str) -> str:
-    """All whitespace (newlines included) collapsed to single spaces, trimmed."""
-    return " ".join(clean_text(value).split())
+    """All breaking whitespace (newlines included) collapsed to single spaces,
+    trimmed; non-breaking spaces are kept."""
+    return " ".join(words(clean_text(value)))
+
+
+def header_line(value: str) -> str:
+    """:func:`one_line` with plain spaces only: for a subject or preheader, which
+    mail clients show on one line anyway (a non-breaking space there only
+    trips up filters and search)."""
+    return one_line(value).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def paragraphs(value: str) -> list[str]:
@@ -105,12 +120,12 @@ def fill(text: str, width: int = 72, first: str = "", rest: str = "") -> str:
     """Greedy word wrap (what ``textwrap.fill`` does with ``break_long_words`` and
     ``break_on_hyphens`` off, several times faster): a word longer than the width
     gets a line of its own; ``first`` and ``rest`` prefix the lines."""
-    words = text.split()
-    if not words:
+    parts = words(text)
+    if not parts:
         return ""
     lines: list[str] = []
-    current = first + words[0]
-    for word in words[1:]:
+    current = first + parts[0]
+    for word in parts[1:]:
         if len(current) + 1 + len(word) > width:
             lines.append(current)
             current = rest + word
@@ -181,7 +196,9 @@ def clean_edition(edition: Edition) -> Edition:
         replace(
             s,
             title=one_line(s.title),
-            briefs=tuple(replace(b, story=story(b.story)) for b in s.briefs),
+            briefs=tuple(
+                replace(b, story=story(b.story), before=_clean_before(b.before)) for b in s.briefs
+            ),
         )
         for s in edition.sections
     )
@@ -202,3 +219,9 @@ def _clean_story(story: Story) -> Story:
         text=typographic(clean_text(story.text)),
         url=safe_url(story.url),
     )
+
+
+def _clean_before(text: str | None) -> str | None:
+    """The text a reader last got, cleaned as the story's own text is, so that
+    only real changes differ."""
+    return typographic(clean_text(text)) if text is not None else None

@@ -33,6 +33,7 @@ from digest.render.environment import (
 )
 from digest.render.i18n import Formatter, translations
 from digest.render.kinds import template_of
+from digest.subscribers import greeting_name
 
 _MARKER = re.compile(f"{markup.MARK_OPEN}({'|'.join(MARKERS)}){markup.MARK_CLOSE}")
 
@@ -186,8 +187,8 @@ def render_edition(
     # A reader sees each story once, even one recorded in two regions' sections.
     once = edition.for_regions(None)
     context = _context(markup.clean_edition(once), fmt, site_title, base_url, archive_url)
-    context["subject"] = markup.one_line(_render(env, "email/subject.txt", context))
-    context["preheader"] = markup.one_line(_render(env, "email/preheader.txt", context))
+    context["subject"] = markup.header_line(_render(env, "email/subject.txt", context))
+    context["preheader"] = markup.header_line(_render(env, "email/preheader.txt", context))
     html = _fitting_html(env, context, template_of(once, "html"))
     return RenderedEdition(
         edition_id=edition.id,
@@ -241,14 +242,17 @@ def personalise(
     name: str | None,
     unsubscribe_url: str,
     preferences_url: str,
+    first_name: str | None = None,
 ) -> RenderedEdition:
     """``rendered`` for one recipient: greeting name and footer links filled in,
-    each value escaped for the part it goes into. Cheap: one regex pass per part."""
+    each value escaped for the part it goes into. Cheap: one regex pass per part.
+    The greeting names ``first_name``, else the first word of ``name``
+    (:func:`digest.subscribers.greeting_name`)."""
     urls = {"unsubscribe_url": unsubscribe_url, "preferences_url": preferences_url}
     for key, url in urls.items():
         if markup.safe_url(url) is None:
             raise RenderError(f"{key} {url!r} must be an http(s) or mailto URL")
-    person = first_name(name)
+    person = greeting_name(first_name, name)
     plain = {
         "name": f" {person}" if person else "",
         **{k: markup.one_line(v) for k, v in urls.items()},
@@ -261,13 +265,6 @@ def personalise(
         text=_fill(rendered.text, plain),
         markdown=_fill(rendered.markdown, md),
     )
-
-
-def first_name(name: str | None) -> str:
-    """Whom the greeting names: the first word of the subscriber's name
-    (``Anna de Vries`` → ``Anna``, ``Anna-Maria`` stays whole)."""
-    words = markup.one_line(name or "").split()
-    return words[0] if words else ""
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:

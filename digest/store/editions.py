@@ -81,6 +81,7 @@ def _brief_to_json(brief: EditionBrief, zone: ZoneInfo) -> dict[str, Any]:
         "changes": [list(pair) for pair in brief.changes],
         "reported": _iso(brief.reported.astimezone(zone) if brief.reported else None),
         "event": brief.event,
+        "before": brief.before,
     }
 
 
@@ -139,6 +140,7 @@ def edition_from_json(data: dict[str, Any]) -> Edition:
                     tuple((old, new) for old, new in b.get("changes", ())),
                     _instant(b.get("reported"), zone),
                     b.get("event"),
+                    b.get("before"),  # absent from editions recorded before it existed
                 )
                 for b in s["briefs"]
             ),

@@ -172,6 +172,7 @@ subscribers = Table(
     # comma-separated edition names (migration 0005); NULL = from before the
     # choice existed: every edition
     Column("editions", Text),
+    Column("first_name", Text),  # the name the greeting uses (migration 0009); NULL: see name
     Index("ix_subscribers_status", "status"),
     # Never reuse the id of a deleted subscriber (migration 0003): ledger rows
     # and signed links name subscribers by id.

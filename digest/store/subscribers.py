@@ -44,6 +44,7 @@ def row_to_subscriber(row: Row[Any]) -> Subscriber:
         confirmed_at=as_utc(row.confirmed_at),
         unsubscribed_at=as_utc(row.unsubscribed_at),
         editions=read_editions(row.editions),
+        first_name=row.first_name,
     )
 
 
@@ -56,11 +57,13 @@ def _values(
     status: str,
     now: datetime,
     editions: frozenset[str] | None = None,
+    first_name: str | None = None,
 ) -> dict[str, Any]:
     now = now.astimezone(UTC)
     return {
         "email": email,
         "name": name,
+        "first_name": first_name,
         "locale": check_locale(locale),
         "regions": format_regions(regions),
         "editions": format_editions(editions),
@@ -86,13 +89,21 @@ def add_subscriber(
     status: str = "pending",
     now: datetime,
     editions: frozenset[str] | None = None,
+    first_name: str | None = None,
 ) -> Subscriber:
     """Add one subscriber; SubscriberError when the address is already known.
 
     ``editions`` is the reader's choice; callers pass the configured default
     when the reader made none (None stores "every edition")."""
     values = _values(
-        email, name=name, locale=locale, regions=regions, status=status, now=now, editions=editions
+        email,
+        name=name,
+        locale=locale,
+        regions=regions,
+        status=status,
+        now=now,
+        editions=editions,
+        first_name=first_name,
     )
     with store.begin() as conn:
         existing = _by_email(conn, email)
@@ -308,6 +319,7 @@ def _import_chunk(
                 status=status,
                 now=now,
                 editions=row.editions if row.editions is not None else editions,
+                first_name=row.first_name,
             )
             for row in rows
             if row.email not in known

@@ -100,7 +100,9 @@ class Mailer:
         parts = self.render(kind, subscriber)
         mail_id = f"{kind}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         links = Links(self.config, self.signer, mail_id, self.sender)
-        to = links.addressee(subscriber.id, subscriber.email, subscriber.name)
+        to = links.addressee(
+            subscriber.id, subscriber.email, subscriber.name, subscriber.first_name
+        )
         rendered = RenderedEdition(
             mail_id, subscriber.locale, parts.subject, "", parts.html, parts.text, ""
         )

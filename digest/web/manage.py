@@ -29,7 +29,7 @@ from digest.web.consent import log_consent
 from digest.web.context import Web, web_of
 from digest.web.records import update_choice
 from digest.web.security import CSRF_FIELD, check_csrf, client_ip
-from digest.web.signup import chosen_regions, region_choices
+from digest.web.signup import chosen_regions, read_first_name, region_choices
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
@@ -53,7 +53,7 @@ def _preferences_context(web: Web, subscriber: Subscriber, token: str) -> dict[s
         "subscriber": subscriber,
         "token": token,
         "regions": region_choices(web.regions, chosen),
-        "values": {"name": subscriber.name or ""},
+        "values": {"name": subscriber.name or "", "first_name": subscriber.first_name or ""},
     } | choice_context(web.config, subscriber.editions, subscriber.locale)
 
 
@@ -81,6 +81,7 @@ def _apply(web: Web, token: str, form: FormData, action: str) -> Subscriber:
             name = clean_name(text_field(form, "name"))
         except SubscriberError as exc:
             raise FormProblem("name", str(exc)) from exc
+        first_name = read_first_name(form)
         editions = chosen_editions(form, web.config.edition_names, None)
         locale = chosen_locale(form, subscriber.locale)
         return update_choice(
@@ -91,6 +92,7 @@ def _apply(web: Web, token: str, form: FormData, action: str) -> Subscriber:
             now=now,
             editions=editions,
             locale=locale,
+            first_name=first_name,
         )
     status = next_status(subscriber.status, action)
     if status is None:

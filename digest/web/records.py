@@ -37,6 +37,7 @@ class SignUp:
     regions: frozenset[str] | None
     locale: str
     editions: frozenset[str] | None = None  # None: the configured default
+    first_name: str | None = None
 
 
 def subscriber_by_id(store: Store, subscriber_id: int) -> Subscriber | None:
@@ -69,6 +70,7 @@ def record_sign_up(store: Store, wanted: SignUp, *, now: datetime) -> Subscriber
                 regions=wanted.regions,
                 now=now,
                 editions=wanted.editions,
+                first_name=wanted.first_name,
             )
         except (SubscriberError, IntegrityError):  # the same address, at the same moment
             known = get_subscriber(store, wanted.email)
@@ -84,6 +86,7 @@ def record_sign_up(store: Store, wanted: SignUp, *, now: datetime) -> Subscriber
         now=now,
         editions=wanted.editions,
         locale=wanted.locale,
+        first_name=wanted.first_name,
     )
 
 
@@ -96,12 +99,15 @@ def update_choice(
     now: datetime,
     editions: frozenset[str] | None = None,
     locale: str | None = None,
+    first_name: str | None = None,
 ) -> Subscriber:
-    """Store a new region choice (None = everything) and name; and the
-    edition choice and language when given (None leaves them as they are)."""
+    """Store a new region choice (None = everything), name and first name (both
+    forms that call this have the two fields); and the edition choice and
+    language when given (None leaves them as they are)."""
     values: dict[str, object] = {
         "regions": format_regions(regions),
         "name": name,
+        "first_name": first_name,
         "updated_at": now.astimezone(UTC),
     }
     if editions is not None:

@@ -28,7 +28,13 @@ from digest.config import Config
 from digest.store.consent import ConsentKeys
 from digest.store.erasure import lift_suppression
 from digest.store.subscribers import set_status
-from digest.subscribers import Subscriber, SubscriberError, clean_name, normalise_address
+from digest.subscribers import (
+    Subscriber,
+    SubscriberError,
+    clean_first_name,
+    clean_name,
+    normalise_address,
+)
 from digest.subscribers import parse_regions as parse_region_ids
 from digest.web.choices import FormProblem as FormProblem  # re-exported
 from digest.web.choices import (
@@ -65,10 +71,19 @@ def read_sign_up(form: FormData, known: Collection[str], config: Config) -> Sign
         name = clean_name(text_field(form, "name"))
     except SubscriberError as exc:
         raise FormProblem("name", str(exc)) from exc
+    first_name = read_first_name(form)
     regions = chosen_regions(form, known)
     editions = chosen_editions(form, config.edition_names, config.default_editions)
     locale = chosen_locale(form, config.site.locale)
-    return SignUp(email, name, regions, locale, editions)
+    return SignUp(email, name, regions, locale, editions, first_name)
+
+
+def read_first_name(form: FormData) -> str | None:
+    """The optional first-name field; FormProblem when it is too long."""
+    try:
+        return clean_first_name(text_field(form, "first_name"))
+    except SubscriberError as exc:
+        raise FormProblem("first_name", str(exc)) from exc
 
 
 def region_choices(regions: tuple[Region, ...], chosen: Collection[str]) -> list[dict[str, object]]:
@@ -102,7 +117,11 @@ async def sign_up(request: Request) -> Response:
     try:
         wanted = read_sign_up(form, [r.id for r in web.regions], web.config)
     except FormProblem as problem:
-        values = {"email": text_field(form, "email"), "name": text_field(form, "name")}
+        values = {
+            "email": text_field(form, "email"),
+            "name": text_field(form, "name"),
+            "first_name": text_field(form, "first_name"),
+        }
         ticked = [v for v in form.getlist("regions") if isinstance(v, str)]
         context: dict[str, object] = {
             "regions": region_choices(web.regions, ticked),
