@@ -26,6 +26,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -64,6 +65,13 @@ def words(text: str) -> list[str]:
     return [w for w in found if w not in STOPWORDS and len(w) > 1]
 
 
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """A word's Snowball stem; kept for the process, as a wire day repeats its
+    words in every segment's edition and the archive's (the stemmer is pure)."""
+    return str(_STEMMER.stemWord(word))
+
+
 def bags(
     texts: Sequence[str], countries: Sequence[Sequence[str]] | None = None
 ) -> list[dict[str, float]]:
@@ -73,13 +81,7 @@ def bags(
     and the codes of the countries it is about (``@DK``), at :data:`COUNTRY_WEIGHT`."""
     split = [words(t) for t in texts]
     vocabulary = {w for ws in split for w in ws if len(w) >= PART}
-    stems: dict[str, str] = {}  # a wire day repeats its words: stem each once
-
-    def stem(word: str) -> str:
-        found = stems.get(word)
-        if found is None:
-            found = stems[word] = _STEMMER.stemWord(word)
-        return found
+    stem = _stem
 
     out: list[dict[str, float]] = []
     for index, ws in enumerate(split):
