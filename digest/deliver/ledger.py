@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, true, update
 
 from digest.deliver import Outcome, Result
 from digest.deliver.runners import owner_alive as owner_alive  # re-exported
 from digest.store import Store
-from digest.store.schema import deliveries, subscribers
+from digest.store.schema import PENDING_ROW, deliveries, subscribers
+from digest.store.subscribers import chooses
 from digest.subscribers import read_regions
 
 PENDING, CLAIMED, SENDING, SENT = "pending", "claimed", "sending", "sent"
@@ -65,6 +66,7 @@ class Claimed:
     locale: str
     regions: frozenset[str] | None
     status: str
+    chooses: bool = True  # (now) chose the edition claimed for, when the claim asked
 
 
 def _in_edition(edition_id: str) -> Any:
@@ -139,16 +141,14 @@ def claim(
     limit: int,
     now: datetime,
     only: int | None = None,
+    edition_name: str | None = None,
 ) -> list[Claimed]:
     """Claim up to ``limit`` pending rows of ``segment`` for ``owner`` (a token
-    unique to this claim) and return them with their subscribers."""
+    unique to this claim) and return them with their subscribers; with
+    ``edition_name``, each says whether its subscriber (still) chooses it."""
     candidates = (
         select(deliveries.c.subscriber_id)
-        .where(
-            _in_edition(edition_id),
-            deliveries.c.segment == segment,
-            deliveries.c.status == PENDING,
-        )
+        .where(_in_edition(edition_id), deliveries.c.segment == segment, PENDING_ROW)
         .limit(limit)
     )
     if only is not None:
@@ -166,30 +166,28 @@ def claim(
         .values(status=CLAIMED, claimed_by=owner, claimed_at=now.astimezone(UTC))
     )
     with store.begin() as conn:
-        conn.execute(take)
-        return _claimed_rows(conn, edition_id, owner)
+        taken = list(conn.execute(take.returning(deliveries.c.subscriber_id)).scalars())
+        return _claimed_rows(conn, taken, edition_name) if taken else []
 
 
-def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed]:
+def _claimed_rows(conn: Connection, taken: list[int], edition_name: str | None) -> list[Claimed]:
+    """The subscribers of the rows just taken, read by primary key (no index
+    holds claimed rows, see migration 0009)."""
+    chosen = true() if edition_name is None else chooses(edition_name)
     query = (
         select(
-            deliveries.c.subscriber_id,
+            subscribers.c.id,
             subscribers.c.email,
             subscribers.c.name,
             subscribers.c.locale,
             subscribers.c.regions,
             subscribers.c.status,
+            chosen.label("chooses"),
         )
-        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-        .where(
-            _in_edition(edition_id),
-            deliveries.c.status == CLAIMED,
-            deliveries.c.claimed_by == owner,
-        )
-    )  # no ORDER BY: SQLite would walk the primary key of every row to honour it
+    ).where(subscribers.c.id.in_(taken))
     rows = [
-        Claimed(sid, email, name, locale, read_regions(regions), status)
-        for sid, email, name, locale, regions, status in conn.execute(query).all()
+        Claimed(sid, email, name, locale, read_regions(regions), status, bool(chose))
+        for sid, email, name, locale, regions, status, chose in conn.execute(query).all()
     ]
     rows.sort(key=_subscriber_id)
     return rows

@@ -35,7 +35,6 @@ from digest.store import Store
 from digest.store.subscribers import (
     SubscriberChoice,
     get_subscriber,
-    not_choosing,
     stream_choices,
 )
 from digest.subscribers import receives
@@ -202,6 +201,7 @@ class _Run:
             limit=self.backend.claim_size,
             now=self.now,
             only=self.only,
+            edition_name=self.edition.name,
         )
         if rows:
             self._handle(hand, owner, rows)
@@ -211,9 +211,11 @@ class _Run:
         gone = {
             r.subscriber_id: f"subscriber is {r.status} now" for r in rows if r.status != "active"
         }
-        # Planned rows are checked again: a reader may have dropped this edition since.
-        dropped = not_choosing(self.store, [r.subscriber_id for r in rows], self.edition.name)
-        gone |= {i: NOT_CHOSEN for i in dropped if i not in gone}
+        # Planned rows are checked again (by the claim): a reader may have dropped
+        # this edition since.
+        gone |= {
+            r.subscriber_id: NOT_CHOSEN for r in rows if not r.chooses and r.status == "active"
+        }
         ledger.skip(self.store, self.edition.id, gone)
         self.report.count_skipped(len(gone))
         groups: dict[SegmentKey, list[ledger.Claimed]] = {}

@@ -7,7 +7,7 @@ choices likewise, NULL meaning every edition (subscribers from before the choice
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -182,15 +182,6 @@ def chooses(edition: str) -> Any:
     (or is from before edition choices, NULL: every edition)."""
     listed = ("," + subscribers.c.editions + ",").like(f"%,{edition},%")
     return or_(subscribers.c.editions.is_(None), listed)
-
-
-def not_choosing(store: Store, ids: Collection[int], edition: str) -> set[int]:
-    """Those of ``ids`` whose subscriber (now) did not choose ``edition``."""
-    if not ids:
-        return set()
-    query = select(subscribers.c.id).where(subscribers.c.id.in_(list(ids)), ~chooses(edition))
-    with store.begin() as conn:
-        return set(conn.execute(query).scalars())
 
 
 def set_editions(
