@@ -94,6 +94,7 @@ def send_edition(
     retry: RetryPolicy | None = None,
     lease: timedelta = ledger.DEFAULT_LEASE,
     planned: bool = False,
+    share: tuple[int, int] = (0, 1),
 ) -> SendReport:
     """Deliver ``edition`` (recorded in the store) to every active subscriber
     (or only to the address ``only``) at most once each; see the module doc.
@@ -102,6 +103,9 @@ def send_edition(
     defaults to the configured one; ``retry`` to ``max_retries`` from config.
     ``planned``: the ledger was planned already (:func:`plan_edition`, as
     ``--workers`` does once for all its runners), so this runner only sends.
+    ``share``: this runner's number among how many share the edition (``(1, 2)``
+    for the second of two): runners start at different segments, so that they
+    rarely claim in the same one and each renders mostly its own segments.
     """
     if dry_run:
         return dry_run_report(store, config, edition, only=only)
@@ -118,6 +122,7 @@ def send_edition(
         wait = parse_duration(config.delivery.resend_uncertain_after)
         report.resent = settle.resend_overdue(store, edition.id, now=now, wait=wait)
         run = _Run(store, config, edition, backend, policy, now, signer, report, progress, only_id)
+        run.share = share
         with backend:
             run.deliver()
         report.after = ledger.counts(store, edition.id)
@@ -173,6 +178,7 @@ class _Run:
         self.claims = 0
         self.send_empty = config.delivery.send_empty
         self.news: dict[SegmentKey, bool] = {}
+        self.share = (0, 1)
 
     def deliver(self) -> None:
         self.report.total = ledger.counts(self.store, self.edition.id).get(ledger.PENDING, 0)
@@ -180,7 +186,7 @@ class _Run:
         args = (self.store, self.edition, self.backend, self.policy, self.report, self.sender)
         with HandOver(*args, self.now) as hand:
             try:
-                for segment in ledger.segments_with_work(self.store, self.edition.id, self.only):
+                for segment in self._segments():
                     while self._claim(hand, segment):
                         pass
                 hand.settle()
@@ -188,6 +194,14 @@ class _Run:
                 hand.abort([f"{self.owner}#{self.claims}"])
                 raise
         self._tick()
+
+    def _segments(self) -> list[str]:
+        """The segments with pending rows, from this runner's share of the list on
+        (then round to the start): the others begin elsewhere."""
+        found = ledger.segments_with_work(self.store, self.edition.id, self.only)
+        index, count = self.share
+        start = len(found) * index // max(1, count)
+        return found[start:] + found[:start]
 
     def _claim(self, hand: HandOver, segment: str) -> bool:
         """Claim and dispatch the next rows of ``segment``; False when none are left."""
