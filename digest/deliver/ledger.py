@@ -142,10 +142,16 @@ def claim(
     now: datetime,
     only: int | None = None,
     edition_name: str | None = None,
+    into: str = CLAIMED,
 ) -> list[Claimed]:
     """Claim up to ``limit`` pending rows of ``segment`` for ``owner`` (a token
-    unique to this claim) and return them with their subscribers; with
-    ``edition_name``, each says whether its subscriber (still) chooses it."""
+    ``runner#n`` unique to this claim) and return them with their subscribers;
+    with ``edition_name``, each says whether its subscriber (still) chooses it.
+
+    ``into=SENDING`` claims straight into *sending*, one statement instead of
+    a claim and a mark, for a sender that claims only when no chunk of its own
+    is out and hands the whole claim over as one chunk at once (so a crash
+    still leaves at most one chunk *sending*)."""
     candidates = (
         select(deliveries.c.subscriber_id)
         .where(_in_edition(edition_id), deliveries.c.segment == segment, PENDING_ROW)
@@ -163,7 +169,7 @@ def claim(
         .where(
             _in_edition(edition_id), deliveries.c.subscriber_id.in_(select(picked.c.subscriber_id))
         )
-        .values(status=CLAIMED, claimed_by=owner, claimed_at=now.astimezone(UTC))
+        .values(status=into, claimed_by=owner, claimed_at=now.astimezone(UTC))
     )
     with store.begin() as conn:
         taken = list(conn.execute(take.returning(deliveries.c.subscriber_id)).scalars())
@@ -221,18 +227,21 @@ class _LostClaim(Exception):
     """Rolls back a partial mark_sending."""
 
 
-def release(store: Store, edition_id: str, owners: Collection[str]) -> int:
+def release(
+    store: Store, edition_id: str, owners: Collection[str], unsent: Collection[str] = ()
+) -> int:
     """Give the rows ``owners`` claimed but never handed over back to pending
-    (a run that stops on an error); how many."""
-    if not owners:
+    (a run that stops on an error), and those of ``unsent``, claims taken
+    straight into *sending* that never went out; how many."""
+    held = or_(
+        and_(deliveries.c.status == CLAIMED, deliveries.c.claimed_by.in_([*owners, *unsent])),
+        and_(deliveries.c.status == SENDING, deliveries.c.claimed_by.in_(list(unsent))),
+    )
+    if not owners and not unsent:
         return 0
     query = (
         update(deliveries)
-        .where(
-            _in_edition(edition_id),
-            deliveries.c.status == CLAIMED,
-            deliveries.c.claimed_by.in_(list(owners)),
-        )
+        .where(_in_edition(edition_id), held)
         .values(status=PENDING, claimed_by=None)
     )
     with store.begin() as conn:

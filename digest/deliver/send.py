@@ -40,6 +40,7 @@ from digest.store.subscribers import (
 from digest.subscribers import receives
 from digest.tokens import TokenSigner
 
+SENDING = ledger.SENDING
 NOTHING_NEW = "nothing new in the chosen regions"
 SKIP_EMPTY = (ledger.SKIPPED, NOTHING_NEW)
 NOT_CHOSEN = "subscriber no longer chooses this edition"
@@ -175,6 +176,14 @@ class _Run:
         self.renderer = Renderer(edition, config, archive_page(store, config, edition))
         self.links = Links(config, signer, edition.id, self.sender)
         self.owner = runners.runner_id()
+        # A claim that is one chunk goes straight into *sending* (one statement, no
+        # mark), taken once the chunk before it was answered: see
+        # digest.deliver.handover. Idempotent backends are never marked.
+        self.into = (
+            ledger.SENDING
+            if backend.claim_size <= backend.batch_size and not backend.idempotent
+            else ledger.CLAIMED
+        )
         self.claims = 0
         self.send_empty = config.delivery.send_empty
         self.news: dict[SegmentKey, bool] = {}
@@ -207,6 +216,8 @@ class _Run:
         """Claim and dispatch the next rows of ``segment``; False when none are left."""
         self.claims += 1
         owner = f"{self.owner}#{self.claims}"
+        if self.into == ledger.SENDING:
+            hand.settle()  # no chunk of ours out while rows of this claim are *sending*
         rows = ledger.claim(
             self.store,
             self.edition.id,
@@ -216,6 +227,7 @@ class _Run:
             now=self.now,
             only=self.only,
             edition_name=self.edition.name,
+            into=self.into,
         )
         if rows:
             self._handle(hand, owner, rows)
@@ -248,7 +260,8 @@ class _Run:
             rendered = self.renderer(key)
             for start in range(0, len(members), size):
                 chunk = members[start : start + size]
-                hand.dispatch(owner, rendered, {r.subscriber_id: self._addressee(r) for r in chunk})
+                pending = {r.subscriber_id: self._addressee(r) for r in chunk}
+                hand.dispatch(owner, rendered, pending, claimed_sending=self.into == SENDING)
         self._tick()
 
     def _news(self, key: SegmentKey) -> bool:
