@@ -13,8 +13,12 @@ may be loaded, so compare ratios within one run.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: tests/
 
 from digest.ingest.sources import html_to_text
 from digest.ingest.wire import parse_snapshot

@@ -11,7 +11,7 @@ from digest.cli import main
 from digest.deliver.sendgrid import API_KEY_ENV
 from digest.deliver.workers import send_with_workers
 from digest.errors import DeliveryError
-from digest.store import open_store
+from digest.store import Store, open_store
 from digest.store.subscribers import list_subscribers
 from digest.tokens import SECRET_ENV
 from tests.delivery_helpers import SECRET, SIGNER, SLOT, add_readers, make_config, make_edition
@@ -77,3 +77,53 @@ def test_the_command_refuses_workers_with_to(
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "--workers: not with --dry-run, --to or --test" in err and "Traceback" not in err
+
+
+def test_a_runner_starts_at_its_share_of_the_segments_and_still_sends_everyone_once(
+    sendgrid_server: SendGridServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from digest.deliver.send import send_edition
+    from digest.store.schema import deliveries, subscribers
+
+    monkeypatch.setenv(API_KEY_ENV, "SG.test-key")
+    config = make_config(
+        tmp_path, backend="sendgrid", sendgrid={"host": sendgrid_server.url, "batch_size": 20}
+    )
+    store = open_store(config.database_url)
+    try:
+        edition = record_edition(store, make_edition())
+        add_readers(store, 160)
+        report = send_edition(store, config, edition, now=SLOT, signer=SIGNER, share=(1, 2))
+        query = select(subscribers.c.email, deliveries.c.segment).join(
+            deliveries, deliveries.c.subscriber_id == subscribers.c.id
+        )
+        with store.begin() as conn:
+            segment_of: dict[str, str] = {e: seg for e, seg in conn.execute(query).all()}
+        wanted = sorted(e for e, _ in segment_of.items() if e not in _skipped(store))
+    finally:
+        store.close()
+    received = sendgrid_server.recipients()
+    assert sorted(received) == wanted and report.sent == len(wanted)
+    mailed = sorted({segment_of[e] for e in received})
+    first = {
+        segment_of[to["email"]]
+        for p in sendgrid_server.accepted[0].body["personalizations"]
+        for to in p["to"]
+    }
+    assert first == {mailed[len(mailed) // 2]}  # the second of two starts half-way
+
+
+def _skipped(store: Store) -> set[str]:
+    from sqlalchemy import select
+
+    from digest.store.schema import deliveries, subscribers
+
+    query = (
+        select(subscribers.c.email)
+        .join(deliveries, deliveries.c.subscriber_id == subscribers.c.id)
+        .where(deliveries.c.status == "skipped")
+    )
+    with store.begin() as conn:
+        return set(conn.execute(query).scalars())

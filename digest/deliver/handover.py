@@ -8,6 +8,10 @@ answer for the one before it has been recorded. So at any moment at most one
 chunk can be left *sending* by a crash, as in a run that sends one chunk
 after the other, and all ledger writes stay in the runner's thread.
 
+A chunk claimed straight into *sending* (``dispatch(..., claimed_sending=True)``)
+is not marked again: its runner claimed it after :meth:`HandOver.settle`, with
+no chunk of its own out, and hands it over at once, so the promise above holds.
+
 Retries: a recipient the provider refused *for now* (429, 5xx, SMTP 4xx,
 connection lost before the message was complete) is retried after an
 exponential, jittered pause that honours ``Retry-After``, up to
@@ -91,6 +95,7 @@ class HandOver:
         self.policy, self.report, self.sender, self.now = policy, report, sender, now
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-hand-over")
         self._flight: _Flight | None = None
+        self._handed: set[str] = set()  # owners whose rows (some) went to the backend
 
     def __enter__(self) -> HandOver:
         return self
@@ -99,12 +104,19 @@ class HandOver:
         self._worker.shutdown(wait=True)
 
     def dispatch(
-        self, owner: str, rendered: RenderedEdition, pending: dict[int, Addressee]
+        self,
+        owner: str,
+        rendered: RenderedEdition,
+        pending: dict[int, Addressee],
+        *,
+        claimed_sending: bool = False,
     ) -> None:
         """Give ``pending`` (claimed by ``owner``) to the backend once the chunk
-        before it is settled; returns without waiting for the answer."""
+        before it is settled; returns without waiting for the answer.
+        ``claimed_sending``: the rows were claimed straight into *sending*."""
         self.settle()
-        if self._mark(owner, pending):
+        if claimed_sending or self._mark(owner, pending):
+            self._handed.add(owner)
             answer = self._worker.submit(self.backend.send, self._batch(rendered, pending))
             self._flight = _Flight(owner, rendered, pending, answer)
 
@@ -133,7 +145,8 @@ class HandOver:
             with contextlib.suppress(Exception):
                 results = self._answer(flight.pending, flight.answer.result)
                 ledger.record(self.store, self.edition.id, results, now=self.now)
-        ledger.release(self.store, self.edition.id, held)
+        unsent = held - self._handed  # claimed into sending, never handed over
+        ledger.release(self.store, self.edition.id, held & self._handed, unsent)
 
     def _conclude(
         self,

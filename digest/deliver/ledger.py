@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, true, update
 
 from digest.deliver import Outcome, Result
 from digest.deliver.runners import owner_alive as owner_alive  # re-exported
 from digest.store import Store
-from digest.store.schema import deliveries, subscribers
+from digest.store.schema import PENDING_ROW, deliveries, subscribers
+from digest.store.subscribers import chooses
 from digest.subscribers import read_regions
 
 PENDING, CLAIMED, SENDING, SENT = "pending", "claimed", "sending", "sent"
@@ -66,6 +67,7 @@ class Claimed:
     regions: frozenset[str] | None
     status: str
     first_name: str | None = None
+    chooses: bool = True  # (now) chose the edition claimed for, when the claim asked
 
 
 def _in_edition(edition_id: str) -> Any:
@@ -140,16 +142,22 @@ def claim(
     limit: int,
     now: datetime,
     only: int | None = None,
+    edition_name: str | None = None,
+    opt_in: bool = False,
+    into: str = CLAIMED,
 ) -> list[Claimed]:
     """Claim up to ``limit`` pending rows of ``segment`` for ``owner`` (a token
-    unique to this claim) and return them with their subscribers."""
+    ``runner#n`` unique to this claim) and return them with their subscribers;
+    with ``edition_name``, each says whether its subscriber (still) chooses it
+    (``opt_in``: an edition kind only readers who named it get).
+
+    ``into=SENDING`` claims straight into *sending*, one statement instead of
+    a claim and a mark, for a sender that claims only when no chunk of its own
+    is out and hands the whole claim over as one chunk at once (so a crash
+    still leaves at most one chunk *sending*)."""
     candidates = (
         select(deliveries.c.subscriber_id)
-        .where(
-            _in_edition(edition_id),
-            deliveries.c.segment == segment,
-            deliveries.c.status == PENDING,
-        )
+        .where(_in_edition(edition_id), deliveries.c.segment == segment, PENDING_ROW)
         .limit(limit)
     )
     if only is not None:
@@ -164,34 +172,34 @@ def claim(
         .where(
             _in_edition(edition_id), deliveries.c.subscriber_id.in_(select(picked.c.subscriber_id))
         )
-        .values(status=CLAIMED, claimed_by=owner, claimed_at=now.astimezone(UTC))
+        .values(status=into, claimed_by=owner, claimed_at=now.astimezone(UTC))
     )
     with store.begin() as conn:
-        conn.execute(take)
-        return _claimed_rows(conn, edition_id, owner)
+        taken = list(conn.execute(take.returning(deliveries.c.subscriber_id)).scalars())
+        return _claimed_rows(conn, taken, edition_name, opt_in) if taken else []
 
 
-def _claimed_rows(conn: Connection, edition_id: str, owner: str) -> list[Claimed]:
+def _claimed_rows(
+    conn: Connection, taken: list[int], edition_name: str | None, opt_in: bool
+) -> list[Claimed]:
+    """The subscribers of the rows just taken, read by primary key (no index
+    holds claimed rows, see migration 0010)."""
+    chosen = true() if edition_name is None else chooses(edition_name, opt_in=opt_in)
     query = (
         select(
-            deliveries.c.subscriber_id,
+            subscribers.c.id,
             subscribers.c.email,
             subscribers.c.name,
             subscribers.c.locale,
             subscribers.c.regions,
             subscribers.c.status,
             subscribers.c.first_name,
+            chosen.label("chooses"),
         )
-        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-        .where(
-            _in_edition(edition_id),
-            deliveries.c.status == CLAIMED,
-            deliveries.c.claimed_by == owner,
-        )
-    )  # no ORDER BY: SQLite would walk the primary key of every row to honour it
+    ).where(subscribers.c.id.in_(taken))
     rows = [
-        Claimed(sid, email, name, locale, read_regions(regions), status, first_name)
-        for sid, email, name, locale, regions, status, first_name in conn.execute(query).all()
+        Claimed(sid, email, name, locale, read_regions(regions), status, first_name, bool(chose))
+        for sid, email, name, locale, regions, status, first_name, chose in conn.execute(query)
     ]
     rows.sort(key=_subscriber_id)
     return rows
@@ -225,18 +233,21 @@ class _LostClaim(Exception):
     """Rolls back a partial mark_sending."""
 
 
-def release(store: Store, edition_id: str, owners: Collection[str]) -> int:
+def release(
+    store: Store, edition_id: str, owners: Collection[str], unsent: Collection[str] = ()
+) -> int:
     """Give the rows ``owners`` claimed but never handed over back to pending
-    (a run that stops on an error); how many."""
-    if not owners:
+    (a run that stops on an error), and those of ``unsent``, claims taken
+    straight into *sending* that never went out; how many."""
+    held = or_(
+        and_(deliveries.c.status == CLAIMED, deliveries.c.claimed_by.in_([*owners, *unsent])),
+        and_(deliveries.c.status == SENDING, deliveries.c.claimed_by.in_(list(unsent))),
+    )
+    if not owners and not unsent:
         return 0
     query = (
         update(deliveries)
-        .where(
-            _in_edition(edition_id),
-            deliveries.c.status == CLAIMED,
-            deliveries.c.claimed_by.in_(list(owners)),
-        )
+        .where(_in_edition(edition_id), held)
         .values(status=PENDING, claimed_by=None)
     )
     with store.begin() as conn:

@@ -18,19 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CTE, Exists, String, and_, column, exists, func, literal, select, values
-from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.deliver.ledger import PENDING
 from digest.deliver.segments import SegmentKey
 from digest.errors import DeliveryError
-from digest.store import Store
+from digest.store import Store, upsert_insert
 from digest.store.bulk import insert_many
 from digest.store.schema import deliveries, subscribers
 from digest.store.subscribers import chooses
 from digest.subscribers import read_regions
 
 WINDOW = 50_000  # subscriber ids per statement (and transaction)
-_INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _COLUMNS = ["edition_id", "subscriber_id", "segment", "status", "error", "attempts"]
 
 
@@ -57,7 +55,7 @@ def plan_active(
 ) -> None:
     """Create the missing rows of every active subscriber (who chose
     ``edition_name``, when given); ``decide`` says what the rows of each segment get."""
-    if store.dialect not in _INSERTS:
+    if upsert_insert(store.dialect) is None:
         raise DeliveryError(f"database {store.describe()}: no ledger support")
     choices = {choice: decide(_segment(*choice)) for choice in _active_choices(store)}
     if choices:
@@ -133,7 +131,9 @@ def _insert_window(
         .where(active.c.id > low)  # SQLite needs a WHERE before ON CONFLICT
         .order_by(chosen.c.segment, active.c.id)
     )
-    return _INSERTS[dialect](deliveries).from_select(_COLUMNS, rows).on_conflict_do_nothing()
+    insert_into = upsert_insert(dialect)
+    assert insert_into is not None, "checked by plan_active"
+    return insert_into(deliveries).from_select(_COLUMNS, rows).on_conflict_do_nothing()
 
 
 def _choices_table(choices: dict[Choice, ChoiceRows]) -> CTE:

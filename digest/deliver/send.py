@@ -35,12 +35,12 @@ from digest.store import Store
 from digest.store.subscribers import (
     SubscriberChoice,
     get_subscriber,
-    not_choosing,
     stream_choices,
 )
 from digest.subscribers import receives
 from digest.tokens import TokenSigner
 
+SENDING = ledger.SENDING
 NOTHING_NEW = "nothing new in the chosen regions"
 SKIP_EMPTY = (ledger.SKIPPED, NOTHING_NEW)
 NOT_CHOSEN = "subscriber no longer chooses this edition"
@@ -97,6 +97,7 @@ def send_edition(
     retry: RetryPolicy | None = None,
     lease: timedelta = ledger.DEFAULT_LEASE,
     planned: bool = False,
+    share: tuple[int, int] = (0, 1),
 ) -> SendReport:
     """Deliver ``edition`` (recorded in the store) to every active subscriber
     (or only to the address ``only``) at most once each; see the module doc.
@@ -105,6 +106,9 @@ def send_edition(
     defaults to the configured one; ``retry`` to ``max_retries`` from config.
     ``planned``: the ledger was planned already (:func:`plan_edition`, as
     ``--workers`` does once for all its runners), so this runner only sends.
+    ``share``: this runner's number among how many share the edition (``(1, 2)``
+    for the second of two): runners start at different segments, so that they
+    rarely claim in the same one and each renders mostly its own segments.
     """
     if dry_run:
         return dry_run_report(store, config, edition, only=only)
@@ -121,6 +125,7 @@ def send_edition(
         wait = parse_duration(config.delivery.resend_uncertain_after)
         report.resent = settle.resend_overdue(store, edition.id, now=now, wait=wait)
         run = _Run(store, config, edition, backend, policy, now, signer, report, progress, only_id)
+        run.share = share
         with backend:
             run.deliver()
         report.after = ledger.counts(store, edition.id)
@@ -175,9 +180,18 @@ class _Run:
         self.renderer = Renderer(edition, config, archive_page(store, config, edition))
         self.links = Links(config, signer, edition.id, self.sender)
         self.owner = runners.runner_id()
+        # A claim that is one chunk goes straight into *sending* (one statement, no
+        # mark), taken once the chunk before it was answered: see
+        # digest.deliver.handover. Idempotent backends are never marked.
+        self.into = (
+            ledger.SENDING
+            if backend.claim_size <= backend.batch_size and not backend.idempotent
+            else ledger.CLAIMED
+        )
         self.claims = 0
         self.send_empty = config.delivery.send_empty
         self.news: dict[SegmentKey, bool] = {}
+        self.share = (0, 1)
 
     def deliver(self) -> None:
         self.report.total = ledger.counts(self.store, self.edition.id).get(ledger.PENDING, 0)
@@ -185,7 +199,7 @@ class _Run:
         args = (self.store, self.edition, self.backend, self.policy, self.report, self.sender)
         with HandOver(*args, self.now) as hand:
             try:
-                for segment in ledger.segments_with_work(self.store, self.edition.id, self.only):
+                for segment in self._segments():
                     while self._claim(hand, segment):
                         pass
                 hand.settle()
@@ -194,10 +208,20 @@ class _Run:
                 raise
         self._tick()
 
+    def _segments(self) -> list[str]:
+        """The segments with pending rows, from this runner's share of the list on
+        (then round to the start): the others begin elsewhere."""
+        found = ledger.segments_with_work(self.store, self.edition.id, self.only)
+        index, count = self.share
+        start = len(found) * index // max(1, count)
+        return found[start:] + found[:start]
+
     def _claim(self, hand: HandOver, segment: str) -> bool:
         """Claim and dispatch the next rows of ``segment``; False when none are left."""
         self.claims += 1
         owner = f"{self.owner}#{self.claims}"
+        if self.into == ledger.SENDING:
+            hand.settle()  # no chunk of ours out while rows of this claim are *sending*
         rows = ledger.claim(
             self.store,
             self.edition.id,
@@ -206,6 +230,9 @@ class _Run:
             limit=self.backend.claim_size,
             now=self.now,
             only=self.only,
+            edition_name=self.edition.name,
+            opt_in=self.edition.kind != "regular",
+            into=self.into,
         )
         if rows:
             self._handle(hand, owner, rows)
@@ -215,10 +242,11 @@ class _Run:
         gone = {
             r.subscriber_id: f"subscriber is {r.status} now" for r in rows if r.status != "active"
         }
-        # Planned rows are checked again: a reader may have dropped this edition since.
-        ids, opt_in = [r.subscriber_id for r in rows], self.edition.kind != "regular"
-        dropped = not_choosing(self.store, ids, self.edition.name, opt_in=opt_in)
-        gone |= {i: NOT_CHOSEN for i in dropped if i not in gone}
+        # Planned rows are checked again (by the claim): a reader may have dropped
+        # this edition since.
+        gone |= {
+            r.subscriber_id: NOT_CHOSEN for r in rows if not r.chooses and r.status == "active"
+        }
         ledger.skip(self.store, self.edition.id, gone)
         self.report.count_skipped(len(gone))
         groups: dict[SegmentKey, list[ledger.Claimed]] = {}
@@ -237,7 +265,8 @@ class _Run:
             rendered = self.renderer(key)
             for start in range(0, len(members), size):
                 chunk = members[start : start + size]
-                hand.dispatch(owner, rendered, {r.subscriber_id: self._addressee(r) for r in chunk})
+                pending = {r.subscriber_id: self._addressee(r) for r in chunk}
+                hand.dispatch(owner, rendered, pending, claimed_sending=self.into == SENDING)
         self._tick()
 
     def _news(self, key: SegmentKey) -> bool:

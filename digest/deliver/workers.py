@@ -53,12 +53,12 @@ def send_with_workers(
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, workers - 1), mp_context=spawn) as pool:
         others = [
-            pool.submit(_runner, str(config.path), edition.id, now, retry_uncertain)
-            for _ in range(workers - 1)
+            pool.submit(_runner, str(config.path), edition.id, now, retry_uncertain, (k, workers))
+            for k in range(1, workers)
         ]
         report = send_edition(
             store, config, edition, now=now, signer=signer,
-            retry_uncertain=retry_uncertain, planned=True,
+            retry_uncertain=retry_uncertain, planned=True, share=(0, workers),
         )  # fmt: skip
         reports = [other.result() for other in others]
     for other in reports:
@@ -72,8 +72,15 @@ def send_with_workers(
     return report
 
 
-def _runner(config_path: str, edition_id: str, now: datetime, retry_uncertain: bool) -> SendReport:
-    """One worker process: its own config, store and backend, the shared ledger."""
+def _runner(
+    config_path: str,
+    edition_id: str,
+    now: datetime,
+    retry_uncertain: bool,
+    share: tuple[int, int],
+) -> SendReport:
+    """One worker process: its own config, store and backend, the shared ledger;
+    it starts at its ``share`` of the segments."""
     from digest.store.editions import load_edition
 
     config = load_config(Path(config_path))
@@ -85,7 +92,7 @@ def _runner(config_path: str, edition_id: str, now: datetime, retry_uncertain: b
         signer = TokenSigner(secret_key())
         return send_edition(
             store, config, edition, now=now, signer=signer,
-            retry_uncertain=retry_uncertain, planned=True,
+            retry_uncertain=retry_uncertain, planned=True, share=share,
         )  # fmt: skip
     finally:
         store.close()

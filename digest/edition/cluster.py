@@ -28,6 +28,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -60,9 +61,6 @@ STOPWORDS = frozenset(
 )
 
 _STEMMER = snowballstemmer.stemmer("dutch")
-# A wire's vocabulary is small and every edition repeats it: stem each word once
-# per process (an archive build groups thousands of editions).
-_stem = functools.lru_cache(maxsize=1 << 16)(_STEMMER.stemWord)
 
 
 def words(text: str) -> list[str]:
@@ -74,6 +72,13 @@ def words(text: str) -> list[str]:
 def _words(text: str) -> tuple[str, ...]:
     found = (w.lower() for w in _WORD.findall(text))
     return tuple(w for w in found if w not in STOPWORDS and len(w) > 1)
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """A word's Snowball stem; kept for the process, as a wire day repeats its
+    words in every segment's edition and the archive's (the stemmer is pure)."""
+    return str(_STEMMER.stemWord(word))
 
 
 def bags(

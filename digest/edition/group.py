@@ -62,7 +62,8 @@ def group_edition(
         earlier = before.get(story.id)
         changes = changed_fragments(earlier.text, story.text) if earlier and updated else ()
         last = earlier.text if earlier and updated else None
-        brief = EditionBrief(story, recency_band(story, end, zone), updated, changes, last)
+        band = recency_band(story, end, zone)
+        brief = EditionBrief(story, band, updated, changes, before=last)
         targets: list[str | None] = [r for r in story.regions if r in known] or [None]
         for target in targets:
             buckets[target].setdefault(story.id, brief)

@@ -19,8 +19,6 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import feedparser
-import httpx
 import nh3
 
 from digest.errors import SourceError
@@ -35,6 +33,8 @@ from digest.store import Store
 from digest.store.stories import IngestCounts, SnapshotMeta, snapshot_known
 
 if TYPE_CHECKING:
+    import httpx
+
     from digest.ingest.pages import ReadSource
 
 # Structure worth keeping on the way to text; everything else is unwrapped,
@@ -164,6 +164,8 @@ def parse_feed(data: bytes, source: str) -> ParseResult:
     """Items of an RSS/Atom feed in feed order; raises SourceError when the bytes
     are no feed at all. A feed broken half-way keeps the entries read before
     the break, with a warning."""
+    import feedparser  # imported on first use: runs on wire files never need it
+
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     problem = parsed.get("bozo_exception")
     if not parsed.entries and (parsed.bozo or not parsed.version):
@@ -289,5 +291,7 @@ def _fetch(store: Store, url: str, client: httpx.Client | None, timeout: float) 
     known = load_feed_state(store, url)
     if client is not None:
         return fetch_feed(client, url, known, timeout=timeout)
+    import httpx
+
     with httpx.Client() as own:
         return fetch_feed(own, url, known, timeout=timeout)

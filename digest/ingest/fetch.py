@@ -8,15 +8,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from digest import __version__
 from digest.errors import SourceError
-from digest.store import Store
+from digest.store import Store, upsert_insert
 from digest.store.schema import feed_state
+
+if TYPE_CHECKING:
+    import httpx
 
 FETCH_TIMEOUT = 30.0
 #: A feed is a few hundred KB; parsing takes about a second per MB, so more is refused.
@@ -55,8 +57,9 @@ def save_feed_state(store: Store, location: str, fetched: Fetched, now: datetime
         "last_modified": fetched.last_modified,
         "fetched_at": now.astimezone(UTC),
     }
-    dialect = postgresql if store.dialect == "postgresql" else sqlite
-    upsert = dialect.insert(feed_state).values(**values)
+    insert_into = upsert_insert(store.dialect)
+    assert insert_into is not None, "feeds are stored in SQLite or PostgreSQL"
+    upsert = insert_into(feed_state).values(**values)
     upsert = upsert.on_conflict_do_update(
         index_elements=[feed_state.c.source],
         set_={k: upsert.excluded[k] for k in ("etag", "last_modified", "fetched_at")},
@@ -76,6 +79,8 @@ def fetch_feed(client: httpx.Client, url: str, known: Fetched, *, timeout: float
         headers["If-None-Match"] = known.etag
     if known.last_modified:
         headers["If-Modified-Since"] = known.last_modified
+    import httpx  # imported here, not with the module: a run on files never loads it
+
     try:
         with client.stream(
             "GET", url, headers=headers, timeout=timeout, follow_redirects=True

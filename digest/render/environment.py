@@ -11,6 +11,8 @@ characters that content can never contain, see :mod:`digest.render.markup`);
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -67,6 +69,44 @@ def marker(name: str) -> Markup:
     return Markup(f"{markup.MARK_OPEN}{name}{markup.MARK_CLOSE}")
 
 
+_OPTIONS: dict[str, bool] = {
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+    "auto_reload": False,  # templates are fixed for a build; no stat() per include
+}
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """A cache that cannot write (a full disk, a read-only temp folder) is no
+    cache: the template is compiled as without one, never an error."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+@lru_cache(maxsize=1)
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between processes (compiling digest's two dozen
+    templates is a fifth of a ``digest run``), the way Python keeps .pyc files.
+
+    Jinja's own per-user folder in the temp directory (created 0700 and refused
+    when another user owns it or anyone else may write to it: then no cache);
+    an entry is used only for the same template file with the same source
+    (Jinja checks a checksum). Its name carries what else the compiled code
+    depends on: digest's and Jinja's versions and the environment's options, so
+    an upgrade never runs code compiled under other settings."""
+    from digest import __version__
+
+    settings = f"{__version__}|{jinja2.__version__}|{sorted(_OPTIONS.items())}|i18n-newstyle"
+    key = hashlib.sha256(settings.encode()).hexdigest()[:12]
+    try:
+        return _TemplateCache(pattern=f"__digest_{key}_%s.cache")
+    except (OSError, RuntimeError):  # no safe folder: compile every time
+        return None
+
+
 def make_environment(
     template_dirs: Sequence[Path] | None = None, locale: str = "nl"
 ) -> jinja2.Environment:
@@ -86,10 +126,11 @@ def make_environment(
         autoescape=jinja2.select_autoescape(("html", "htm", "xml"), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,  # templates are fixed for a build; no stat() per include
+        trim_blocks=_OPTIONS["trim_blocks"],
+        lstrip_blocks=_OPTIONS["lstrip_blocks"],
+        keep_trailing_newline=_OPTIONS["keep_trailing_newline"],
+        auto_reload=_OPTIONS["auto_reload"],
+        bytecode_cache=_bytecode_cache(),
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     formatter = Formatter(locale)

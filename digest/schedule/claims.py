@@ -26,11 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.errors import DigestError, StoreError
 from digest.schedule.slots import Slot
-from digest.store import Store
+from digest.store import Store, upsert_insert
 from digest.store.schema import as_utc, edition_runs
 
 # "waiting": delivered but for uncertain hand-overs still to be settled by
@@ -127,9 +126,10 @@ def has_claims(store: Store, edition: str) -> bool:
 
 
 def _insert_ignoring_conflict(store: Store, claim: Claim) -> bool:
-    dialect = postgresql if store.dialect == "postgresql" else sqlite
+    insert_into = upsert_insert(store.dialect)
+    assert insert_into is not None, "claims need SQLite or PostgreSQL"
     values = {c.name: getattr(claim, c.name) for c in edition_runs.columns}
-    insert = dialect.insert(edition_runs).values(**values).on_conflict_do_nothing()
+    insert = insert_into(edition_runs).values(**values).on_conflict_do_nothing()
     # RETURNING rather than rowcount, which some drivers leave at -1 here.
     with store.begin() as conn:
         return conn.execute(insert.returning(edition_runs.c.slot_key)).first() is not None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import httpx
 
 from digest.config import SourceConfig
 from digest.errors import DigestError
@@ -16,7 +15,7 @@ from digest.ingest.load import ingest_lock
 from digest.schedule.context import Context
 
 if TYPE_CHECKING:
-    pass
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +36,12 @@ def ingest_source(
     *,
     at: datetime,
     now: datetime,
-    client: httpx.Client,
+    client: httpx.Client | None,
     captured_at: datetime | None = None,
 ) -> SourceOutcome:
     """One configured source into the store; its errors are reported, never raised.
     ``captured_at`` overrides the files' modification times (``digest ingest --captured-at``)."""
-    from digest.ingest.feeds import ingest_feed
     from digest.ingest.load import ingest_paths
-    from digest.ingest.sources import expand_paths
 
     annotate, rules = app.classification
     config, store = app.config, app.store
@@ -60,6 +57,9 @@ def ingest_source(
         )
         errors = [f"source {source.name!r}: {f.error}" for f in files.failed]
         return SourceOutcome(source.name, files.summary(), errors, files.warnings)
+    from digest.ingest.feeds import ingest_feed  # feedparser: only for feed sources
+    from digest.ingest.sources import expand_paths
+
     where: list[Path | str] = (
         list(expand_paths([config.resolve(source.path)])) if source.path else [source.url or ""]
     )
@@ -92,7 +92,12 @@ def ingest_sources(
     """Every configured source (or the one named ``only``), under the ingest lock,
     so that concurrent runs and scheduler jobs never store a snapshot twice."""
     chosen = [s for s in app.config.sources if only is None or s.name == only]
-    with ingest_lock(app.store), httpx.Client() as client:
+    with ingest_lock(app.store), contextlib.ExitStack() as stack:
+        client = None
+        if any(s.url for s in chosen):  # one HTTP client for every URL; none for files only
+            import httpx
+
+            client = stack.enter_context(httpx.Client())
         return [
             _guarded(app, s, at=at, now=now, client=client, captured_at=captured_at) for s in chosen
         ]
@@ -104,7 +109,7 @@ def _guarded(
     *,
     at: datetime,
     now: datetime,
-    client: httpx.Client,
+    client: httpx.Client | None,
     captured_at: datetime | None = None,
 ) -> SourceOutcome:
     """One source; an unexpected failure in it is that source's error, not the run's.

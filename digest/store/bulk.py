@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Table
-from sqlalchemy.dialects import postgresql
 
 from digest.errors import StoreError
 from digest.store.schema import UtcDateTime
@@ -80,7 +79,9 @@ def _insert(conn: Connection, table: Table, skip_existing: bool) -> Any:
     if not skip_existing:
         return table.insert()
     if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
     raise StoreError(
         f"database {conn.dialect.name}: cannot insert into {table.name} keeping existing rows; "
         "use SQLite or PostgreSQL"

@@ -7,7 +7,7 @@ choices likewise, NULL meaning every edition (subscribers from before the choice
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -196,18 +196,6 @@ def chooses(edition: str, *, opt_in: bool = False) -> Any:
     if opt_in:
         return and_(subscribers.c.editions.is_not(None), listed)
     return or_(subscribers.c.editions.is_(None), listed)
-
-
-def not_choosing(
-    store: Store, ids: Collection[int], edition: str, *, opt_in: bool = False
-) -> set[int]:
-    """Those of ``ids`` whose subscriber (now) did not choose ``edition``."""
-    if not ids:
-        return set()
-    chose = chooses(edition, opt_in=opt_in)
-    query = select(subscribers.c.id).where(subscribers.c.id.in_(list(ids)), ~chose)
-    with store.begin() as conn:
-        return set(conn.execute(query).scalars())
 
 
 def set_editions(
