@@ -24,7 +24,7 @@ CASES: list[dict[str, Any]] = tomllib.loads((ROOT / "tests/data/events.toml").re
 ]
 # What the thresholds in digest/edition/cluster.py reach on the set (see README, "Events").
 FLOOR_PRECISION = 1.0
-FLOOR_RECALL = 0.94
+FLOOR_RECALL = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,13 @@ def test_precision_and_recall_on_the_labelled_set(countries: list[tuple[str, ...
 def test_compounds_share_their_parts() -> None:
     crisis, land = bags(["De Groenlandcrisis duurt voort.", "Troepen naar Groenland."])
     assert "groenland" in crisis and "groenland" in land
+
+
+def test_an_inflected_compound_head_counts_through_its_stem() -> None:
+    # "verkiezing" is not a word of these texts, only "verkiezingen": the head is
+    # found by stem (herverkies ends with verkies).
+    reelection, elections = bags(["De herverkiezing van Maduro.", "De verkiezingen in Venezuela."])
+    assert "verkies" in reelection and "verkies" in elections
 
 
 def test_one_shared_word_is_not_an_event() -> None:

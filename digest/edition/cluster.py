@@ -8,8 +8,13 @@ words, reduced by the Snowball Dutch stemmer (``militairen`` and ``militaire``
 ``mensenrechtenorganisatie``), so a stem longer than :data:`PREFIX` + 2
 letters also yields its first :data:`PREFIX` letters as a second, half-weight
 term: ``groenla`` links ``Groenlandcrisis`` to ``Groenland`` and
-``Groenlandse``. Terms are weighted by TF-IDF (smoothed IDF over the texts
-being clustered) and two texts are similar by the cosine of their vectors.
+``Groenlandse``. A stem that ends with another corpus stem of at least
+:data:`PART` letters also yields that head, at half weight, so an inflected
+head still counts: the stem ``herverkies`` (``herverkiezing``) ends with
+``verkies``, the stem of ``verkiezingen``, a word the corpus has only in the
+plural. Such a head adds to a cosine but proposes no pair. Terms are
+weighted by TF-IDF (smoothed IDF over the texts being clustered) and two
+texts are similar by the cosine of their vectors.
 
 Two briefs are about the same event when their cosine is at least
 :data:`THRESHOLD`; an event is a connected group of such pairs (single
@@ -86,30 +91,63 @@ def bags(
 ) -> list[dict[str, float]]:
     """The weighted terms of each text: the stems of its words, at
     :data:`PART_WEIGHT` the stems of the corpus words its compounds start or
-    end with (``groenlandcrisis`` → ``groenland``, ``hypotheekrente`` → ``rente``),
+    end with (``groenlandcrisis`` → ``groenland``, ``hypotheekrente`` → ``rente``)
+    and the corpus stems its stem ends with (``herverkies`` → ``verkies``),
     and the codes of the countries it is about (``@DK``), at :data:`COUNTRY_WEIGHT`."""
+    return _weighted(texts, countries)[0]
+
+
+def _weighted(
+    texts: Sequence[str], countries: Sequence[Sequence[str]] | None
+) -> tuple[list[dict[str, float]], list[set[str]]]:
+    """:func:`bags`, and per text the terms it has only as a head found by
+    stem: they count in the cosine but propose no pairs (see :func:`_heads`)."""
     split = [_words(t) for t in texts]
     vocabulary = {w for ws in split for w in ws if len(w) >= PART}
     stem = _stem
-    parts: dict[str, list[str]] = {}  # a wire day repeats its words: split each compound once
+    stems = {s for s in map(stem, vocabulary) if len(s) >= PART}
+    parts: dict[str, tuple[list[str], list[str]]] = {}  # split each compound once
 
-    def stemmed_parts(word: str) -> list[str]:
+    def stemmed_parts(word: str) -> tuple[list[str], list[str]]:
         found = parts.get(word)
         if found is None:
-            found = parts[word] = [stem(part) for part in _parts(word, vocabulary)]
+            by_word = {stem(part) for part in _parts(word, vocabulary)}
+            by_stem = _heads(stem(word), stems) - by_word
+            found = parts[word] = (sorted(by_word), sorted(by_stem))
         return found
 
     out: list[dict[str, float]] = []
+    quiet: list[set[str]] = []
     for index, ws in enumerate(split):
         bag: dict[str, float] = defaultdict(float)
+        heads: list[str] = []
         for code in countries[index] if countries else ():
             bag["@" + code] += COUNTRY_WEIGHT
         for word in ws:
             bag[stem(word)] += 1.0
-            for part in stemmed_parts(word):
+            by_word, by_stem = stemmed_parts(word)
+            for part in by_word:
                 bag[part] += PART_WEIGHT
+            for part in by_stem:
+                bag[part] += PART_WEIGHT
+            heads += by_stem
         out.append(bag)
-    return out
+        if heads:  # a head is quiet unless the text has it as a word or a word part too
+            loud = {stem(word) for word in ws}.union(*(stemmed_parts(w)[0] for w in ws))
+            quiet.append(set(heads) - loud)
+        else:
+            quiet.append(set())
+    return out, quiet
+
+
+def _heads(stem: str, stems: set[str]) -> set[str]:
+    """Corpus stems that ``stem`` ends with, leaving at least two letters: the
+    head of a compound in another form (``herverkies`` → ``verkies``, where the
+    briefs have ``verkiezingen`` but not ``verkiezing``). Only heads: a stem
+    ends where inflection was cut off, and its start is what word parts find.
+    Such a head adds to a pair's cosine but proposes no pair, so that words
+    built of short stems do not make every brief a candidate of every other."""
+    return {stem[-size:] for size in range(PART, len(stem) - 1) if stem[-size:] in stems}
 
 
 def _parts(word: str, vocabulary: set[str]) -> set[str]:
@@ -144,11 +182,13 @@ def similar_pairs(
 ) -> list[tuple[int, int]]:
     """Index pairs ``(i, j)``, ``i < j``, of texts sharing :data:`MIN_SHARED`
     terms whose cosine is at least ``threshold``."""
-    vectors = _vectors(bags(texts, countries))
+    weighted, quiet = _weighted(texts, countries)
+    vectors = _vectors(weighted)
     postings: dict[str, list[int]] = defaultdict(list)
     for index, vec in enumerate(vectors):
         for term in vec:
-            postings[term].append(index)
+            if term not in quiet[index]:
+                postings[term].append(index)
     limit = max(2, int(len(texts) * COMMON_SHARE))
     pairs: list[tuple[int, int]] = []
     for i, vec in enumerate(vectors):
