@@ -35,7 +35,7 @@ def test_reader_follows_a_story_from_an_edition_to_a_topic_feed(
     page.goto(base + "/2026/01/06/avond/index.html")
     page.locator("a.entry-story", has_text="4.100 doden").click()
     expect(page).to_have_url(
-        re.compile(r"/verhaal/bij-de-aardbeving-in-turkije-[a-z0-9-]*-s00010/")
+        re.compile(r"/verhaal/bij-de-aardbeving-in-turkije-[a-z0-9-]*-s00010\.html")
     )
     expect(page.locator("h1")).to_contain_text("4.100 doden")
     check_page(page, "story")
@@ -65,7 +65,7 @@ def test_reader_follows_a_story_from_an_edition_to_a_topic_feed(
     assert response.ok and "xml" in response.headers["content-type"]
     parsed = feedparser.parse(response.body())
     assert parsed.bozo == 0 and len(parsed.entries) == 3
-    story_link = next(e.link for e in parsed.entries if e.link.endswith("-s00010/"))
+    story_link = next(e.link for e in parsed.entries if e.link.endswith("-s00010.html"))
     assert story_link.startswith(SETTINGS.root_url + "verhaal/")
     data = json.loads(page.request.get(topic_url.rsplit("/", 1)[0] + "/" + json_feed).body())
     assert data["version"] == "https://jsonfeed.org/version/1.1" and len(data["items"]) == 3
@@ -77,7 +77,7 @@ def test_story_page_on_a_phone(
 ) -> None:
     page.set_viewport_size(PHONE)
     base = static_server(site)
-    [story] = site.glob("verhaal/*-s00010/index.html")
+    [story] = site.glob("verhaal/*-s00010.html")
     page.goto(f"{base}/{story.relative_to(site).parent}/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"story page scrolls sideways ({width}px)"

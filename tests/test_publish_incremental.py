@@ -91,7 +91,7 @@ def test_one_new_edition_rewrites_exactly_the_pages_that_show_it(
          "index.html", "feed.xml", "sitemap.xml", "regio/index.html",
          "regio/groenland/index.html", "regio/groenland/feed.xml", "regio/groenland/feed.json",
          # its two stories' pages, and the topics of their datelines (Den Haag, Nuuk)
-         *(f"verhaal/{slug}/index.html" for slug in (
+         *(f"verhaal/{slug}.html" for slug in (
              "de-dijken-bij-vlissingen-worden-versterkt-tegen-de-s00991",
              "de-regering-overlegt-over-de-begroting-voor-volgend-s00990")),
          "onderwerp/index.html",
@@ -105,7 +105,7 @@ def test_one_new_edition_rewrites_exactly_the_pages_that_show_it(
     assert set(counts.bodies) == {late.id}
     # Pages rendered: exactly the HTML pages among them (feeds and images are not pages).
     html = [path.removesuffix("index.html") for path in report.written_paths
-            if path.endswith("index.html")]  # fmt: skip
+            if path.endswith(".html")]  # fmt: skip
     assert sorted(counts.pages) == sorted(html) and len(html) == 10
     assert_consistent(out)
 

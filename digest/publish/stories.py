@@ -1,7 +1,7 @@
 """Story pages: one page per story, its wordings as a timeline, the editions that carried it.
 
 Pure: placed editions and the stored revisions in, :class:`StoryInfo` values
-and their pages out. A story lives at ``verhaal/<slug>-<id>/``: the slug is
+and their pages out. A story lives at ``verhaal/<slug>-<id>.html``: the slug is
 made from the headline the *first* edition that carried it showed, and the
 id is the store's stable story id, so the address never moves (recorded
 editions never change, and a later edition only comes after).
@@ -91,7 +91,7 @@ def story_url(first: Story) -> str:
     """The story's address, from the first words the first edition that carried it showed
     (its title, else its text: cheap, and fixed once that edition is recorded)."""
     words = (first.title or first.text).split(maxsplit=SLUG_WORDS)[:SLUG_WORDS]
-    return f"{STORY_BASE}{story_slug(' '.join(words))}-{first.id}/"
+    return f"{STORY_BASE}{story_slug(' '.join(words))}-{first.id}.html"
 
 
 def collect_stories(
