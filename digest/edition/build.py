@@ -15,9 +15,14 @@ from typing import Literal
 
 from digest.config import Config, EditionConfig, parse_duration
 from digest.edition.address import edition_url
-from digest.edition.group import edition_id, group_edition, skip_reason
+from digest.edition.group import edition_id, skip_reason
 from digest.edition.select import edition_window, window_stop
-from digest.edition.special import build_extra, build_weekly, marked_reported
+from digest.edition.special import (
+    build_extra,
+    build_weekly,
+    configured_edition,
+    marked_reported,
+)
 from digest.errors import DigestError
 from digest.model import Edition, RegionLike
 from digest.store import Store
@@ -126,15 +131,14 @@ def _on_timeline(
     )
     candidates = window_stories(store, start, end)
     carried = carried_stories(store, [s.id for s in candidates], other_than=own_id, names=timeline)
-    edition = group_edition(
+    edition = configured_edition(
         candidates,
         regions,
-        name=edition_config.name,
-        title=edition_config.title,
+        config,
+        edition_config,
         slot=slot,
-        window_start=start,
-        zone=config.zone,
-        window_end=end,
+        start=start,
+        end=end,
         carried=carried,
     )
     return marked_reported(store, config, edition)

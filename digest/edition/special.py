@@ -8,7 +8,7 @@ carried. A regular edition marks the stories an Extra editie carried "al gemeld"
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -16,10 +16,36 @@ from digest.config import Config, EditionConfig, parse_duration, quiet_span
 from digest.edition.extra import Burst, find_burst, mark_reported
 from digest.edition.group import group_edition
 from digest.edition.weekly import weekly_overview
-from digest.model import Edition, RegionLike, Story
+from digest.model import Carried, Edition, RegionLike, Story
 from digest.store import Store
 from digest.store.editions import window_stories
 from digest.store.history import latest_cut, reported_in
+
+
+def configured_edition(
+    stories: Sequence[Story],
+    regions: Sequence[RegionLike],
+    config: Config,
+    ec: EditionConfig,
+    *,
+    slot: datetime,
+    start: datetime,
+    end: datetime,
+    carried: Mapping[str, Carried] | None = None,
+) -> Edition:
+    """:func:`group_edition` of ``stories`` over ``(start, end]`` named and
+    titled as ``ec`` says, in the site's time zone."""
+    return group_edition(
+        stories,
+        regions,
+        name=ec.name,
+        title=ec.title,
+        slot=slot,
+        window_start=start,
+        zone=config.zone,
+        window_end=end,
+        carried=carried,
+    )
 
 
 def build_weekly(
@@ -34,16 +60,8 @@ def build_weekly(
     """The week ending at ``end`` (``window``, a week by default): every story
     first seen or reworded in it, cut to each region's ``top`` biggest events."""
     start = end - parse_duration(ec.window)
-    week = group_edition(
-        window_stories(store, start, end),
-        regions,
-        name=ec.name,
-        title=ec.title,
-        slot=slot,
-        window_start=start,
-        zone=config.zone,
-        window_end=end,
-    )
+    stories = window_stories(store, start, end)
+    week = configured_edition(stories, regions, config, ec, slot=slot, start=start, end=end)
     return weekly_overview(week, ec.top)
 
 
@@ -96,16 +114,7 @@ def build_extra(
     start, pool = extra_pool(store, config, ec, end)
     burst = _burst(ec, regions, pool)
     chosen = [s for s in pool if burst is not None and s.id in burst.story_ids]
-    edition = group_edition(
-        chosen,
-        regions,
-        name=ec.name,
-        title=ec.title,
-        slot=slot,
-        window_start=start,
-        zone=config.zone,
-        window_end=end,
-    )
+    edition = configured_edition(chosen, regions, config, ec, slot=slot, start=start, end=end)
     return replace(edition, kind="extra")
 
 
