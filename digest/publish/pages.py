@@ -169,8 +169,6 @@ class Renderer:
                 return found
         return self._section_body(entry, section)  # also when the partials lost the marks
 
-    region_fragment = fragment
-
     def body(self, entry: EditionEntry) -> Markup:
         """All sections of an edition, in order, each story once: the HTML of
         ``render_edition_body`` for a reader of every region."""
@@ -315,9 +313,7 @@ class Renderer:
         fragments = [
             # The same section appears once per edition here: drop its in-page id.
             Markup(
-                self.region_fragment(i.entry, i.section).replace(
-                    f' id="section-{i.section.key}"', "", 1
-                )
+                self.fragment(i.entry, i.section).replace(f' id="section-{i.section.key}"', "", 1)
             )
             for i in context["items"]
         ]
