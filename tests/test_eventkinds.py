@@ -1,0 +1,36 @@
+"""Kinds of event (digest/edition/eventkinds.py): found by stem, compounds by their head."""
+
+from __future__ import annotations
+
+from digest.edition.cluster import _stem, words
+from digest.edition.eventkinds import KINDS, KindFinder
+
+FINDER = KindFinder(_stem)
+
+
+def kinds(text: str) -> frozenset[str]:
+    return FINDER.kinds(_stem(w) for w in words(text))
+
+
+def test_a_kind_is_found_in_any_form_and_as_a_compound_head() -> None:
+    assert kinds("Het personeel staakt donderdag.") == {"staking"}
+    assert kinds("Door de treinstaking rijden er geen treinen.") == {"staking"}
+    assert kinds("De presidentsverkiezingen in Venezuela.") == {"verkiezing"}
+    assert kinds("Storm Ingrid bereikt de kust; de stormen houden aan.") == {"noodweer"}
+
+
+def test_a_word_that_only_starts_with_a_kind_is_not_that_kind() -> None:
+    # The head of a Dutch compound is its end: a fire brigade is no fire, a
+    # striker in football no attack.
+    assert kinds("De brandweer rukte uit.") == frozenset()
+    assert kinds("Feyenoord verkoopt zijn aanvaller.") == frozenset()
+
+
+def test_one_event_told_in_other_words_keeps_a_kind_in_common() -> None:
+    assert kinds("Een explosie in de fabriek.") == kinds("De brand in de fabriek.")
+    assert kinds("De storm trekt over het land.") == kinds("Overstromingen in het zuiden.")
+    assert set(KINDS) >= {"staking", "noodweer", "verkiezing"}
+
+
+def test_two_kinds_in_one_brief_are_both_found() -> None:
+    assert kinds("Na de aardbeving brak brand uit.") == {"aardbeving", "brand"}
