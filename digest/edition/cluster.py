@@ -72,7 +72,8 @@ PRIOR = 100  # reference briefs beside the edition's when a term's document freq
 PLACE_SHARE = 0.5  # most of the threshold that shared place names may give a pair
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
 
-# Function words and reporting verbs: frequent, and no sign of a shared event.
+# Function words, reporting verbs and nouns (who tells, not what happened) and
+# units (how much, not what): frequent, and no sign of a shared event.
 STOPWORDS = frozenset(
     """
     aan al alle als alleen andere bij daar dan dat de deze die dit door een eerder en er
@@ -86,6 +87,9 @@ STOPWORDS = frozenset(
     eerste twee drie jaar week dag dagen uur procent miljoen miljard anp afp rtr
     reuters dpa belga ap moet moeten noemt noemen spreekt spreken verder verdere vooral
     weer opnieuw zeker staat staan gaan gaat blijft blijven eist wilde kunnen
+    woordvoerder woordvoerster woordvoerders persbureau persbureaus staatspersbureau
+    nieuwsbureau staatstelevisie staatsomroep omroep krant ooggetuigen ingewijden bronnen
+    per euro dollar kilometer kilo
     """.split()
 )
 
@@ -134,6 +138,8 @@ def _weighted(
 
     def stemmed_parts(word: str) -> tuple[list[str], list[str]]:
         found = parts.get(word)
+        if found is None and _is_place(word):  # a name is no compound: Groenland, Schiphol
+            found = parts[word] = ([], [])
         if found is None:
             by_word = {stem(part) for part in _parts(word, vocabulary)}
             by_stem = _heads(stem(word), stems) - by_word
@@ -199,15 +205,18 @@ def _vectors(weighted: Sequence[dict[str, float]]) -> list[dict[str, float]]:
     return out
 
 
+@lru_cache(maxsize=65536)
+def _is_place(word: str) -> bool:
+    """Whether ``word`` is a gazetteer form of a country, people, city or place."""
+    term = load_gazetteer().terms.get(fold(word))
+    return term is not None and term.code is not None
+
+
 def _places(texts: Sequence[str]) -> set[str]:
     """The stems of the texts' words that name a place, country or people
-    (the gazetteer's forms: ``Nuuk``, ``Venezolaanse``, ``Denen``)."""
-    terms = load_gazetteer().terms
-    found: set[str] = set()
-    for word in {w for t in texts for w in _words(t)}:
-        term = terms.get(fold(word))
-        if term is not None and term.code is not None:
-            found.add(_stem(word))
+    (the gazetteer's forms: ``Nuuk``, ``Venezolaanse``, ``Denen``), and the
+    country terms."""
+    found = {_stem(w) for w in {w for t in texts for w in _words(t)} if _is_place(w)}
     return found | {"@" + code for code in load_gazetteer().countries}
 
 
