@@ -3,15 +3,17 @@
 Pure. Texts in, groups out; no clock, no store.
 
 Each text becomes a bag of *terms*: lower-cased words less Dutch function
-words, reporting verbs and nouns and units (:data:`STOPWORDS`), reduced by the Snowball Dutch stemmer (``militairen`` and ``militaire``
-→ ``militair``). Dutch glues words together (``Groenlandcrisis``,
+words, reporting verbs and nouns and units (:data:`STOPWORDS`), reduced by
+the Snowball Dutch stemmer (``militairen`` and ``militaire`` →
+``militair``). Dutch glues words together (``Groenlandcrisis``,
 ``mensenrechtenorganisatie``), so a word that starts or ends with another
 word of the corpus of at least :data:`PART` letters also yields that word's
 stem, at half weight: ``groenland`` links ``Groenlandcrisis`` to ``Groenland``
 and ``Groenlandse``; a place name is not split (``Groenland`` is no
-``groen`` + ``land``, ``Schiphol`` no ``schip``). A stem that ends with another corpus stem of at least
-:data:`PART` letters also yields that head, at half weight, so an inflected
-head still counts: the stem ``herverkies`` (``herverkiezing``) ends with
+``groen`` + ``land``, ``Schiphol`` no ``schip``). A stem that ends with
+another corpus stem of at least :data:`PART` letters also yields that head,
+at half weight, so an inflected head still counts: the stem ``herverkies``
+(``herverkiezing``) ends with
 ``verkies``, the stem of ``verkiezingen``, a word the corpus has only in the
 plural. Such a head adds to a cosine but proposes no pair. Terms are
 weighted by TF-IDF, and two texts are similar by the cosine of their vectors.
