@@ -71,6 +71,26 @@ def test_joined_texts_stay_apart() -> None:
     assert Labeller(REGIONS).labels([]) == []
 
 
+def test_case_forgiven_as_the_regular_expressions_forgive() -> None:
+    """KELVIN SIGN and LONG S match k and s regardless of case, but do not fold to
+    them: a snapshot holding either is searched for co-occurrence parts as before."""
+    deal = "De overeenkomst tussen de Verenigde Staten en Denemarken is rond."
+    items = [
+        item(deal.replace("k", "\u212a"), "KOPENHAGEN"),
+        item(deal.replace("Staten", "\u017ftaten"), "KOPENHAGEN"),
+        item(deal.upper(), "KOPENHAGEN"),
+        item("Zonder overeenkomst.", "KOPENHAGEN"),
+    ]
+    one = with_context(Classifier(REGIONS).annotate, REGIONS)
+    expected = [(done.regions, done.countries) for done in map(one, items)]
+    assert all("groenland" in regions for regions, _ in expected[:3])
+    for each in items:
+        assert Labeller(REGIONS).labels([each, items[-1]]) == [
+            expected[items.index(each)],
+            expected[-1],
+        ]
+
+
 def test_spaced_is_the_translation_table() -> None:
     rng = random.Random(5)
     alphabet = [chr(c) for c in range(0x3100)] + ["\ud800", "\udfff", "\U0001f600", "İ"]

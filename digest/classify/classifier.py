@@ -48,6 +48,7 @@ from digest.classify.gazetteer import (
     Gazetteer,
     Hit,
     Tokens,
+    WordScreen,
     load_gazetteer,
     tokens,
 )
@@ -145,6 +146,10 @@ class Classifier:
                 self._regions_of.setdefault(code, []).append(region.id)
         self._keywords = PhraseMatcher((t, r.id) for r in self.regions for t in r.keywords)
         self._excludes = PhraseMatcher((t, r.id) for r in self.regions for t in r.exclude)
+        phrases = (self._keywords, self._excludes)
+        self._phrase_screen = WordScreen(
+            [w for p in phrases for w in p.first_words], [h for p in phrases for h in p.heads]
+        )
         self._no_evidence = {r.id: Verdict(r.id, False, 0.0, "no evidence") for r in self.regions}
         self._datelines: dict[str, list[Match]] = {}
         verdicts = tuple(self._no_evidence[r.id] for r in self.regions)
@@ -189,7 +194,7 @@ class Classifier:
         """
         joined = joined or joined_items(items)
         hits = joined.owners(self.gazetteer.find(joined.tok))
-        phrased = joined.flagged(self._keywords.prefilter, self._excludes.prefilter)
+        phrased = joined.flagged(self._phrase_screen)
         by_dateline: dict[str | None, Label] = {}
         out: list[Label] = []
         for index, item in enumerate(items):

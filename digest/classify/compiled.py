@@ -21,15 +21,19 @@ SEPARATOR = "\n" + "\x00" * 46 + "\n"
 class Joined:
     """``texts`` joined by ``SEPARATOR``; ``tok`` is the joined text prepared once."""
 
-    __slots__ = ("_tok", "starts", "text")
+    __slots__ = ("_tok", "ids", "starts", "text")
 
     def __init__(self, texts: Sequence[str]) -> None:
-        starts, position, step = [], 0, len(SEPARATOR)
-        for text in texts:
-            starts.append(position)
-            position += len(text) + step
+        # Empty texts (most briefs have no title) are left out of the joined text.
+        starts, ids, position, step = [], [], 0, len(SEPARATOR)
+        for index, text in enumerate(texts):
+            if text:
+                starts.append(position)
+                ids.append(index)
+                position += len(text) + step
         self.starts: list[int] = starts
-        self.text = SEPARATOR.join(texts)
+        self.ids: list[int] = ids
+        self.text = SEPARATOR.join(filter(None, texts))
         self._tok: Tokens | None = None
 
     @property
@@ -40,7 +44,7 @@ class Joined:
 
     def owner(self, position: int) -> int:
         """The index of the text that holds ``position`` of the joined text."""
-        return bisect_right(self.starts, position) - 1
+        return self.ids[bisect_right(self.starts, position) - 1]
 
     def owners(self, hits: Iterable[Hit]) -> dict[int, list[Hit]]:
         """``hits`` of the joined text by the index of the text each lies in."""

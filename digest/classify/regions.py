@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.classify.compiled import Joined
+from digest.classify.gazetteer import spaced
 from digest.config import read_toml
 from digest.errors import ConfigError
 from digest.model import Item
@@ -164,6 +165,10 @@ class ContextRules:
             re.compile("|".join(map(re.escape, parts)), re.IGNORECASE) if parts else None
         )
         self.every_item = any("\x00" in p or "\n" in p for p in parts)
+        # ASCII parts can be looked for in the folded text, where case and accents
+        # are gone, one character for one; only two characters that match an ASCII
+        # letter regardless of case do not fold to it (see ``_parted``).
+        self.folded = [spaced(p) for p in parts] if all(p.isascii() for p in parts) else None
 
     def apply(self, title: str | None, body: str, label: Label, parts: bool = True) -> Label:
         """``label`` with the rules applied to an item of ``title`` and ``body``
@@ -185,11 +190,30 @@ class ContextRules:
         if self.every_item:
             parted = set(range(len(items)))
         elif self.any_part is not None:
-            parted = {index // 2 for index in joined.found(self.any_part)}
-        return [
-            self.apply(item.title, item.text, label, index in parted)
-            for index, (item, label) in enumerate(zip(items, labels, strict=True))
-        ]
+            parted = {index // 2 for index in self._parted(joined)}
+        alone: dict[Label, Label] = {}  # without a part, the label alone decides
+        out = []
+        for index, (item, label) in enumerate(zip(items, labels, strict=True)):
+            if index in parted:
+                out.append(self.apply(item.title, item.text, label))
+            elif (done := alone.get(label)) is not None:
+                out.append(done)
+            else:
+                out.append(alone.setdefault(label, self.apply(None, "", label, parts=False)))
+        return out
+
+    def _parted(self, joined: Joined) -> set[int]:
+        """The texts of ``joined`` where a part may occur, case forgiven."""
+        assert self.any_part is not None
+        if self.folded is None or "\u212a" in joined.text or "\u017f" in joined.text:
+            return joined.found(self.any_part)  # KELVIN SIGN matches k, LONG S matches s
+        folded, found = joined.tok.spaced, set()
+        for part in self.folded:
+            at = folded.find(part)
+            while at >= 0:
+                found.add(joined.owner(at))
+                at = folded.find(part, at + 1)
+        return found
 
     def _together(self, text: str, regions: tuple[str, ...]) -> list[str]:
         return [
