@@ -3,10 +3,12 @@
     python bench/bench_classify.py [--n 30000] [--seed 1]
 
 Measures, in one run:
-- classify: ``Classifier.classify`` on ``n`` generated briefs rich in place
-  names, adjectives, compounds, keywords and traps;
+- classify: ingest's classification (``Labeller.labels``) of ``n`` generated
+  briefs rich in place names, adjectives, compounds, keywords and traps;
 - parse+classify: ``parse_snapshot`` on a synthetic snapshot of ``n`` briefs
-  (bench/snapshots.py) and ``classify`` on every item;
+  (bench/snapshots.py), then ingest's classification of the whole snapshot
+  (``Labeller.labels``: one compiled pass, the region rules with context
+  included); "item by item" is ``Classifier.annotate`` on each item instead;
 - baseline "substring": for each brief, ``form in text.lower()`` for every
   gazetteer form (what a first attempt does);
 - baseline "alternation": one big case-insensitive ``\\b(?:a|b|...)\\b`` regex
@@ -39,6 +41,7 @@ from bench.floors import interleaved, line, peak_mib, table_row  # noqa: E402
 from bench.snapshots import generate_snapshot  # noqa: E402
 from digest.classify.classifier import Classifier  # noqa: E402
 from digest.classify.gazetteer import load_gazetteer  # noqa: E402
+from digest.classify.labeller import Labeller  # noqa: E402
 from digest.classify.regions import load_regions  # noqa: E402
 from digest.ingest.wire import parse_snapshot  # noqa: E402
 from digest.model import Item  # noqa: E402
@@ -119,6 +122,7 @@ def main() -> None:
     regions = load_regions(ROOT / "config" / "regions.toml")
     start = time.perf_counter()
     classifier = Classifier(regions)
+    labeller = Labeller(regions, classifier)
     build_seconds = time.perf_counter() - start
     briefs = make_briefs(args.n, args.seed)
     snapshot = generate_snapshot(args.n, args.seed)
@@ -131,14 +135,15 @@ def main() -> None:
         return sum(1 for _ in DATELINE.finditer(snapshot))
 
     def classify_all() -> int:
-        for item in briefs:
-            classifier.classify(item)
-        return len(briefs)
+        return len(labeller.labels(briefs))
 
     def parse_only() -> int:
         return len(parse_snapshot(snapshot, captured, "bench").items)
 
     def parse_and_classify() -> int:
+        return len(labeller.labels(parse_snapshot(snapshot, captured, "bench").items))
+
+    def item_by_item() -> int:
         annotate = classifier.annotate
         return len([annotate(item) for item in parse_snapshot(snapshot, captured, "bench").items])
 
@@ -157,6 +162,7 @@ def main() -> None:
         "floor: dateline regex pass": regex_pass,
         "parse only (synthetic snapshot)": parse_only,
         "parse+classify (synthetic snapshot)": parse_and_classify,
+        "parse+classify, item by item": item_by_item,
         "classify (generated briefs)": classify_all,
         "baseline: substring loop": substring_baseline,
         "baseline: one big alternation": alternation_baseline,

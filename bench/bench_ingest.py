@@ -39,25 +39,19 @@ from sqlalchemy import create_engine
 from bench.bench_classify import DATELINE
 from bench.floors import interleaved, line, peak_mib, started_postgres, table_row
 from bench.snapshots import generate_snapshot
-from digest.classify.classifier import Classifier
-from digest.classify.regions import load_regions
+from digest.classify.labeller import Labeller
+from digest.classify.regions import Label, load_regions
+from digest.ingest.load import store_parsed
 from digest.ingest.wire import parse_snapshot
 from digest.model import Item
 from digest.store import Store, dedupe, open_store
 from digest.store.bulk import _sqlite_instant
 from digest.store.schema import metadata, snapshots, stories, story_revisions
-from digest.store.stories import SnapshotMeta, store_items
+from digest.store.stories import REVISION_COLUMNS, STORY_COLUMNS, SnapshotMeta, store_items
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURED = datetime(2026, 1, 20, 13, 0, tzinfo=UTC)
-STORY_COLUMNS = (
-    "id", "kind", "title", "dateline", "agencies", "text", "content_hash", "section",
-    "source", "url", "published_at", "earliest", "first_seen", "last_seen", "updated_at",
-    "revisions", "regions", "countries", "classified_with",
-)  # fmt: skip
-REVISION_COLUMNS = (
-    "story_id", "revision", "content_hash", "title", "agencies", "text", "seen_at", "snapshot_id",
-)  # fmt: skip
+RULES = "bench-rules"  # the fingerprint of the region rules, stored with every story
 
 
 def parse_items(text: str) -> list[Item]:
@@ -68,18 +62,20 @@ def meta() -> SnapshotMeta:
     return SnapshotMeta("bench.txt", f"{time.monotonic_ns():064x}", CAPTURED)
 
 
-def floor_rows(items: list[Item]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def floor_rows(
+    items: list[Item], labels: list[Label]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The rows digest stores for ``items`` in a fresh store, as driver tuples."""
     at = CAPTURED
     story_rows, revision_rows = [], []
-    for item in items:
+    for item, (regions, countries) in zip(items, labels, strict=True):
         digest_ = dedupe.content_hash(item)
         story = dedupe.story_id(digest_)
         agencies = "/".join(item.agencies)
         story_rows.append(
             (story, item.kind, item.title, item.dateline, agencies, item.text, digest_,
              item.section, item.source, item.url, item.published_at, item.earliest, at, at,
-             None, 1, ",".join(item.regions), ",".join(item.countries), "")
+             None, 1, ",".join(regions), ",".join(countries), RULES)
         )  # fmt: skip
         revision_rows.append((story, 1, digest_, item.title, agencies, item.text, at, 1))
     return story_rows, revision_rows
@@ -130,9 +126,9 @@ def raw_executemany(path: str, rows: tuple[list[Any], list[Any]]) -> int:
     return len(rows[0])
 
 
-def store_step(store: Store, items: list[Item]) -> int:
+def store_step(store: Store, items: list[Item], labels: list[Label]) -> int:
     with store.begin() as conn:
-        counts = store_items(conn, meta(), items, CAPTURED)
+        counts = store_items(conn, meta(), items, CAPTURED, labels, RULES)
     store.close()
     return counts.new + counts.known + counts.updated
 
@@ -152,6 +148,7 @@ def pg_copy(server: Any, dbname: str, rows: tuple[list[Any], list[Any]]) -> int:
 def add_postgres(
     server: Any,
     items: list[Item],
+    labels: list[Label],
     rows: tuple[list[Any], list[Any]],
     cases: dict[str, Callable[[], int]],
     prepare: dict[str, Callable[[], object]],
@@ -169,7 +166,7 @@ def add_postgres(
 
     cases["floor: PostgreSQL COPY"] = lambda: pg_copy(server, dbs["copy"], rows)
     prepare["floor: PostgreSQL COPY"] = lambda: fresh("copy", False)
-    cases["store (PostgreSQL)"] = lambda: store_step(dbs["store"], items)
+    cases["store (PostgreSQL)"] = lambda: store_step(dbs["store"], items, labels)
     prepare["store (PostgreSQL)"] = lambda: fresh("store", True)
 
 
@@ -180,25 +177,28 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="also PostgreSQL beside COPY")
     args = parser.parse_args()
     text = generate_snapshot(args.n, 0)
-    annotate = Classifier(load_regions(ROOT / "config" / "regions.toml")).annotate
-    classified = [annotate(item) for item in parse_items(text)]
-    story_rows, revision_rows = floor_rows(classified)
+    labeller = Labeller(load_regions(ROOT / "config" / "regions.toml"))
+    parsed = parse_items(text)
+    labels = labeller.labels(parsed)
+    story_rows, revision_rows = floor_rows(parsed, labels)
     rows = (as_sqlite(story_rows), as_sqlite(revision_rows))
     print(f"snapshot: {args.n} briefs, {len(text.encode()) / 1e6:.1f} MB of text")
     folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     raw, migrated, ingest_db = (Fresh(folder, schema_only), Fresh(folder, open_store_at),
                                 Fresh(folder, open_store_at))  # fmt: skip
 
-    def ingest() -> int:
-        items = [annotate(item) for item in parse_items(text)]
-        return store_step(ingest_db.value, items)
+    def ingest() -> int:  # what `digest ingest` does with one file once it is read
+        store = ingest_db.value
+        counts = store_parsed(store, meta(), parse_items(text), CAPTURED, labeller, RULES)
+        store.close()
+        return counts.new + counts.known + counts.updated
 
     cases: dict[str, Callable[[], int]] = {
         "floor: dateline regex pass": lambda: sum(1 for _ in DATELINE.finditer(text)),
         "parse": lambda: len(parse_items(text)),
-        "parse+classify": lambda: len([annotate(i) for i in parse_items(text)]),
+        "parse+classify": lambda: len(labeller.labels(parse_items(text))),
         "floor: raw sqlite3.executemany": lambda: raw_executemany(raw.value, rows),
-        "store (SQLite)": lambda: store_step(migrated.value, classified),
+        "store (SQLite)": lambda: store_step(migrated.value, parsed, labels),
         "ingest: parse+classify+store": ingest,
     }
     prepare: dict[str, Callable[[], object]] = {
@@ -210,12 +210,12 @@ def main() -> None:
         with started_postgres() if args.postgres else _nothing() as server:
             if server is not None:
                 store_rows = (story_rows, revision_rows)
-                add_postgres(server, classified, store_rows, cases, prepare)
+                add_postgres(server, parsed, labels, store_rows, cases, prepare)
             timings = interleaved(cases, args.rounds, prepare)
         ingest_db.prepare()
         peaks = {"ingest: parse+classify+store": peak_mib(ingest)}
         migrated.prepare()
-        peaks["store (SQLite)"] = peak_mib(lambda: store_step(migrated.value, classified))
+        peaks["store (SQLite)"] = peak_mib(lambda: store_step(migrated.value, parsed, labels))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     floors = {

@@ -38,21 +38,25 @@ keep the order of the regions file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from digest.classify.compiled import Joined
 from digest.classify.gazetteer import (
     VENUE,
     Gazetteer,
     Hit,
     Tokens,
+    WordScreen,
     load_gazetteer,
     tokens,
 )
 from digest.classify.phrases import PhraseMatcher
-from digest.classify.regions import Region
+from digest.classify.regions import Label, Region
 from digest.model import Item
+
+NOTHING: Label = ((), ())
 
 WEIGHTS = {"name": 2.0, "city": 2.0, "place": 2.0, "adjective": 1.0, "inhabitant": 1.0}
 KEYWORD_WEIGHT = 2.0
@@ -124,6 +128,11 @@ class Classification:
         }
 
 
+def joined_items(items: Sequence[Item]) -> Joined:
+    """The titles and texts of ``items`` in turn as one text for the compiled pass."""
+    return Joined([part for item in items for part in (item.title or "", item.text)])
+
+
 class Classifier:
     """Built once per region configuration; ``classify`` is then cheap and pure."""
 
@@ -137,6 +146,10 @@ class Classifier:
                 self._regions_of.setdefault(code, []).append(region.id)
         self._keywords = PhraseMatcher((t, r.id) for r in self.regions for t in r.keywords)
         self._excludes = PhraseMatcher((t, r.id) for r in self.regions for t in r.exclude)
+        phrases = (self._keywords, self._excludes)
+        self._phrase_screen = WordScreen(
+            [w for p in phrases for w in p.first_words], [h for p in phrases for h in p.heads]
+        )
         self._no_evidence = {r.id: Verdict(r.id, False, 0.0, "no evidence") for r in self.regions}
         self._datelines: dict[str, list[Match]] = {}
         verdicts = tuple(self._no_evidence[r.id] for r in self.regions)
@@ -166,24 +179,63 @@ class Classifier:
         """The item with ``countries`` and ``regions`` filled in: the decisions of
         ``classify`` without the verdicts' wording, and the item itself when they
         are what it already holds (most briefs match nothing)."""
-        matches = self._matches(item)
-        regions: tuple[str, ...] = ()
-        countries: tuple[str, ...] = ()
-        if matches:
-            scores, solid = _scores(matches)
-            floor = max(MIN_SCORE, PASSING_SHARE * scores[0][1]) if scores else MIN_SCORE
-            evidence, excluded = self._by_region(matches, solid)
-            regions = tuple(
-                r.id
-                for r in self.regions
-                if r.id not in excluded
-                and (found := evidence.get(r.id))
-                and sum(m.weight for m in found) >= floor
-            )
-            countries = tuple(c for c, s in scores if s >= floor)
+        regions, countries = self.label(self._matches(item))
         if regions == item.regions and countries == item.countries:
             return item
         return item.classified(regions, countries)
+
+    def labels(self, items: Sequence[Item], joined: Joined | None = None) -> list[Label]:
+        """``(regions, countries)`` of every item, as ``annotate`` decides them.
+
+        One compiled pass over all titles and texts at once (``Joined``) finds
+        every gazetteer form and every text that may hold a keyword or exclude
+        term; Python then scores only what matched. An item whose title and text
+        match nothing is decided by its dateline alone, once per dateline.
+        """
+        joined = joined or joined_items(items)
+        hits = joined.owners(self.gazetteer.find(joined.tok))
+        phrased = joined.flagged(self._phrase_screen)
+        by_dateline: dict[str | None, Label] = {}
+        out: list[Label] = []
+        for index, item in enumerate(items):
+            title, body = 2 * index, 2 * index + 1
+            if title in hits or body in hits or title in phrased or body in phrased:
+                out.append(self.label(self._joined_matches(item, joined, hits, phrased, index)))
+                continue
+            label = by_dateline.get(item.dateline)
+            if label is None:
+                matches = self.dateline_evidence(item.dateline) if item.dateline else []
+                label = by_dateline[item.dateline] = self.label(self._discount_dateline(matches))
+            out.append(label)
+        return out
+
+    def _joined_matches(
+        self, item: Item, joined: Joined, hits: dict[int, list[Hit]], phrased: set[int], index: int
+    ) -> list[Match]:
+        """``_matches(item)`` from the hits of the compiled pass."""
+        found = self.dateline_evidence(item.dateline) if item.dateline else []
+        parts = (("title", item.title, TITLE_FACTOR), ("body", item.text, 1.0))
+        for part, (where, text, factor) in enumerate(parts, start=2 * index):
+            if text:
+                tok = tokens(text) if part in phrased else None
+                self._text_evidence(found, joined.text, hits.get(part, ()), where, factor, tok)
+        return self._discount_dateline(found)
+
+    def label(self, matches: list[Match]) -> Label:
+        """The regions and countries that ``matches`` (after the dateline discount) make."""
+        if not matches:
+            return NOTHING
+        scores, solid = _scores(matches)
+        floor = max(MIN_SCORE, PASSING_SHARE * scores[0][1]) if scores else MIN_SCORE
+        evidence, excluded = self._by_region(matches, solid)
+        regions = tuple(
+            r.id
+            for r in self.regions
+            if r.id not in excluded
+            and (found := evidence.get(r.id))
+            and sum(m.weight for m in found) >= floor
+        )
+        return regions, tuple(c for c, s in scores if s >= floor)
 
     def explain(self, item: Item) -> str:
         """A short heading for the item followed by ``Classification.explain``."""
@@ -196,16 +248,30 @@ class Classifier:
         return self._discount_dateline(self._evidence(item))
 
     def _evidence(self, item: Item) -> list[Match]:
-        found = self._dateline_evidence(item.dateline) if item.dateline else []
+        found = self.dateline_evidence(item.dateline) if item.dateline else []
         for where, text, factor in (("title", item.title, TITLE_FACTOR), ("body", item.text, 1.0)):
             if text:
                 tok = tokens(text)
-                hits = self.gazetteer.find(tok)
-                found.extend(_gazetteer_match(text, hit, where, factor) for hit in hits)
-                found.extend(self._phrases(tok, where, KEYWORD_WEIGHT * factor))
+                self._text_evidence(found, text, self.gazetteer.find(tok), where, factor, tok)
         return found
 
-    def _dateline_evidence(self, dateline: str) -> list[Match]:
+    def _text_evidence(
+        self,
+        found: list[Match],
+        text: str,
+        hits: Iterable[Hit],
+        where: str,
+        factor: float,
+        tok: Tokens | None,
+    ) -> None:
+        """Add one title's or text's evidence to ``found``: its gazetteer ``hits``
+        (positions in ``text``), then its keywords and exclude terms (``tok``; None
+        when none can occur)."""
+        found.extend(_gazetteer_match(text, hit, where, factor) for hit in hits)
+        if tok is not None:
+            found.extend(self._phrases(tok, where, KEYWORD_WEIGHT * factor))
+
+    def dateline_evidence(self, dateline: str) -> list[Match]:
         """The matches of a dateline, remembered: the same places recur all day."""
         if dateline not in self._datelines:
             if len(self._datelines) > 10_000:

@@ -79,6 +79,28 @@ def _spaced_table() -> dict[int, str]:
 
 
 _SPACED = _spaced_table()
+# The ASCII part of _SPACED as a byte table: bytes.translate is a C table lookup,
+# where str.translate looks every character up in a dict once a text holds one
+# character outside ASCII. The rest of _SPACED maps to letters, digits and spaces,
+# which the byte table keeps as they are, so the two can run one after the other.
+_ASCII_SPACED = bytes(ord(_SPACED.get(cp, chr(cp))) for cp in range(128)) + bytes(range(128, 256))
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+assert all(
+    len(c) == 1 and (not c.isascii() or _ASCII_SPACED[ord(c)] == ord(c)) for c in _SPACED.values()
+)
+
+
+def spaced(text: str) -> str:
+    """``text`` folded, every character that is not a letter or digit a space
+    (``text.translate(_SPACED)``): each distinct non-ASCII character replaced,
+    then the ASCII ones as bytes, both in C."""
+    if not text.isascii():
+        for char in set(_NOT_ASCII.findall(text)):
+            other = _SPACED.get(ord(char))
+            if other is not None and other != char:
+                text = text.replace(char, other)
+    raw = text.encode("utf-8", "surrogatepass").translate(_ASCII_SPACED)
+    return raw.decode("utf-8", "surrogatepass")
 
 
 def fold(text: str) -> str:
@@ -166,16 +188,13 @@ class WordScreen:
         """Every position in ``tok.spaced`` where a word or beginning starts, in order."""
         if self.empty:
             return
-        last = -1
-        for end, size in self._automaton.iter(tok.scan):
-            start = end - size  # the leading space's index in scan = the word's in spaced
-            if start != last:
-                last = start
-                yield start
+        # The leading space's index in scan is the word's in spaced; a phrase of
+        # two words ends after the second word's own matches, hence the sort.
+        yield from sorted({end - size for end, size in self._automaton.iter(tok.scan)})
 
 
 def tokens(text: str) -> Tokens:
-    return Tokens(text, text.translate(_SPACED))
+    return Tokens(text, spaced(text))
 
 
 def locate(spaced: str, word: str, pos: int) -> int:
@@ -210,12 +229,17 @@ class Gazetteer:
         object.__setattr__(self, "_multi", multi)
         object.__setattr__(self, "_multi_firsts", frozenset(first for first, _ in multi))
         singles = [form for form in self.terms if " " not in form]
-        firsts = frozenset(f.split(" ")[0] for f in self.terms)
         heads = {f[:5] for f in singles if len(f) >= 5} | {f for f in singles if len(f) == 4}
-        # One compiled pass finds every candidate word of a text: a form's first
-        # word whole, or a word starting with the first letters of a form that may
-        # head a compound or take a possessive "s". Python looks only at those.
-        object.__setattr__(self, "_candidates", WordScreen(firsts, heads))
+        # A first word of several-word forms ("het", "al") is a candidate only
+        # followed by a second word of one (one or two separators between), unless
+        # it may be a possessive of a form itself.
+        whole = set(singles) | {f for f, _ in multi if f.endswith("s") and f[:-1] in self.terms}
+        pairs = {f"{f}{gap}{s}" for f, s in multi for gap in (" ", "  ")}
+        # One compiled pass finds every candidate word of a text: a form whole, a
+        # first word before its second, or a word starting with the first letters
+        # of a form that may head a compound or take a possessive "s". Python
+        # looks only at those.
+        object.__setattr__(self, "_candidates", WordScreen(whole | pairs, heads))
         object.__setattr__(self, "_dateline_cache", {})
 
     def find(self, text: str | Tokens) -> list[Hit]:
@@ -235,7 +259,7 @@ class Gazetteer:
             word = tok.spaced[start : scan.index(" ", start + 1) - 1]
             hit = self._multi_hit(tok, word, start)
             if hit is None:
-                hit = self._single_hit(tok.text, word, start)
+                hit = self._single_hit(tok, word, start)
             if hit is not None:
                 hits.append(hit)
                 done = hit.end
@@ -276,19 +300,19 @@ class Gazetteer:
                 return Hit(start, end, term, "exact")
         return None
 
-    def _single_hit(self, text: str, word: str, start: int) -> Hit | None:
-        end = start + len(word)
+    def _single_hit(self, tok: Tokens, word: str, start: int) -> Hit | None:
+        text, end = tok.text, start + len(word)
         term = self.terms.get(word)
         if term is not None:
-            return _checked(text, start, end, term, "exact")
+            return _checked(tok, start, end, term, "exact")
         term = self.terms.get(word[:-1]) if word.endswith("s") else None
         if term is not None and term.kind in ("name", "city", "place"):
-            return _checked(text, start, end, term, "possessive")
+            return _checked(tok, start, end, term, "possessive")
         for cut in range(len(word) - 1, 3, -1):
             term = self.terms.get(word[:cut])
             if term is not None:
                 if _compound_ok(text, start, word[:cut], word[cut:], term):
-                    return _checked(text, start, end, term, "compound")
+                    return _checked(tok, start, end, term, "compound")
                 return None
         return None
 
@@ -331,8 +355,8 @@ def _compound_ok(text: str, start: int, head: str, rest: str, term: Term) -> boo
     return not (head[-1] in _VOWELS and rest[0] in _VOWELS)
 
 
-def _checked(text: str, start: int, end: int, term: Term, how: str) -> Hit | None:
-    return Hit(start, end, term, how) if _allowed(text, "", start, end, term) else None
+def _checked(tok: Tokens, start: int, end: int, term: Term, how: str) -> Hit | None:
+    return Hit(start, end, term, how) if _allowed(tok.text, tok.spaced, start, end, term) else None
 
 
 def _allowed(text: str, spaced: str, start: int, end: int, term: Term) -> bool:
@@ -344,7 +368,7 @@ def _allowed(text: str, spaced: str, start: int, end: int, term: Term) -> bool:
     if not _accents_ok(surface.lower(), term.spelling):
         return False
     if term.flags & GIVEN_NAME:
-        return not _reads_as_name(text, spaced or text.translate(_SPACED), start, end)
+        return not _reads_as_name(text, spaced, start, end)
     return True
 
 

@@ -38,6 +38,9 @@ class PhraseMatcher:
         # A compiled screen: most texts hold no phrase's first word at all.
         self._screen = WordScreen(self._exact)
         self._star_heads = tuple(words[0] for words, _ in self._stars)
+        # Where ``find`` may find anything: one of these words whole, or a word
+        # beginning with one of these heads (for a screen over many texts at once).
+        self.first_words, self.heads = tuple(self._exact), self._star_heads
 
     def find(self, tok: Tokens) -> list[tuple[str, str]]:
         """(surface, payload) for every phrase in the text, left to right."""

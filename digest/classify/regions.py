@@ -23,11 +23,13 @@ A region needs countries or keywords. Loading reports every problem at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from digest.classify.compiled import Joined
+from digest.classify.gazetteer import spaced
 from digest.config import read_toml
 from digest.errors import ConfigError
 from digest.model import Item
@@ -136,38 +138,104 @@ def _parts(keyword: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in keyword.split("+") if part.strip())
 
 
+Label = tuple[tuple[str, ...], tuple[str, ...]]  # (regions, countries) of one item
+
+
 def _term(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+
+
+class ContextRules:
+    """The rules with context: co-occurrence keywords put an item in their region
+    (unless one of its ``exclude`` terms occurs), and an item in a one-country
+    region carries that country."""
+
+    def __init__(self, regions: Iterable[Region]) -> None:
+        self.chosen = tuple(regions)
+        self.rules = [
+            (r, [[_term(p) for p in parts] for parts in r.together], [_term(e) for e in r.exclude])
+            for r in self.chosen
+        ]
+        self.single = {r.id: r.countries[0] for r in self.chosen if len(r.countries) == 1}
+        parts = sorted({p for r in self.chosen for parts in r.together for p in parts})
+        # Where any part occurs at all, in one pass over many texts: a superset of
+        # where a part occurs as whole words (no part holds the separator of Joined,
+        # so no match runs from one text into the next).
+        self.any_part = (
+            re.compile("|".join(map(re.escape, parts)), re.IGNORECASE) if parts else None
+        )
+        self.every_item = any("\x00" in p or "\n" in p for p in parts)
+        # ASCII parts can be looked for in the folded text, where case and accents
+        # are gone, one character for one; only two characters that match an ASCII
+        # letter regardless of case do not fold to it (see ``_parted``).
+        self.folded = [spaced(p) for p in parts] if all(p.isascii() for p in parts) else None
+
+    def apply(self, title: str | None, body: str, label: Label, parts: bool = True) -> Label:
+        """``label`` with the rules applied to an item of ``title`` and ``body``
+        (``parts`` False: no co-occurrence part occurs in it)."""
+        regions, countries = label
+        found = self._together(f"{title or ''}\n{body}", regions) if parts else []
+        ids = tuple(r.id for r in self.chosen if r.id in regions or r.id in found)
+        extra = tuple(
+            self.single[i] for i in ids if i in self.single and self.single[i] not in countries
+        )
+        if not found and not extra:
+            return label
+        return ids, countries + extra
+
+    def labels(self, items: Sequence[Item], labels: Sequence[Label], joined: Joined) -> list[Label]:
+        """``apply`` for every item and its label; ``joined`` holds each item's
+        title and text in turn (``Classifier.labels``)."""
+        parted: set[int] = set()
+        if self.every_item:
+            parted = set(range(len(items)))
+        elif self.any_part is not None:
+            parted = {index // 2 for index in self._parted(joined)}
+        alone: dict[Label, Label] = {}  # without a part, the label alone decides
+        out = []
+        for index, (item, label) in enumerate(zip(items, labels, strict=True)):
+            if index in parted:
+                out.append(self.apply(item.title, item.text, label))
+            elif (done := alone.get(label)) is not None:
+                out.append(done)
+            else:
+                out.append(alone.setdefault(label, self.apply(None, "", label, parts=False)))
+        return out
+
+    def _parted(self, joined: Joined) -> set[int]:
+        """The texts of ``joined`` where a part may occur, case forgiven."""
+        assert self.any_part is not None
+        if self.folded is None or "\u212a" in joined.text or "\u017f" in joined.text:
+            return joined.found(self.any_part)  # KELVIN SIGN matches k, LONG S matches s
+        folded, found = joined.tok.spaced, set()
+        for part in self.folded:
+            at = folded.find(part)
+            while at >= 0:
+                found.add(joined.owner(at))
+                at = folded.find(part, at + 1)
+        return found
+
+    def _together(self, text: str, regions: tuple[str, ...]) -> list[str]:
+        return [
+            region.id
+            for region, combos, excludes in self.rules
+            if region.id not in regions
+            and any(all(p.search(text) for p in combo) for combo in combos)
+            and not any(e.search(text) for e in excludes)
+        ]
 
 
 def with_context(
     annotate: Callable[[Item], Item], regions: Iterable[Region]
 ) -> Callable[[Item], Item]:
-    """``annotate`` plus the rules with context: co-occurrence keywords put an item in
-    their region (unless one of its ``exclude`` terms occurs), and an item in a
-    one-country region carries that country."""
-    chosen = tuple(regions)
-    rules = [
-        (r, [[_term(p) for p in parts] for parts in r.together], [_term(e) for e in r.exclude])
-        for r in chosen
-    ]
-    single = {r.id: r.countries[0] for r in chosen if len(r.countries) == 1}
+    """``annotate`` plus the rules with context (``ContextRules``)."""
+    rules = ContextRules(regions)
 
     def annotated(item: Item) -> Item:
         done = annotate(item)
-        text = f"{item.title or ''}\n{item.text}"
-        found = [
-            region.id
-            for region, combos, excludes in rules
-            if region.id not in done.regions
-            and any(all(p.search(text) for p in combo) for combo in combos)
-            and not any(e.search(text) for e in excludes)
-        ]
-        ids = tuple(r.id for r in chosen if r.id in done.regions or r.id in found)
-        extra = tuple(single[i] for i in ids if i in single and single[i] not in done.countries)
-        if not found and not extra:
-            return done
-        return done.classified(ids, done.countries + extra)
+        label = (done.regions, done.countries)
+        after = rules.apply(item.title, item.text, label)
+        return done if after is label else done.classified(*after)
 
     return annotated
 

@@ -80,13 +80,11 @@ class App:
         """The annotate function for items and the fingerprint of the region rules."""
         import hashlib
 
-        from digest.classify.classifier import Classifier
-        from digest.classify.regions import with_context
+        from digest.classify.labeller import Labeller
 
         # Stories classified under other rules (or another release) are redone.
         rules = f"{__version__}|{self.regions!r}".encode()
-        annotate = with_context(Classifier(self.regions).annotate, self.regions)
-        return annotate, hashlib.sha256(rules).hexdigest()[:16]
+        return Labeller(self.regions), hashlib.sha256(rules).hexdigest()[:16]
 
     def require_region(self, region_id: str, param: str = "--region") -> None:
         """A usage error naming the valid choices unless ``region_id`` is configured."""

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from digest.classify.labeller import Labeller
+from digest.classify.regions import Label
 from digest.errors import SourceError, plural
 from digest.ingest.sources import expand_paths, path_name
 from digest.model import Item, Story
@@ -127,17 +129,15 @@ def store_parsed(
     classified_with: str,
 ) -> IngestCounts:
     """Classify one snapshot's items and store them in one transaction,
-    noting which region rules classified them."""
-    annotated = [annotate(item) for item in items] if annotate else list(items)
+    noting which region rules classified them. A ``Labeller`` classifies the
+    whole snapshot in one pass and the items are stored as they were parsed."""
+    labels: list[Label] | None = None
+    if isinstance(annotate, Labeller):
+        labels = annotate.labels(items)
+    elif annotate is not None:
+        items = [annotate(item) for item in items]
     with store.begin() as conn:
-        counts = store_items(conn, meta, annotated, now)
-        if classified_with and counts.story_ids:
-            conn.execute(
-                stories.update()
-                .where(stories.c.id.in_(counts.story_ids))
-                .values(classified_with=classified_with)
-            )
-    return counts
+        return store_items(conn, meta, items, now, labels, classified_with)
 
 
 def ingest_paths(

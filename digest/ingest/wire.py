@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from digest.ingest.chrome import (
@@ -97,6 +97,12 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
 
 
 _HEADER_START = frozenset("GgBbAaLlUuDdRrTt")
+# An Item's fields, as ``emit`` gathers them: kind, title, dateline, agencies, text,
+# published_at, section, source, earliest.
+_Fields = tuple[
+    Kind, str | None, str | None, tuple[str, ...], str, datetime | None, str | None, str,
+    datetime | None,
+]  # fmt: skip
 
 
 def _stripped_dateline(text: str) -> bool:
@@ -163,7 +169,8 @@ class _Parser:
 
     def __init__(self, captured_at: datetime, source: str, repeated: set[str]) -> None:
         self.captured_at, self.source, self.repeated = captured_at, source, repeated
-        self.items: list[Item] = []
+        # The fields of each Item, in order (see ``emit``).
+        self.items: list[_Fields] = []
         self.warnings: list[ParseWarning] = []
         self.open: _Draft | None = None
         self.loose: list[_Loose] = []
@@ -413,19 +420,11 @@ class _Parser:
             self.warn(draft.line, "item has no time (truncated page?); kept undated")
         text = "\n\n".join(draft.paragraphs)
         latest, earliest = (span.latest, span.earliest) if span else (None, None)
+        # Built as Items in ``finish``, once the page's fallback section is known.
         self.items.append(
-            Item(
-                kind,
-                draft.title,
-                draft.place,
-                draft.agencies,
-                text,
-                latest,
-                draft.section or self.section,
-                self.source,
-                earliest,
-            )
-        )
+            (kind, draft.title, draft.place, draft.agencies, text, latest,
+             draft.section or self.section, self.source, earliest)
+        )  # fmt: skip
 
     def is_lead(self, draft: _Draft, by: str) -> bool:
         """The undated lead article: ended by ``Meer uit``, or a titled first item."""
@@ -463,8 +462,18 @@ class _Parser:
         fallback = self.header_rubric or self.first_marker
         if fallback is None and len(self.rubrics_seen) == 1:
             fallback = next(iter(self.rubrics_seen))
-        items = [
-            item if item.section or fallback is None else replace(item, section=fallback)
-            for item in self.items
-        ]
-        return ParseResult(tuple(items), tuple(self.warnings))
+        items = tuple(
+            Item(
+                kind,
+                title,
+                place,
+                names,
+                text,
+                latest,
+                section if section or fallback is None else fallback,
+                source,
+                earliest,
+            )
+            for kind, title, place, names, text, latest, section, source, earliest in self.items
+        )
+        return ParseResult(items, tuple(self.warnings))

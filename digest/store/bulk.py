@@ -40,31 +40,55 @@ def insert_many(
     ``skip_existing``, keep the rows already there instead of failing."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql" and not skip_existing:
-        _copy(conn, table, rows)
-        return
-    if conn.dialect.name != "sqlite":
+    names = list(rows[0])
+    if conn.dialect.name not in ("sqlite", "postgresql") or (
+        skip_existing and conn.dialect.name != "sqlite"
+    ):
         conn.execute(_insert(conn, table, skip_existing), list(rows))
         return
-    names = list(rows[0])
+    insert_rows(conn, table, names, [tuple(row[n] for n in names) for row in rows], skip_existing)
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    skip_existing: bool = False,
+) -> None:
+    """Insert ``rows``, each a tuple of the values of ``names`` in that order, as
+    one statement: one ``executemany`` on SQLite, one ``COPY`` on PostgreSQL."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql" and not skip_existing:
+        _copy(conn, table, names, rows)
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(
+            _insert(conn, table, skip_existing), [dict(zip(names, r, strict=True)) for r in rows]
+        )
+        return
     instants = [i for i, name in enumerate(names) if isinstance(table.c[name].type, UtcDateTime)]
     flags = [i for i, name in enumerate(names) if isinstance(table.c[name].type, Boolean)]
     placeholders = ", ".join("?" for _ in names)
     keep = " ON CONFLICT DO NOTHING" if skip_existing else ""
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders}){keep}"
-    formatted: dict[datetime, str | None] = {}  # a batch repeats its capture time in every row
-    conn.exec_driver_sql(sql, [_sqlite_row(row, names, instants, flags, formatted) for row in rows])
+    if instants or flags:
+        formatted: dict[datetime, str | None] = {}  # a batch repeats its capture time
+        rows = [_sqlite_row(row, instants, flags, formatted) for row in rows]
+    conn.exec_driver_sql(sql, rows)
 
 
-def _copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _copy(
+    conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """PostgreSQL's ``COPY ... FROM STDIN`` in the connection's transaction: one
     statement for the whole batch, values adapted by psycopg (aware datetimes go
     as timestamptz, so only naive ones are refused here)."""
-    names = list(rows[0])
-    instants = [name for name in names if isinstance(table.c[name].type, UtcDateTime)]
+    instants = [i for i, name in enumerate(names) if isinstance(table.c[name].type, UtcDateTime)]
     for row in rows:
-        for name in instants:
-            value = row[name]
+        for i in instants:
+            value = row[i]
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"naive datetime {value!r} cannot be stored; give it a zone")
     raw = conn.connection.driver_connection
@@ -72,7 +96,7 @@ def _copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> Non
     command = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(command) as copy:
         for row in rows:
-            copy.write_row([row[name] for name in names])
+            copy.write_row(row)
 
 
 def _insert(conn: Connection, table: Table, skip_existing: bool) -> Any:
@@ -89,13 +113,12 @@ def _insert(conn: Connection, table: Table, skip_existing: bool) -> Any:
 
 
 def _sqlite_row(
-    row: dict[str, Any],
-    names: list[str],
+    row: Sequence[Any],
     instants: list[int],
     flags: list[int],
     formatted: dict[datetime, str | None],
 ) -> tuple[Any, ...]:
-    values = [row[name] for name in names]
+    values = list(row)
     for i in instants:
         value = values[i]
         if value is not None:

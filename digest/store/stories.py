@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, select, update
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, select, update
 
+from digest.classify.regions import Label
 from digest.model import Item, Revision, Story
 from digest.store import Store, dedupe
-from digest.store.bulk import insert_many
+from digest.store.bulk import insert_rows
 from digest.store.schema import snapshots, stories, story_revisions
 
 _CHUNK = 500
@@ -94,97 +95,131 @@ def _candidates(
     return found
 
 
-def _story_row(item: Item, story: str, digest_: str, captured: datetime) -> dict[str, Any]:
-    return {
-        "id": story,
-        "kind": item.kind,
-        "title": item.title,
-        "dateline": item.dateline,
-        "agencies": "/".join(item.agencies),
-        "text": item.text,
-        "content_hash": digest_,
-        "section": item.section,
-        "source": item.source,
-        "url": item.url,
-        "published_at": item.published_at,
-        "earliest": item.earliest,
-        "first_seen": captured,
-        "last_seen": captured,
-        "updated_at": None,
-        "revisions": 1,
-        "regions": ",".join(item.regions),
-        "countries": ",".join(item.countries),
-        "classified_with": "",
-    }
+STORY_COLUMNS = (
+    "id", "kind", "title", "dateline", "agencies", "text", "content_hash", "section",
+    "source", "url", "published_at", "earliest", "first_seen", "last_seen", "updated_at",
+    "revisions", "regions", "countries", "classified_with",
+)  # fmt: skip
+REVISION_COLUMNS = (
+    "story_id", "revision", "content_hash", "title", "agencies", "text", "seen_at", "snapshot_id",
+)  # fmt: skip
+_STATE = ("id", "earliest", "published_at", "last_seen", "first_seen", "revisions")
+_WORDING = (
+    "text", "title", "agencies", "content_hash", "last_seen", "updated_at", "regions", "countries",
+)  # fmt: skip
 
 
-def _revision_row(
-    item: Item, story: str, digest_: str, number: int, captured: datetime, snapshot_id: int
-) -> dict[str, Any]:
-    return {
-        "story_id": story,
-        "revision": number,
-        "content_hash": digest_,
-        "title": item.title,
-        "agencies": "/".join(item.agencies),
-        "text": item.text,
-        "seen_at": captured,
-        "snapshot_id": snapshot_id,
-    }
+@dataclass(slots=True)
+class _Batch:
+    """One snapshot's writes, gathered before any is made: rows to insert, and the
+    stored stories it touches as they stand after each of its sightings and
+    revisions in turn (``state``), so that each table takes one statement."""
 
+    captured: datetime
+    snapshot_id: int
+    classified_with: str
+    stories: list[tuple[Any, ...]] = field(default_factory=list)
+    revisions: list[tuple[Any, ...]] = field(default_factory=list)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reworded: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-def _sighting(conn: Connection, story: str, item: Item, captured: datetime) -> None:
-    row = conn.execute(
-        select(
-            stories.c.earliest, stories.c.published_at, stories.c.last_seen, stories.c.first_seen
-        ).where(stories.c.id == story)
-    ).one()
-    earliest, latest = dedupe.reconcile(
-        row.earliest, row.published_at, item.earliest, item.published_at
-    )
-    conn.execute(
-        update(stories)
-        .where(stories.c.id == story)
-        .values(
-            earliest=earliest,
-            published_at=latest,
-            last_seen=max(row.last_seen, captured),
-            first_seen=min(row.first_seen, captured),
+    def new_story(self, item: Item, label: Label, story: str, digest_: str) -> None:
+        at, agencies = self.captured, "/".join(item.agencies)
+        self.stories.append(
+            (story, item.kind, item.title, item.dateline, agencies, item.text, digest_,
+             item.section, item.source, item.url, item.published_at, item.earliest, at, at,
+             None, 1, ",".join(label[0]), ",".join(label[1]), self.classified_with)
+        )  # fmt: skip
+        self.revisions.append(self._revision(item, story, digest_, 1))
+
+    def sighting(self, story: str, item: Item) -> None:
+        """A known wording seen again: its publication interval narrowed, its
+        sightings widened."""
+        row = self.state[story]
+        row["earliest"], row["published_at"] = dedupe.reconcile(
+            row["earliest"], row["published_at"], item.earliest, item.published_at
         )
-    )
+        row["last_seen"] = max(row["last_seen"], self.captured)
+        row["first_seen"] = min(row["first_seen"], self.captured)
+
+    def revision(self, story: str, item: Item, label: Label, digest_: str) -> None:
+        """A new wording of a stored story; the latest capture's wording wins."""
+        row = self.state[story]
+        row["revisions"] = number = row["revisions"] + 1
+        self.revisions.append(self._revision(item, story, digest_, number))
+        last_seen = row["last_seen"]
+        if last_seen is None or self.captured >= last_seen:
+            row["last_seen"] = self.captured
+            self.reworded[story] = {
+                "text": item.text,
+                "title": item.title,
+                "agencies": "/".join(item.agencies),
+                "content_hash": digest_,
+                "updated_at": item.published_at or self.captured,
+                "regions": ",".join(label[0]),
+                "countries": ",".join(label[1]),
+            }
+
+    def _revision(self, item: Item, story: str, digest_: str, number: int) -> tuple[Any, ...]:
+        return (story, number, digest_, item.title, "/".join(item.agencies), item.text,
+                self.captured, self.snapshot_id)  # fmt: skip
+
+    def write(self, conn: Connection) -> None:
+        """New stories, then every revision (reworded ones first, as they were
+        found), then the touched stories: one statement each."""
+        insert_rows(conn, stories, STORY_COLUMNS, self.stories)
+        # Revisions of stored stories come first, as when each was written on the spot.
+        revisions = self.revisions
+        touched = [r for r in revisions if r[1] > 1]
+        insert_rows(
+            conn, story_revisions, REVISION_COLUMNS, touched + [r for r in revisions if r[1] == 1]
+        )
+        self._update(conn)
+
+    def _update(self, conn: Connection) -> None:
+        if not self.state:
+            return
+        marked = {"classified_with": self.classified_with} if self.classified_with else {}
+        rows = []
+        for story, row in self.state.items():
+            values = {"id": story, **row, **self.reworded.get(story, {}), **marked}
+            rows.append({f"b_{k}": v for k, v in values.items()})
+        for columns in {tuple(sorted(r)) for r in rows}:
+            names = [c[2:] for c in columns if c != "b_id"]
+            statement = (
+                update(stories)
+                .where(stories.c.id == bindparam("b_id"))
+                .values({name: bindparam(f"b_{name}") for name in names})
+            )
+            conn.execute(statement, [r for r in rows if tuple(sorted(r)) == columns])
 
 
-def _new_revision(
-    conn: Connection, story: str, item: Item, digest_: str, captured: datetime, snapshot_id: int
-) -> None:
-    row = conn.execute(
-        select(stories.c.revisions, stories.c.last_seen).where(stories.c.id == story)
-    ).one()
-    number = row.revisions + 1
-    conn.execute(
-        story_revisions.insert(),
-        [_revision_row(item, story, digest_, number, captured, snapshot_id)],
-    )
-    values: dict[str, Any] = {"revisions": number}
-    last_seen = row.last_seen
-    if last_seen is None or captured >= last_seen:  # the latest capture's wording wins
-        values |= {
-            "text": item.text,
-            "title": item.title,
-            "agencies": "/".join(item.agencies),
-            "content_hash": digest_,
-            "last_seen": captured,
-            "updated_at": item.published_at or captured,
-            "regions": ",".join(item.regions),
-            "countries": ",".join(item.countries),
-        }
-    conn.execute(update(stories).where(stories.c.id == story).values(**values))
+def _stored_state(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What a batch's sightings and revisions read of the stories they touch."""
+    columns = [stories.c[name] for name in _STATE]
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for row in conn.execute(select(*columns).where(stories.c.id.in_(chunk))):
+            found[row.id] = {name: row._mapping[name] for name in _STATE[1:]}
+    return found
 
 
 def store_items(
-    conn: Connection, meta: SnapshotMeta, items: Sequence[Item], now: datetime
+    conn: Connection,
+    meta: SnapshotMeta,
+    items: Sequence[Item],
+    now: datetime,
+    labels: Sequence[Label] | None = None,
+    classified_with: str = "",
 ) -> IngestCounts:
-    """Store one snapshot's items; idempotent per snapshot checksum."""
+    """Store one snapshot's items; idempotent per snapshot checksum.
+
+    ``labels`` are the items' ``(regions, countries)`` when they were classified
+    apart from the items (``Labeller.labels``); by default the items' own. With
+    ``classified_with``, every story the snapshot holds is marked as classified
+    by those rules. Every table takes one statement per batch for its rows,
+    whatever mix of new, known and reworded items the snapshot holds.
+    """
     counts = IngestCounts()
     if snapshot_known(conn, meta.checksum):
         counts.skipped_snapshot = True
@@ -200,37 +235,44 @@ def store_items(
         )
     ).inserted_primary_key
     snapshot_id = int(inserted[0]) if inserted else 0
+    if labels is None:
+        labels = [(item.regions, item.countries) for item in items]
     hashes = [dedupe.content_hash(item) for item in items]
     known = _known_revisions(conn, hashes)
     unknown = [item for item, h in zip(items, hashes, strict=True) if h not in known]
     candidates = _candidates(conn, unknown) if unknown else {}
-    new_stories: list[dict[str, Any]] = []
-    new_revisions: list[dict[str, Any]] = []
+    batch = _Batch(meta.captured_at, snapshot_id, classified_with)
+    steps: list[tuple[str, Item, Label, str, bool]] = []
     seen_here: set[str] = set()
-    for item, digest_ in zip(items, hashes, strict=True):
+    for item, label, digest_ in zip(items, labels, hashes, strict=True):
         if digest_ in seen_here:
             counts.known += 1
             continue
         seen_here.add(digest_)
         if digest_ in known:
-            _sighting(conn, known[digest_], item, meta.captured_at)
+            steps.append((known[digest_], item, label, digest_, False))
             counts.known += 1
             counts.story_ids.append(known[digest_])
             continue
         pool = candidates.get(dedupe.match_key(item.kind, item.dateline, item.title))
         match = dedupe.best_match(item, dedupe.signature(item.text), pool) if pool else None
         if match is not None:
-            _new_revision(conn, match.id, item, digest_, meta.captured_at, snapshot_id)
+            steps.append((match.id, item, label, digest_, True))
             counts.updated += 1
             counts.story_ids.append(match.id)
             continue
         story = dedupe.story_id(digest_)
-        new_stories.append(_story_row(item, story, digest_, meta.captured_at))
-        new_revisions.append(_revision_row(item, story, digest_, 1, meta.captured_at, snapshot_id))
+        batch.new_story(item, label, story, digest_)
         counts.new += 1
         counts.story_ids.append(story)
-    insert_many(conn, stories, new_stories)
-    insert_many(conn, story_revisions, new_revisions)
+    if steps:
+        batch.state = _stored_state(conn, (story for story, *_ in steps))
+    for story, item, label, digest_, reworded in steps:
+        if reworded:
+            batch.revision(story, item, label, digest_)
+        else:
+            batch.sighting(story, item)
+    batch.write(conn)
     return counts
 
 
