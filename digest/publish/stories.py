@@ -95,9 +95,13 @@ def story_url(first: Story) -> str:
 
 
 def collect_stories(
-    entries: Sequence[EditionEntry], revisions: Mapping[str, Sequence[Revision]] | None = None
+    entries: Sequence[EditionEntry],
+    revisions: Mapping[str, Sequence[Revision]] | None = None,
+    url_of: Callable[[EditionEntry, Story], str] | None = None,
 ) -> list[StoryInfo]:
-    """Every story the editions carried, in order of first appearance."""
+    """Every story the editions carried, in order of first appearance. ``url_of``
+    gives :func:`story_url` of a story as an edition carried it, when it is
+    known already (``facts``)."""
     carried: dict[str, list[Carrying]] = {}
     regions: dict[str, dict[str, str]] = {}
     for entry in entries:
@@ -117,7 +121,9 @@ def collect_stories(
         infos.append(
             StoryInfo(
                 story=items[-1].brief.story,
-                url=story_url(items[0].brief.story),
+                url=url_of(items[0].entry, items[0].brief.story)
+                if url_of is not None
+                else story_url(items[0].brief.story),
                 revisions=stored or _shown_wordings(items),
                 carried=tuple(items),
                 regions=tuple(regions.get(story_id, {}).items()),

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from digest.classify.gazetteer import Gazetteer, key, load_gazetteer
 from digest.edition.address import slug
+from digest.model import Story
 from digest.publish.site import Page, SiteSettings
 from digest.publish.stories import StoryInfo
 
@@ -68,14 +69,20 @@ class TopicInfo:
 
 
 def collect_topics(
-    stories: Sequence[StoryInfo], settings: SiteSettings, gazetteer: Gazetteer | None = None
+    stories: Sequence[StoryInfo],
+    settings: SiteSettings,
+    gazetteer: Gazetteer | None = None,
+    mentions_of: Callable[[StoryInfo], Iterable[tuple[str, str]]] | None = None,
 ) -> list[TopicInfo]:
     """The site's topics: keywords first (in configured order), then places and
-    people by how many stories mention them."""
+    people by how many stories mention them. ``mentions_of`` gives a story's
+    :func:`mentions` when they are known already (``facts``)."""
     places = gazetteer or load_gazetteer()
+    if mentions_of is None:
+        mentions_of = lambda info: mentions(info.story, settings.topics, places)  # noqa: E731
     found: dict[tuple[str, str], list[StoryInfo]] = {}
     for info in stories:
-        for kind, name in _mentions(info, settings.topics, places):
+        for kind, name in mentions_of(info):
             found.setdefault((kind, name), []).append(info)
     topics = [
         TopicInfo("keyword", word, slug(word), tuple(found.get(("keyword", word), ())))
@@ -106,10 +113,10 @@ def _unique_slugs(topics: list[TopicInfo]) -> list[TopicInfo]:
     return kept
 
 
-def _mentions(
-    info: StoryInfo, keywords: Iterable[str], gazetteer: Gazetteer
-) -> set[tuple[str, str]]:
-    story = info.story
+def mentions(
+    story: Story, keywords: Iterable[str], gazetteer: Gazetteer
+) -> frozenset[tuple[str, str]]:
+    """The ``(kind, name)`` of every keyword, place and person ``story`` mentions."""
     words = f"{story.title or ''}\n{story.text}"
     found: set[tuple[str, str]] = set()
     for word in keywords:
@@ -122,7 +129,7 @@ def _mentions(
         if name:
             found.add(("place", name))
     found |= {("person", name) for name in people(story.text, gazetteer)}
-    return found
+    return frozenset(found)
 
 
 @lru_cache(maxsize=8192)
