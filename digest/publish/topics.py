@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from digest.classify.gazetteer import Gazetteer, key, load_gazetteer
@@ -62,6 +62,12 @@ class TopicInfo:
     name: str
     slug: str
     stories: tuple[StoryInfo, ...]
+    # the stories by the last edition that carried them, newest first: sorted
+    # once here, not by each page and feed of the topic
+    newest: tuple[StoryInfo, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "newest", tuple(newest_first(self.stories)))
 
     @property
     def url(self) -> str:
@@ -174,7 +180,7 @@ def topic_pages(
     """One page per topic (its newest ``4 × per_page`` stories) and the list ``onderwerp/``."""
     pages = []
     for topic in topics:
-        shown = tuple(newest_first(topic.stories)[: 4 * per_page])
+        shown = topic.newest[: 4 * per_page]
         parts = [
             topic.kind,
             topic.name,
