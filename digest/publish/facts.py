@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from digest import __version__
 from digest.classify.gazetteer import Gazetteer
@@ -37,7 +38,8 @@ SCHEMA = (
 )
 
 Mention = tuple[str, str]  # (kind, name): ("place", "Den Haag")
-StoryFacts = tuple[str, frozenset[Mention]]  # its page's address, its mentions
+# its page's address and its mentions (read back from JSON as lists: only iterated)
+StoryFacts = Sequence[Any]
 
 
 @cache
@@ -64,7 +66,7 @@ def edition_facts(
         for brief in section.briefs:
             story: Story = brief.story
             if story.id not in found:
-                found[story.id] = (story_url(story), mentions(story, keywords, gazetteer))
+                found[story.id] = (story_url(story), sorted(mentions(story, keywords, gazetteer)))
     return found
 
 
@@ -119,5 +121,5 @@ def _encode(facts: dict[str, StoryFacts]) -> bytes:
 
 
 def _decode(data: bytes) -> dict[str, StoryFacts]:
-    rows = json.loads(zlib.decompress(data))
-    return {sid: (url, frozenset((k, n) for k, n in found)) for sid, (url, found) in rows.items()}
+    rows: dict[str, StoryFacts] = json.loads(zlib.decompress(data))
+    return rows

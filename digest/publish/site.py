@@ -251,7 +251,7 @@ def plan_site(
     site_key: str = "",
     shards: Sequence[str] = (),
     revisions: Mapping[str, Sequence[Revision]] | None = None,
-    facts: Mapping[str, Mapping[str, tuple[str, frozenset[tuple[str, str]]]]] | None = None,
+    facts: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
 ) -> SitePlan:
     """Every HTML page of the archive for ``entries`` (from :func:`place_editions`).
 

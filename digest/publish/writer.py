@@ -315,7 +315,7 @@ class Publication:
             self.stats.unchanged += 1
             if spare is None or spare.inode != live.inode:
                 self._replace_with_link(path)
-            return Record(output.key, output.hash, live.inode)
+            return live if live.key == output.key else Record(output.key, output.hash, live.inode)
         self.stats.written.append(path)
         if spare is not None and spare.hash == output.hash:
             return Record(output.key, output.hash, spare.inode)
