@@ -167,12 +167,11 @@ def _build(
             status = f"{len(shards)} shards, 0 rebuilt" if binary else "not built"
             return _report(out, len(entries), pages, len(publication.live), [], [], status)
         with _facts(publication, settings) as known:
-            facts = known.lookup(entries, settings.topics, load_gazetteer())
-        plan = plan_site(
-            entries, settings, site_key=site_key, shards=[s.name for s in shards],
-            revisions=revisions, facts=facts,
-        )  # fmt: skip
-        del facts
+            known.keep(entries, settings.topics, load_gazetteer())
+            plan = plan_site(
+                entries, settings, site_key=site_key, shards=[s.name for s in shards],
+                revisions=revisions, facts=known.of,
+            )  # fmt: skip
         publication.inputs = {"key": inputs, "pages": len(plan.pages)}
         with _body_cache(publication, site_key) as cache:
             renderer = Renderer(env, settings, assets, cache, plan.story_urls())

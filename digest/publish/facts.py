@@ -37,6 +37,8 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS facts (edition TEXT PRIMARY KEY, site TEXT NOT NULL, data BLOB)"
 )
 
+BATCH = 256  # editions derived per transaction
+KEEP_EDITIONS = 64  # editions' facts kept in memory while planning
 Mention = tuple[str, str]  # (kind, name): ("place", "Den Haag")
 # its page's address and its mentions (read back from JSON as lists: only iterated)
 StoryFacts = Sequence[Any]
@@ -77,6 +79,7 @@ class FactsCache:
         self.path = path
         self.key = key
         self._db = self._open()
+        self._recent: dict[str, dict[str, StoryFacts]] = {}
         self._db.execute("DELETE FROM facts WHERE site != ?", (key,))
 
     def _open(self) -> sqlite3.Connection:
@@ -92,23 +95,41 @@ class FactsCache:
                     self.path.unlink()  # not a database (or damaged): start again
         raise RuntimeError(f"{self.path}: cannot open the facts cache")  # pragma: no cover
 
-    def lookup(
+    def keep(
         self, entries: Iterable[EditionEntry], keywords: Sequence[str], gazetteer: Gazetteer
-    ) -> dict[str, dict[str, StoryFacts]]:
-        """Edition fingerprint -> its facts, for every entry: read back, or derived and kept."""
-        found: dict[str, dict[str, StoryFacts]] = {}
-        for fingerprint, data in self._db.execute("SELECT edition, data FROM facts"):
-            found[fingerprint] = _decode(data)
+    ) -> None:
+        """Derive and store the facts of the entries the cache lacks."""
+        known = {row[0] for row in self._db.execute("SELECT edition FROM facts")}
         new = []
         for entry in entries:
-            if entry.fingerprint not in found:
+            if entry.fingerprint not in known:
+                known.add(entry.fingerprint)
                 facts = edition_facts(entry, keywords, gazetteer)
-                found[entry.fingerprint] = facts
                 new.append((entry.fingerprint, self.key, _encode(facts)))
-        if new:
+            if len(new) >= BATCH:
+                self._insert(new)
+        self._insert(new)
+
+    def _insert(self, rows: list[tuple[str, str, bytes]]) -> None:
+        if rows:
             with self._db:
                 self._db.execute("BEGIN")
-                self._db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", new)
+                self._db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", rows)
+            rows.clear()
+
+    def of(self, fingerprint: str) -> dict[str, StoryFacts]:
+        """The facts of the edition ``fingerprint`` (after :meth:`keep`): the last
+        few are kept in memory, so that planning, which asks in edition order,
+        reads each edition once and never holds the facts of the whole archive."""
+        found = self._recent.get(fingerprint)
+        if found is None:
+            query = "SELECT data FROM facts WHERE edition = ?"
+            row = self._db.execute(query, (fingerprint,)).fetchone()
+            if row is None:
+                raise KeyError(f"no facts kept for edition {fingerprint}")
+            found = self._recent[fingerprint] = _decode(row[0])
+            if len(self._recent) > KEEP_EDITIONS:
+                del self._recent[next(iter(self._recent))]
         return found
 
     def close(self) -> None:

@@ -251,7 +251,7 @@ def plan_site(
     site_key: str = "",
     shards: Sequence[str] = (),
     revisions: Mapping[str, Sequence[Revision]] | None = None,
-    facts: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
+    facts: Callable[[str], Mapping[str, Sequence[Any]]] | None = None,
 ) -> SitePlan:
     """Every HTML page of the archive for ``entries`` (from :func:`place_editions`).
 
@@ -259,8 +259,8 @@ def plan_site(
     a change there re-renders everything; ``shards`` names the search bundles
     the search page loads, newest first (none: search is not available);
     ``revisions`` the stored wordings of each story (story pages); ``facts``
-    what each edition's stories give by themselves, by edition fingerprint and
-    story id (``facts.edition_facts``), when they are known already.
+    gives what each edition's stories give by themselves (by story id,
+    ``facts.edition_facts``) from the edition's fingerprint, when they are known.
     """
     from digest.publish.stories import collect_stories, story_pages
     from digest.publish.topics import collect_topics, topic_pages
@@ -288,12 +288,12 @@ def plan_site(
     else:
         known = facts
         stories = collect_stories(
-            entries, revisions, lambda entry, story: known[entry.fingerprint][story.id][0]
+            entries, revisions, lambda entry, story: known(entry.fingerprint)[story.id][0]
         )
         topics = collect_topics(
             stories,
             settings,
-            mentions_of=lambda info: known[info.carried[-1].entry.fingerprint][info.id][1],
+            mentions_of=lambda info: known(info.carried[-1].entry.fingerprint)[info.id][1],
         )
     following: dict[str, list[tuple[str, str]]] = {}
     for topic in topics:
