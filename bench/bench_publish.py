@@ -118,6 +118,9 @@ settings = read_settings(override={
     "DEFAULT_LANG": "nl", "DEFAULT_PAGINATION": 20, "FEED_ALL_ATOM": "feeds/all.atom.xml",
     "TAG_FEED_ATOM": "feeds/{slug}.atom.xml", "CACHE_CONTENT": False,
     "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": True,
+    # The theme's menu would list every page on every page (digest's pages link
+    # no such list): with a page per story that makes Pelican quadratic.
+    "DISPLAY_PAGES_ON_MENU": False,
 })
 started = time.perf_counter()
 Pelican(settings).run()
