@@ -1,20 +1,25 @@
-"""Archive publishing: a full build of N generated editions, a no-op publish, an
-incremental publish (one new edition), the same content built by Pelican, and
-peak memory of a full build at several archive sizes.
+"""Archive publishing: a full build of N generated editions with search beside
+Pelican's build of the same content, publishing again with nothing new, one
+new edition, and peak memory of a full build at several archive sizes.
 
     python bench/bench_publish.py [--n 3000] [--briefs 24] [--sizes 300,3000,10000]
-                                  [--no-search] [--no-pelican]
+                                  [--repeat 3] [--no-search] [--no-pelican] [--plain]
 
 The first publish after a full build also fills the second generation folder
-(hard links), so the steady-state incremental figure is the one after it.
-Pelican gets one Markdown article per edition (its sections and briefs), a
-category per edition name and a tag per region, pagination and Atom feeds, as
-close to the archive as its defaults allow; it has no search, so the archive
-is timed with and without its Pagefind index. Every figure is wall time and
-CPU seconds (this process and its children: build workers, Pagefind). Each
-memory point runs in a fresh process and prints the peak (VmHWM) after the
-editions are generated (the input, a floor) and after the full build with
-search. Never asserts a timing.
+(hard links), so the incremental figures are the ones after it, each the
+median of ``--repeat`` runs. Pelican gets the same content: one Markdown
+article per edition (its sections and briefs, a category per edition name
+and a tag per region, pagination and Atom feeds), one Pelican *page* per
+story (its wording, its wordings as a timeline, the editions that carried
+it, its topics) and one per topic (its newest stories), the stories and
+topics found as digest finds them. What Pelican does not make: search, the
+Markdown beside each edition, share images, JSON Feeds, topic and region
+feeds. Every figure is wall time and CPU seconds (this process and its
+children: build workers, Pagefind). Each memory point runs in a fresh process
+and prints the peak (VmHWM) after the editions are generated (the input, a
+floor) and after the full build with search; the 10,000-edition point takes
+about ten minutes on two cores (``--sizes 300,3000`` leaves it out). Never
+asserts a timing.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +42,9 @@ from zoneinfo import ZoneInfo
 from digest.edition.group import group_edition
 from digest.model import Edition, Story
 from digest.publish import SiteSettings, build_archive
+from digest.publish.site import place_editions
+from digest.publish.stories import StoryInfo, collect_stories
+from digest.publish.topics import TopicInfo, collect_topics
 from digest.store.editions import edition_from_json, edition_to_json
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -47,6 +56,7 @@ WORDS = (
     "politie ziekenhuis school water zee schip brand overleg begroting oppositie sancties "
     "grens vluchtelingen energie gas stroom boeren stikstof woningen huur inflatie rente"
 ).split()
+SETTINGS = SiteSettings(title="Digest", base_url="https://digest.example.org/archief")
 PLACES = ["DEN HAAG", "BRUSSEL", "WASHINGTON", "NUUK", "TEHERAN", "CARACAS", "KYIV", "GAZA"]
 
 
@@ -108,6 +118,9 @@ settings = read_settings(override={
     "DEFAULT_LANG": "nl", "DEFAULT_PAGINATION": 20, "FEED_ALL_ATOM": "feeds/all.atom.xml",
     "TAG_FEED_ATOM": "feeds/{slug}.atom.xml", "CACHE_CONTENT": False,
     "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": True,
+    # The theme's menu would list every page on every page (digest's pages link
+    # no such list): with a page per story that makes Pelican quadratic.
+    "DISPLAY_PAGES_ON_MENU": False,
 })
 started = time.perf_counter()
 Pelican(settings).run()
@@ -118,13 +131,62 @@ print(elapsed, int(status["VmHWM"].split()[0]) / 1024)
 """
 
 
-def run_pelican(editions: list[Edition], work: Path) -> tuple[float, float, float]:
-    """Pelican's build: its own wall time, its process's CPU seconds and its peak
-    memory (MiB), in a process of its own (writing its Markdown input not counted)."""
-    content = work / "content"
+def pelican_story(info: StoryInfo, topics: list[tuple[str, str]]) -> str:
+    """A story page as Pelican input: its newest wording, its wordings as a
+    timeline, the editions that carried it and its topics (a Pelican *page*,
+    like digest's story pages: not listed on the index, nor in the feeds)."""
+    story = info.story
+    lines = [f"Title: {info.headline}", f"Slug: {info.url.removesuffix('.html')}",
+             f"Save_as: {info.url}", f"URL: {info.url}", "",
+             f"**{story.dateline} (ANP)** – {info.text}", "", "### Versies", ""]  # fmt: skip
+    lines += [f"- {r.seen_at.astimezone(ZONE):%H:%M}: {r.text}" for r in info.revisions]
+    lines += ["", "### In deze edities", ""]
+    lines += [f"- [{c.entry.edition.title}](/{c.entry.url})" for c in info.carried]
+    lines += ["", "### Over", ""]
+    lines += [f"- [{name}](/{url})" for name, url in topics]
+    return "\n".join(lines) + "\n"
+
+
+def pelican_topic(topic: TopicInfo, per_page: int) -> str:
+    """A topic page as Pelican input: its newest stories, linked."""
+    lines = [f"Title: {topic.name}", f"Slug: {topic.url.strip('/')}",
+             f"Save_as: {topic.url}index.html", f"URL: {topic.url}", ""]  # fmt: skip
+    for info in topic.newest[: 4 * per_page]:
+        lines += [f"- [{info.headline}](/{info.url}) {info.last_shown:%Y-%m-%d %H:%M}"]
+    return "\n".join(lines) + "\n"
+
+
+def pelican_content(editions: list[Edition], content: Path) -> int:
+    """Pelican's input for the archive of ``editions``: an article per edition,
+    a page per story and per topic (found as digest finds them); the number of
+    files written."""
     content.mkdir(parents=True)
     for edition in editions:
         (content / f"{edition.id}.md").write_text(pelican_markdown(edition), encoding="utf-8")
+    entries = place_editions(editions, SETTINGS)
+    stories = collect_stories(entries)
+    topics = collect_topics(stories, SETTINGS)
+    following: dict[str, list[tuple[str, str]]] = {}
+    for topic in topics:
+        for info in topic.stories:
+            following.setdefault(info.id, []).append((topic.name, topic.url))
+    pages = content / "pages"
+    pages.mkdir()
+    for info in stories:
+        text = pelican_story(info, following.get(info.id, []))
+        (pages / f"{info.id}.md").write_text(text, encoding="utf-8")
+    for topic in topics:
+        text = pelican_topic(topic, SETTINGS.per_page)
+        (pages / f"topic-{topic.slug}.md").write_text(text, encoding="utf-8")
+    return len(editions) + len(stories) + len(topics)
+
+
+def run_pelican(editions: list[Edition], work: Path) -> tuple[float, float, float, int]:
+    """Pelican's build: its own wall time, its process's CPU seconds, its peak
+    memory (MiB) and its input files, in a process of its own (writing its
+    Markdown input not counted)."""
+    content = work / "content"
+    files = pelican_content(editions, content)
     before = children_cpu()
     result = subprocess.run(
         [sys.executable, "-c", PELICAN, str(content), str(work / "output")],
@@ -132,7 +194,7 @@ def run_pelican(editions: list[Edition], work: Path) -> tuple[float, float, floa
     )  # fmt: skip
     used = children_cpu() - before
     elapsed, peak = result.stdout.strip().splitlines()[-1].split()
-    return float(elapsed), used, float(peak)
+    return float(elapsed), used, float(peak), files
 
 
 def children_cpu() -> float:
@@ -166,12 +228,16 @@ def peak_mib() -> float:
 
 
 def timed(label: str, editions: list[Edition], out: Path, search: bool) -> tuple[float, float]:
-    settings = SiteSettings(title="Digest", base_url="https://digest.example.org/archief")
     started, cpu = time.perf_counter(), cpu_seconds()
-    report = build_archive(editions, settings, out, search=search)
+    report = build_archive(editions, SETTINGS, out, search=search)
     elapsed, used = time.perf_counter() - started, cpu_seconds() - cpu
     print(f"{label:<34} {elapsed:8.2f} s wall {used:8.2f} s CPU   {report.summary()}")
     return elapsed, used
+
+
+def median_of(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median wall time and the median CPU seconds of ``runs``."""
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 def memory_point(n: int, briefs: int, search: bool) -> None:
@@ -180,9 +246,8 @@ def memory_point(n: int, briefs: int, search: bool) -> None:
     editions = [make_edition(k, briefs, rng) for k in range(n)]
     floor = peak_mib()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = SiteSettings(title="Digest", base_url="https://digest.example.org/archief")
         started, cpu = time.perf_counter(), cpu_seconds()
-        build_archive(editions, settings, Path(tmp) / "site", search=search)
+        build_archive(editions, SETTINGS, Path(tmp) / "site", search=search)
         elapsed, used = time.perf_counter() - started, cpu_seconds() - cpu
     print(f"{floor} {peak_mib()} {elapsed} {used}")
 
@@ -216,64 +281,78 @@ def verdict(value: float, aim: float, larger: bool) -> str:
 
 
 def main() -> None:
+    args = arguments()
+    if args.memory_point:
+        memory_point(args.memory_point, args.briefs, not args.no_search)
+        return
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+    started, rng, n = time.perf_counter(), random.Random(5), args.n
+    editions = [make_edition(k, args.briefs, rng) for k in range(n + 1 + args.repeat)]
+    made = time.perf_counter() - started
+    print(f"generated {len(editions)} editions x {args.briefs} briefs in {made:.1f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        builds(args, editions, work)
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    memory_table(sizes, args.briefs, not args.no_search)
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="editions (default 3000)")
     parser.add_argument("--briefs", type=int, default=24, help="briefs per edition")
     parser.add_argument(
         "--sizes", default="300,3000,10000", help="memory points, editions (default 300,3000,10000)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each incremental case (default 3)"
+    )
     parser.add_argument("--no-search", action="store_true", help="skip the Pagefind index")
     parser.add_argument("--no-pelican", action="store_true", help="skip the Pelican baseline")
+    parser.add_argument("--plain", action="store_true", help="also a full build without search")
     parser.add_argument("--memory-point", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    rng, n, search = random.Random(5), args.n, not args.no_search
-    if args.memory_point:
-        memory_point(args.memory_point, args.briefs, search)
-        return
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
-    started = time.perf_counter()
-    editions = [make_edition(k, args.briefs, rng) for k in range(n + 2)]
-    made = time.perf_counter() - started
-    print(f"generated {n + 2} editions x {args.briefs} briefs in {made:.1f} s")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        plain = timed("full build, no search", editions[:n], work / "plain", False)
-        full = (
-            timed("full build with search", editions[:n], work / "site", True) if search else plain
-        )
-        site = work / ("site" if search else "plain")
-        timed("publish again, nothing new", editions[:n], site, search)
-        timed("one new edition (2nd generation)", editions[: n + 1], site, search)
-        one = timed("incremental: one new edition", editions, site, search)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{'peak memory (this process)':<34} {peak:8.0f} MiB")
-        read = store_read(editions[:n])
+    return parser.parse_args()
+
+
+def builds(args: argparse.Namespace, editions: list[Edition], work: Path) -> None:
+    """The full build beside Pelican's, then the incremental cases (median of ``--repeat``)."""
+    n, search, site = args.n, not args.no_search, work / "site"
+    if args.plain and search:
+        timed("full build, no search", editions[:n], work / "plain", False)
+    label = "full build with search" if search else "full build, no search"
+    full = timed(label, editions[:n], site, search)
+    timed("one new edition (2nd generation)", editions[: n + 1], site, search)
+    nothing = median_of(
+        [timed("publish again, nothing new", editions[: n + 1], site, search)
+         for _ in range(args.repeat)]
+    )  # fmt: skip
+    one = median_of(
+        [timed("one new edition", editions[: n + 2 + k], site, search)
+         for k in range(args.repeat)]
+    )  # fmt: skip
+    read = store_read(editions[:n])
+    print(
+        f"{'decoding the store payloads':<34} {read[0]:8.2f} s wall {read[1]:8.2f} s CPU   "
+        f"(digest publish reads every recorded edition first; not in the figures above)"
+    )
+    if not args.no_pelican:
+        wall, cpu, memory, files = run_pelican(editions[:n], work / "pelican")
         print(
-            f"{'decoding the store payloads':<34} {read[0]:8.2f} s wall {read[1]:8.2f} s CPU   "
-            f"(digest publish reads every recorded edition first; not in the figures above)"
+            f"{'Pelican, same content':<34} {wall:8.2f} s wall {cpu:8.2f} s CPU   "
+            f"{files} input files (editions, stories, topics), peak memory {memory:.0f} MiB"
         )
-        if not args.no_pelican:
-            wall, cpu, memory = run_pelican(editions[:n], work / "pelican")
-            print(
-                f"{'Pelican, same content':<34} {wall:8.2f} s wall {cpu:8.2f} s CPU   "
-                f"peak memory {memory:.0f} MiB"
-            )
-            print(
-                f"Pelican / digest without search: {wall / plain[0]:.2f}x wall, "
-                f"{cpu / plain[1]:.2f}x CPU"
-            )
-            wall_ratio, cpu_ratio = wall / full[0], cpu / full[1]
-            print(
-                f"Pelican / digest with search:    {wall_ratio:.2f}x wall, {cpu_ratio:.2f}x CPU"
-                f"   (aim >= 3x: {verdict(wall_ratio, 3, True)} by wall, "
-                f"{verdict(cpu_ratio, 3, True)} by CPU)"
-            )
+        wall_ratio, cpu_ratio = wall / full[0], cpu / full[1]
         print(
-            f"one new edition: {one[0]:.2f} s wall, {one[1]:.2f} s CPU   (aim < 0.5 s: "
-            f"{verdict(one[0], 0.5, False)} by wall, {verdict(one[1], 0.5, False)} by CPU)"
+            f"Pelican / digest {'with' if search else 'without'} search: {wall_ratio:.2f}x wall, "
+            f"{cpu_ratio:.2f}x CPU   (aim >= 3x with search: {verdict(wall_ratio, 3, True)} by "
+            f"wall, {verdict(cpu_ratio, 3, True)} by CPU)"
         )
-    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
-    memory_table(sizes, args.briefs, search)
+    print(f"nothing new (median of {args.repeat}): {nothing[0]:.2f} s wall, {nothing[1]:.2f} s CPU")
+    print(
+        f"one new edition (median of {args.repeat}): {one[0]:.2f} s wall, "
+        f"{one[1]:.2f} s CPU   (aim < 0.5 s: {verdict(one[0], 0.5, False)} by wall, "
+        f"{verdict(one[1], 0.5, False)} by CPU)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ swaps the new generation in atomically.
 from __future__ import annotations
 
 import gc
+import hashlib
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,11 +22,13 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from digest import __version__
+from digest.classify.gazetteer import load_gazetteer
 from digest.errors import plural
 from digest.model import Edition, Revision
 from digest.publish import feeds
 from digest.publish.assets import Assets, build_assets
 from digest.publish.cache import CACHE_NAME, BodyCache
+from digest.publish.facts import FACTS_NAME, FactsCache, facts_key
 from digest.publish.outputs import plan_outputs, run_jobs
 from digest.publish.pages import Renderer, archive_environment, templates_fingerprint
 from digest.publish.search import (
@@ -36,7 +39,14 @@ from digest.publish.search import (
     pagefind_binary,
     plan_shards,
 )
-from digest.publish.site import SitePlan, SiteSettings, digest_of, place_editions, plan_site
+from digest.publish.site import (
+    EditionEntry,
+    SitePlan,
+    SiteSettings,
+    digest_of,
+    place_editions,
+    plan_site,
+)
 from digest.publish.writer import Output, Publication, Record
 
 if TYPE_CHECKING:
@@ -150,24 +160,82 @@ def _build(
     entries = place_editions(editions, settings)
     binary = pagefind_binary() if search else None
     shards = plan_shards(entries, site_key) if binary else []
-    plan = plan_site(
-        entries, settings, site_key=site_key, shards=[s.name for s in shards], revisions=revisions
-    )
-    with Publication(out) as publication, _body_cache(publication, site_key) as cache:
-        renderer = Renderer(env, settings, assets, cache, plan.story_urls())
-        paths = _stream_files(plan, renderer, publication, site_key, assets)
-        reused, stale = _split_shards(shards, publication.live, publication.lost)
-        for path, output in reused.items():
-            publication.offer(path, output)
-        paths |= reused.keys()
-        status = f"{len(shards)} shards, {len(stale)} rebuilt" if binary else "not built"
-        if not stale and not publication.changed and paths == publication.live.keys():
-            return _report(out, plan, len(paths), [], [], status)
-        publication.finish(paths)
-        if binary is not None and stale:
-            _index(publication, binary, stale)
-        stats = publication.commit()
-    return _report(out, plan, len(paths), stats.written, stats.removed, status, stats.unchanged)
+    inputs = _inputs(entries, settings, site_key, shards if binary else None, revisions)
+    with Publication(out) as publication:
+        if _unchanged(publication, inputs):
+            pages = int(str(publication.live_inputs.get("pages", 0)))
+            status = f"{len(shards)} shards, 0 rebuilt" if binary else "not built"
+            return _report(out, len(entries), pages, len(publication.live), [], [], status)
+        with _facts(publication, settings) as known:
+            known.keep(entries, settings.topics, load_gazetteer())
+            plan = plan_site(
+                entries, settings, site_key=site_key, shards=[s.name for s in shards],
+                revisions=revisions, facts=known.of,
+            )  # fmt: skip
+        publication.inputs = {"key": inputs, "pages": len(plan.pages)}
+        with _body_cache(publication, site_key) as cache:
+            renderer = Renderer(env, settings, assets, cache, plan.story_urls())
+            return _write(plan, publication, renderer, site_key, shards, binary)
+
+
+def _write(
+    plan: SitePlan,
+    publication: Publication,
+    renderer: Renderer,
+    site_key: str,
+    shards: Sequence[Shard],
+    binary: Path | None,
+) -> PublishReport:
+    """Render and offer what changed, index the stale search shards, swap."""
+    out, editions, pages = publication.target, len(plan.entries), len(plan.pages)
+    paths = _stream_files(plan, renderer, publication, site_key, renderer.assets)
+    reused, stale = _split_shards(shards, publication.live, publication.lost)
+    for path, output in reused.items():
+        publication.offer(path, output)
+    paths |= reused.keys()
+    status = f"{len(shards)} shards, {len(stale)} rebuilt" if binary else "not built"
+    if not stale and not publication.changed and paths == publication.live.keys():
+        return _report(out, editions, pages, len(paths), [], [], status)
+    publication.finish(paths)
+    if binary is not None and stale:
+        _index(publication, binary, stale)
+    stats = publication.commit()
+    return _report(out, editions, pages, stats.unchanged, stats.written, stats.removed, status)
+
+
+def _inputs(
+    entries: Sequence[EditionEntry],
+    settings: SiteSettings,
+    site_key: str,
+    shards: Sequence[Shard] | None,
+    revisions: Mapping[str, Sequence[Revision]] | None,
+) -> str:
+    """A key of everything the archive is made from: equal keys, equal archives."""
+    stored = hashlib.blake2b(digest_size=12)
+    for story_id in sorted(revisions or ()):
+        stamps = ";".join(f"{r.number}@{r.seen_at.timestamp()}" for r in revisions[story_id])  # type: ignore[index]
+        stored.update(f"{story_id}\x1f{stamps}\x1e".encode())
+    return digest_of(
+        site_key, settings, [(e.url, e.fingerprint) for e in entries],
+        None if revisions is None else stored.hexdigest(),
+        None if shards is None else [(s.name, s.key) for s in shards],
+    )  # fmt: skip
+
+
+def _unchanged(publication: Publication, inputs: str) -> bool:
+    """The live archive was made from ``inputs`` and every file of it is still there."""
+    live = publication.live
+    return bool(live) and not publication.lost and publication.live_inputs.get("key") == inputs
+
+
+@contextmanager
+def _facts(publication: Publication, settings: SiteSettings) -> Iterator[FactsCache]:
+    """Each edition's story addresses and mentions kept beside the generations (``facts``)."""
+    cache = FactsCache(publication.home / FACTS_NAME, facts_key(settings.topics))
+    try:
+        yield cache
+    finally:
+        cache.close()
 
 
 @contextmanager
@@ -236,19 +304,19 @@ def _index(publication: Publication, binary: Path, shards: Sequence[Shard]) -> N
 
 def _report(
     out: Path,
-    plan: SitePlan,
-    files: int,
+    editions: int,
+    pages: int,
+    unchanged: int,
     written: Sequence[str],
     removed: Sequence[str],
     search: str,
-    unchanged: int | None = None,
 ) -> PublishReport:
     return PublishReport(
         out=out,
-        editions=len(plan.entries),
-        pages=len(plan.pages),
+        editions=editions,
+        pages=pages,
         written=len(written),
-        unchanged=files if unchanged is None else unchanged,
+        unchanged=unchanged,
         removed=len(removed),
         written_paths=tuple(written),
         removed_paths=tuple(removed),

@@ -25,17 +25,17 @@ def extra_jobs(
     plan: SitePlan, settings: SiteSettings, site_key: str
 ) -> Iterator[tuple[str, str, str, int]]:
     """``(path, key, kind, index)`` of every extra file of ``plan``."""
-    size = settings.feed_size
+    size, text = settings.feed_size, str(settings)  # once: every key holds it
     for n, topic in enumerate(plan.topics):
         shown = [
             (s.url, s.story.revisions, s.last_shown.timestamp())
             for s in newest_stories(topic, size)
         ]
         for name, kind in (("feed.xml", "topic-atom"), ("feed.json", "topic-json")):
-            yield topic.url + name, digest_of(site_key, settings, kind, topic.name, shown), kind, n
+            yield topic.url + name, digest_of(site_key, text, kind, topic.name, shown), kind, n
     for n, region in enumerate(plan.regions):
         parts = [(i.entry.url, i.entry.fingerprint) for i in region.entries[-size:]]
-        key = digest_of(site_key, settings, "json", region.name, parts)
+        key = digest_of(site_key, text, "json", region.name, parts)
         yield f"regio/{region.slug}/feed.json", key, "region-json", n
     for n, entry in enumerate(plan.entries):
         key = digest_of(site_key, settings.title, "share", entry.fingerprint)

@@ -25,7 +25,7 @@ from digest.publish.feeds import (
 )
 from digest.publish.site import RegionInfo, SiteSettings
 from digest.publish.stories import StoryInfo
-from digest.publish.topics import TopicInfo, newest_first
+from digest.publish.topics import TopicInfo
 from digest.render import markup
 from digest.render.i18n import Formatter
 
@@ -34,7 +34,7 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 def newest_stories(topic: TopicInfo, size: int) -> list[StoryInfo]:
     """The topic's ``size`` most recently carried stories, newest first."""
-    return newest_first(topic.stories)[:size]
+    return list(topic.newest[:size])
 
 
 def story_html(info: StoryInfo) -> str:

@@ -37,33 +37,38 @@ def plan_outputs(
     plan: SitePlan, settings: SiteSettings, site_key: str, assets: Assets, live: dict[str, Record]
 ) -> tuple[dict[str, Output], list[Job]]:
     """Files whose content is known (assets, unchanged files) and jobs for the rest."""
-    markdown: dict[str, Job] = {}
+    text = str(settings)  # once: every key holds it
+    known = {p: Output.of("asset", data) for p, data in assets.files.items()}
+    todo: list[Job] = []
+
+    def offer(path: str, key: str, kind: str, index: int) -> None:
+        found = live.get(path)
+        if found is not None and found.key == key:
+            known[path] = Output(key, found.hash)
+        else:
+            todo.append(Job(path, key, kind, index))
+
+    markdown: dict[str, tuple[str, str, str, int]] = {}
     for n, entry in enumerate(plan.entries):
-        key = digest_of(site_key, settings, "md", entry.fingerprint, entry.url)
-        markdown[entry.url] = Job(entry.url + "index.md", key, "markdown", n)
-    jobs: list[Job] = []
+        key = digest_of(site_key, text, "md", entry.fingerprint, entry.url)
+        markdown[entry.url] = (entry.url + "index.md", key, "markdown", n)
     for n, page in enumerate(plan.pages):
-        jobs.append(Job(page.path, page.key, "page", n))
+        offer(page.path, page.key, "page", n)
         beside = markdown.pop(page.url, None)  # beside its page: one worker groups its events once
         if beside is not None:
-            jobs.append(beside)
-    jobs += markdown.values()
+            offer(*beside)
+    for beside in markdown.values():
+        offer(*beside)
     newest = plan.entries[-settings.feed_size :]
-    key = digest_of(site_key, settings, [(e.url, e.fingerprint) for e in newest])
-    jobs.append(Job("feed.xml", key, "feed", 0))
+    offer(
+        "feed.xml", digest_of(site_key, text, [(e.url, e.fingerprint) for e in newest]), "feed", 0
+    )
     for n, region in enumerate(plan.regions):
         parts = [(i.entry.url, i.entry.fingerprint) for i in region.entries[-settings.feed_size :]]
-        key = digest_of(site_key, settings, region.name, parts)
-        jobs.append(Job(f"regio/{region.slug}/feed.xml", key, "region-feed", n))
-    jobs += [Job(*extra) for extra in extra_jobs(plan, settings, site_key)]
-    known = {p: Output.of("asset", data) for p, data in assets.files.items()}
-    todo = []
-    for job in jobs:
-        found = live.get(job.path)
-        if found is not None and found.key == job.key:
-            known[job.path] = Output(job.key, found.hash)
-        else:
-            todo.append(job)
+        key = digest_of(site_key, text, region.name, parts)
+        offer(f"regio/{region.slug}/feed.xml", key, "region-feed", n)
+    for extra in extra_jobs(plan, settings, site_key):
+        offer(*extra)
     return known, todo
 
 

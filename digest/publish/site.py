@@ -251,13 +251,16 @@ def plan_site(
     site_key: str = "",
     shards: Sequence[str] = (),
     revisions: Mapping[str, Sequence[Revision]] | None = None,
+    facts: Callable[[str], Mapping[str, Sequence[Any]]] | None = None,
 ) -> SitePlan:
     """Every HTML page of the archive for ``entries`` (from :func:`place_editions`).
 
     ``site_key`` (templates, assets, version) goes into every page key so that
     a change there re-renders everything; ``shards`` names the search bundles
     the search page loads, newest first (none: search is not available);
-    ``revisions`` the stored wordings of each story (story pages).
+    ``revisions`` the stored wordings of each story (story pages); ``facts``
+    gives what each edition's stories give by themselves (by story id,
+    ``facts.edition_facts``) from the edition's fingerprint, when they are known.
     """
     from digest.publish.stories import collect_stories, story_pages
     from digest.publish.topics import collect_topics, topic_pages
@@ -279,8 +282,19 @@ def plan_site(
         Page("regio/", "archive/regions.html", {"regions": regions}, regions_key, newest_slot)
     )
     pages.append(Page("zoeken/", "archive/search.html", {"shards": shards}, key("search", shards)))
-    stories = collect_stories(entries, revisions)
-    topics = collect_topics(stories, settings)
+    if facts is None:
+        stories = collect_stories(entries, revisions)
+        topics = collect_topics(stories, settings)
+    else:
+        known = facts
+        stories = collect_stories(
+            entries, revisions, lambda entry, story: known(entry.fingerprint)[story.id][0]
+        )
+        topics = collect_topics(
+            stories,
+            settings,
+            mentions_of=lambda info: known(info.carried[-1].entry.fingerprint)[info.id][1],
+        )
     following: dict[str, list[tuple[str, str]]] = {}
     for topic in topics:
         for info in topic.stories:

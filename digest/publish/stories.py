@@ -95,9 +95,13 @@ def story_url(first: Story) -> str:
 
 
 def collect_stories(
-    entries: Sequence[EditionEntry], revisions: Mapping[str, Sequence[Revision]] | None = None
+    entries: Sequence[EditionEntry],
+    revisions: Mapping[str, Sequence[Revision]] | None = None,
+    url_of: Callable[[EditionEntry, Story], str] | None = None,
 ) -> list[StoryInfo]:
-    """Every story the editions carried, in order of first appearance."""
+    """Every story the editions carried, in order of first appearance. ``url_of``
+    gives :func:`story_url` of a story as an edition carried it, when it is
+    known already (``facts``)."""
     carried: dict[str, list[Carrying]] = {}
     regions: dict[str, dict[str, str]] = {}
     for entry in entries:
@@ -117,7 +121,9 @@ def collect_stories(
         infos.append(
             StoryInfo(
                 story=items[-1].brief.story,
-                url=story_url(items[0].brief.story),
+                url=url_of(items[0].entry, items[0].brief.story)
+                if url_of is not None
+                else story_url(items[0].brief.story),
                 revisions=stored or _shown_wordings(items),
                 carried=tuple(items),
                 regions=tuple(regions.get(story_id, {}).items()),
@@ -128,6 +134,9 @@ def collect_stories(
 
 def _shown_wordings(items: Sequence[Carrying]) -> tuple[Revision, ...]:
     """The distinct wordings the editions carried, each when first seen."""
+    if len(items) == 1:  # most stories: carried once
+        story = items[0].brief.story
+        return (Revision(1, story.first_seen, story.title, story.text),)
     found: list[Revision] = []
     for item in items:
         story = item.brief.story
@@ -150,14 +159,12 @@ def story_pages(
         follow = tuple(topics.get(info.id, ()))
         story = info.story  # a wording's number and moment identify its text
         updated = story.updated_at.timestamp() if story.updated_at else None
-        parts = [
-            info.url, story.revisions, updated,
-            ";".join(f"{r.number}@{r.seen_at.timestamp()}" for r in info.revisions),
-            ";".join(f"{c.entry.url}#{c.section_key}{c.brief.updated:d}" for c in info.carried),
-            info.regions, follow,
-        ]  # fmt: skip
-        context = {"story": info, "topics": follow}
-        pages.append(
-            Page(info.url, "archive/story.html", context, key("story", parts), info.last_shown)
+        stamps = ";".join(f"{r.number}@{r.seen_at.timestamp()}" for r in info.revisions)
+        carried = ";".join(
+            f"{c.entry.url}#{c.section_key}{c.brief.updated:d}" for c in info.carried
         )
+        page_key = key("story", info.url, story.revisions, updated, stamps, carried,
+                       info.regions, follow)  # fmt: skip
+        context = {"story": info, "topics": follow}
+        pages.append(Page(info.url, "archive/story.html", context, page_key, info.last_shown))
     return pages

@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from digest.classify.gazetteer import Gazetteer, key, load_gazetteer
 from digest.edition.address import slug
+from digest.model import Story
 from digest.publish.site import Page, SiteSettings
 from digest.publish.stories import StoryInfo
 
@@ -61,6 +62,12 @@ class TopicInfo:
     name: str
     slug: str
     stories: tuple[StoryInfo, ...]
+    # the stories by the last edition that carried them, newest first: sorted
+    # once here, not by each page and feed of the topic
+    newest: tuple[StoryInfo, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "newest", tuple(newest_first(self.stories)))
 
     @property
     def url(self) -> str:
@@ -68,14 +75,20 @@ class TopicInfo:
 
 
 def collect_topics(
-    stories: Sequence[StoryInfo], settings: SiteSettings, gazetteer: Gazetteer | None = None
+    stories: Sequence[StoryInfo],
+    settings: SiteSettings,
+    gazetteer: Gazetteer | None = None,
+    mentions_of: Callable[[StoryInfo], Iterable[tuple[str, str]]] | None = None,
 ) -> list[TopicInfo]:
     """The site's topics: keywords first (in configured order), then places and
-    people by how many stories mention them."""
+    people by how many stories mention them. ``mentions_of`` gives a story's
+    :func:`mentions` when they are known already (``facts``)."""
     places = gazetteer or load_gazetteer()
+    if mentions_of is None:
+        mentions_of = lambda info: mentions(info.story, settings.topics, places)  # noqa: E731
     found: dict[tuple[str, str], list[StoryInfo]] = {}
     for info in stories:
-        for kind, name in _mentions(info, settings.topics, places):
+        for kind, name in mentions_of(info):
             found.setdefault((kind, name), []).append(info)
     topics = [
         TopicInfo("keyword", word, slug(word), tuple(found.get(("keyword", word), ())))
@@ -106,10 +119,10 @@ def _unique_slugs(topics: list[TopicInfo]) -> list[TopicInfo]:
     return kept
 
 
-def _mentions(
-    info: StoryInfo, keywords: Iterable[str], gazetteer: Gazetteer
-) -> set[tuple[str, str]]:
-    story = info.story
+def mentions(
+    story: Story, keywords: Iterable[str], gazetteer: Gazetteer
+) -> frozenset[tuple[str, str]]:
+    """The ``(kind, name)`` of every keyword, place and person ``story`` mentions."""
     words = f"{story.title or ''}\n{story.text}"
     found: set[tuple[str, str]] = set()
     for word in keywords:
@@ -122,7 +135,7 @@ def _mentions(
         if name:
             found.add(("place", name))
     found |= {("person", name) for name in people(story.text, gazetteer)}
-    return found
+    return frozenset(found)
 
 
 @lru_cache(maxsize=8192)
@@ -167,7 +180,7 @@ def topic_pages(
     """One page per topic (its newest ``4 × per_page`` stories) and the list ``onderwerp/``."""
     pages = []
     for topic in topics:
-        shown = tuple(newest_first(topic.stories)[: 4 * per_page])
+        shown = topic.newest[: 4 * per_page]
         parts = [
             topic.kind,
             topic.name,

@@ -85,6 +85,12 @@ class WriteStats:
 
 
 def _read_manifest(path: Path) -> dict[str, Record] | None:
+    found = _read_manifest_and_inputs(path)
+    return None if found is None else found[0]
+
+
+def _read_manifest_and_inputs(path: Path) -> tuple[dict[str, Record], dict[str, object]] | None:
+    """A generation's files and what its publish was made from (``inputs``)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -95,7 +101,8 @@ def _read_manifest(path: Path) -> dict[str, Record] | None:
         ) from exc
     if data.get("version") != MANIFEST_VERSION:
         return None
-    return {path: Record._make(record) for path, record in data["files"].items()}
+    files = {path: Record._make(record) for path, record in data["files"].items()}
+    return files, dict(data.get("inputs") or {})
 
 
 def _present(root: Path, recorded: dict[str, Record]) -> dict[str, Record]:
@@ -159,6 +166,10 @@ class Publication:
         self.live_name: str | None = None
         self.live: dict[str, Record] = {}
         self.lost: set[str] = set()  # in the live manifest, but deleted or replaced by hand
+        # What the live generation was made from, and what this one is made from
+        # (the caller's: kept in the manifest so that the next publish can compare).
+        self.live_inputs: dict[str, object] = {}
+        self.inputs: dict[str, object] = {}
         self._spare: dict[str, Record] = {}
         self._staged: dict[str, Record] = {}
         self._dirs: set[str] = set()
@@ -187,7 +198,8 @@ class Publication:
             for stale in self.target.parent.glob(f".{self.target.name}.*.link"):
                 stale.unlink()  # a link a crashed publish made but never swapped in
         if self.live_name is not None:
-            recorded = _read_manifest(self.home / f"{self.live_name}.json") or {}
+            found = _read_manifest_and_inputs(self.home / f"{self.live_name}.json")
+            recorded, self.live_inputs = found or ({}, {})
             self.live = _present(self.home / self.live_name, recorded)
             self.lost = set(recorded) - set(self.live)
         return self
@@ -303,7 +315,7 @@ class Publication:
             self.stats.unchanged += 1
             if spare is None or spare.inode != live.inode:
                 self._replace_with_link(path)
-            return Record(output.key, output.hash, live.inode)
+            return live if live.key == output.key else Record(output.key, output.hash, live.inode)
         self.stats.written.append(path)
         if spare is not None and spare.hash == output.hash:
             return Record(output.key, output.hash, spare.inode)
@@ -347,7 +359,8 @@ class Publication:
         with self._errors(self.home):
             self._prune_dirs()
             make_durable(self._unsynced)
-            payload = json.dumps({"version": MANIFEST_VERSION, "files": self._staged})
+            manifest = {"version": MANIFEST_VERSION, "files": self._staged, "inputs": self.inputs}
+            payload = json.dumps(manifest)
             _write_atomically(self.home / f"{self.spare_name}.json", payload.encode())
             fsync_path(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
