@@ -175,7 +175,7 @@ def claim(
         .values(status=into, claimed_by=owner, claimed_at=now.astimezone(UTC))
     )
     with store.begin() as conn:
-        taken = list(conn.execute(take.returning(deliveries.c.subscriber_id)).scalars())
+        taken = list(conn.execute(take.returning(deliveries.c.subscriber_id)).scalars().all())
         return _claimed_rows(conn, taken, edition_name, opt_in) if taken else []
 
 
@@ -199,7 +199,9 @@ def _claimed_rows(
     ).where(subscribers.c.id.in_(taken))
     rows = [
         Claimed(sid, email, name, locale, read_regions(regions), status, first_name, bool(chose))
-        for sid, email, name, locale, regions, status, first_name, chose in conn.execute(query)
+        for sid, email, name, locale, regions, status, first_name, chose in conn.execute(
+            query
+        ).all()  # one fetch, not one per row
     ]
     rows.sort(key=_subscriber_id)
     return rows
