@@ -122,7 +122,8 @@ def serve(conn: Connection, every: int) -> None:
     conn.send(server.url)
     conn.recv()
     server.stop()
-    conn.send((len(server.accepted), server.recipients(), kept))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    conn.send((len(server.accepted), server.recipients(), kept, usage.ru_utime + usage.ru_stime))
 
 
 class LookAlike:
@@ -143,15 +144,16 @@ class LookAlike:
         self.process.start()
         self.url = self.conn.recv()
 
-    def stop(self) -> tuple[int, list[str], list[str]]:
-        """(requests accepted, accepted addresses with repeats, kept bodies)."""
+    def stop(self) -> tuple[int, list[str], list[str], float | None]:
+        """(requests accepted, accepted addresses with repeats, kept bodies, CPU
+        seconds of the look-alike's process, None when it is this one)."""
         if self.mode == "thread":
             self.server.stop()
-            return len(self.server.accepted), self.server.recipients(), self.kept
+            return len(self.server.accepted), self.server.recipients(), self.kept, None
         self.conn.send("stop")
-        accepted, recipients, kept = self.conn.recv()
+        accepted, recipients, kept, cpu = self.conn.recv()
         self.process.join()
-        return accepted, recipients, kept
+        return accepted, recipients, kept, cpu
 
 
 def baseline(store: Any, edition: Any, n: int) -> tuple[float, float]:
@@ -205,13 +207,13 @@ def fan_out(args: argparse.Namespace, postgres: Any = None) -> dict[str, Any]:
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu + children_cpu() - others
     peak = peak_mb()
-    requests, addresses, kept = server.stop()
+    requests, addresses, kept, server_cpu = server.stop()
     invalid = sum(bool(VALIDATE(json.loads(body))) for body in kept)
     return {
         "store": store, "edition": edition, "tmp": tmp, "report": report,
         "wall": elapsed, "cpu": cpu, "peak": peak, "before": before, "requests": requests,
         "recipients": len(addresses), "twice": len(addresses) - len(set(addresses)),
-        "kept": len(kept), "invalid": invalid,
+        "kept": len(kept), "invalid": invalid, "server_cpu": server_cpu,
     }  # fmt: skip
 
 
@@ -287,6 +289,13 @@ def run_rounds(args: argparse.Namespace, postgres: Any) -> None:
     whose = "digest" if args.server == "process" else "digest + look-alike"
     rate = recipients / cpu
     print(f"fan-out (CPU)          {rate:>10,.0f} recipients/CPU-s  ({cpu:.1f} s of {whose})")
+    if args.server == "process":  # what the machine's cores also spent on the receiving end
+        server_cpu = statistics.median(r["server_cpu"] for r in rounds)
+        print(
+            f"look-alike (CPU)       {recipients / server_cpu:>10,.0f} recipients/CPU-s  "
+            f"({server_cpu:.1f} s, its whole life; {os.cpu_count()} cores, load "
+            f"{os.getloadavg()[0]:.1f})"
+        )
     print(
         f"baseline (render each) {base_rate:>10,.0f} recipients/s, "
         f"{base_cpu:,.0f} recipients/CPU-s  ({args.baseline:,} recipients)"
