@@ -76,10 +76,19 @@ def _in_edition(edition_id: str) -> Any:
     return deliveries.c.edition_id == edition_id
 
 
+def _reopened(retry_uncertain: bool) -> list[str]:
+    return [FAILED, SANDBOX, *([UNCERTAIN] if retry_uncertain else [])]
+
+
+def reopens(counts: Mapping[str, int], *, retry_uncertain: bool = False) -> bool:
+    """Whether :func:`reopen` has rows to reopen, given the edition's :func:`counts`."""
+    return any(counts.get(status) for status in _reopened(retry_uncertain))
+
+
 def reopen(store: Store, edition_id: str, *, retry_uncertain: bool = False) -> int:
     """Start of a run: failed and sandboxed rows (and uncertain ones, if asked)
     become pending again; how many."""
-    statuses = [FAILED, SANDBOX, *([UNCERTAIN] if retry_uncertain else [])]
+    statuses = _reopened(retry_uncertain)
     query = (
         update(deliveries)
         .where(_in_edition(edition_id), deliveries.c.status.in_(statuses))
