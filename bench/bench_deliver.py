@@ -316,11 +316,18 @@ def run_rounds(args: argparse.Namespace, postgres: Any) -> None:
     )
     rss = ""
     if args.rss_against:
-        small = small_peak(args.rss_against, postgres is not None, args.workers)
-        rss = f"; peak RSS {peak:.0f} MB vs {small:.0f} MB at {args.rss_against // 1000}k"
+        small, small_before = small_peak(args.rss_against, postgres is not None, args.workers)
+        # The process peak also holds the bench's own set-up (N readers written
+        # first); the growth while sending is the fan-out's own.
+        grown, small_grown = peak - rounds[0]["before"], small - small_before
+        rss = (
+            f"; peak RSS {peak:.0f} MB vs {small:.0f} MB at {args.rss_against // 1000}k"
+            f" (while sending +{grown:.0f} vs +{small_grown:.0f} MB)"
+        )
         print(
             f"peak RSS at {args.rss_against:,}     {small:>10,.0f} MB  "
-            f"({args.n:,} is {(peak / small - 1) * 100:+.0f}%)"
+            f"({args.n:,} is {(peak / small - 1) * 100:+.0f}%; grown while sending: "
+            f"{grown:,.0f} MB vs {small_grown:,.0f} MB)"
         )
     print(
         table_row(
@@ -336,8 +343,9 @@ def run_rounds(args: argparse.Namespace, postgres: Any) -> None:
     )  # fmt: skip
 
 
-def small_peak(n: int, postgres: bool, workers: int) -> float:
-    """The peak RSS of a one-round fan-out to ``n`` readers, in a fresh process."""
+def small_peak(n: int, postgres: bool, workers: int) -> tuple[float, float]:
+    """The peak RSS of a one-round fan-out to ``n`` readers, in a fresh process,
+    and its RSS before sending."""
     out = subprocess.run(
         [sys.executable, __file__, "--n", str(n), "--rounds", "1", "--baseline", "10"]
         + (["--postgres"] if postgres else []) + ["--workers", str(workers)],
@@ -345,7 +353,8 @@ def small_peak(n: int, postgres: bool, workers: int) -> float:
     ).stdout  # fmt: skip
     for text in out.splitlines():
         if text.startswith("peak RSS "):
-            return float(text.split()[2].replace(",", ""))
+            before = text.split("before sending:")[1].split()[0]
+            return float(text.split()[2].replace(",", "")), float(before.replace(",", ""))
     raise SystemExit(f"no peak RSS in the output of the {n:,} run:\n{out}")
 
 
