@@ -128,12 +128,16 @@ def greeting_name(first_name: str | None, name: str | None) -> str:
     given = _one_line(first_name)
     if given:
         return given
-    words = _one_line(name).split()
+    words = _one_line(name).split(maxsplit=1)
     return words[0] if words else ""
 
 
 def _one_line(text: str | None) -> str:
-    return " ".join("".join(c if c.isprintable() else " " for c in text or "").split())
+    if not text:
+        return ""
+    if text.isprintable():  # the usual case: no character to replace (one C call)
+        return " ".join(text.split())
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def check_status(status: str) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import event
 from digest.deliver import Backend, Batch, Outcome, Result, ledger
 from digest.deliver.send import send_edition
 from digest.store import Store
+from digest.store.schema import deliveries
 from tests.delivery_helpers import SIGNER, SLOT, add_readers, make_config, make_edition, record
 
 EDITION = "ochtend-2026-01-21T0700"
@@ -101,3 +103,56 @@ def test_a_claim_into_sending_that_never_went_out_is_pending_again(
     assert after["sent"] == 8 and after["pending"] == sum(after.values()) - 8 - after.get(
         "skipped", 0
     )
+
+
+def _statements(store: Store) -> list[str]:
+    seen: list[str] = []
+    event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_rest: seen.append(" ".join(statement.split())),
+    )
+    return seen
+
+
+def _scans(seen: list[str]) -> dict[str, int]:
+    """How many of ``seen`` are each statement that reads every row of the edition
+    at the start or end of a run."""
+    kinds = {
+        "reopen": lambda s: s.startswith("UPDATE deliveries SET status=") and "claimed_by=" in s
+        and "resends=" not in s,
+        "recover": lambda s: "DISTINCT deliveries.claimed_by" in s,
+        "resend": lambda s: s.startswith("UPDATE deliveries") and "resends=" in s,
+        "waiting": lambda s: s.startswith("SELECT count(*)") and "resends <" in s,
+        "problems": lambda s: s.startswith("SELECT subscribers.email, deliveries.status"),
+    }  # fmt: skip
+    return {kind: sum(map(test, seen)) for kind, test in kinds.items()}
+
+
+def test_a_fresh_edition_skips_the_scans_for_failed_claimed_and_uncertain_rows(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edition = record(store, make_edition())
+    add_readers(store, 12, locales=("nl",))
+    config = make_config(tmp_path)
+    seen = _statements(store)
+    first = send_edition(store, config, edition, now=SLOT, signer=SIGNER, backend=Recording(store))
+    assert set(_scans(seen).values()) == {0}  # nothing failed, claimed or uncertain
+    assert first.after == {"sent": 11, "skipped": 1}
+
+    # One row failed and one left *claimed* by a run whose lease ran out: the next
+    # run finds both.
+    failed, stale = sorted(ledger.statuses(store, EDITION))[:2]
+    ledger.record(store, EDITION, {failed: Result(Outcome.FAILED, "refused")}, now=SLOT)
+    with store.begin() as conn:
+        conn.execute(
+            deliveries.update()
+            .where(deliveries.c.subscriber_id == stale)
+            .values(
+                status="claimed", claimed_by="elsewhere:1#1", claimed_at=SLOT - timedelta(days=1)
+            )
+        )
+    seen.clear()
+    again = send_edition(store, config, edition, now=SLOT, signer=SIGNER, backend=Recording(store))
+    assert _scans(seen) == {"reopen": 1, "recover": 1, "resend": 0, "waiting": 0, "problems": 0}
+    assert again.after == {"sent": 11, "skipped": 1}

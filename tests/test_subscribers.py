@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.cli import main
 from digest.store import Store, open_store
@@ -155,6 +157,21 @@ def test_the_greeting_names_the_first_name_else_the_first_word_of_the_name(
     first_name: str | None, name: str | None, greeted: str
 ) -> None:
     assert greeting_name(first_name, name) == greeted
+
+
+@given(st.one_of(st.none(), st.text()), st.one_of(st.none(), st.text()))
+def test_the_greeting_is_the_first_name_or_first_word_on_one_line_whatever_the_text(
+    first_name: str | None, name: str | None
+) -> None:
+    """Against the rule spelled out character by character (the code takes a
+    quicker path for text with nothing to replace)."""
+
+    def one_line(text: str | None) -> str:
+        return " ".join("".join(c if c.isprintable() else " " for c in text or "").split())
+
+    words = one_line(name).split()
+    expected = one_line(first_name) or (words[0] if words else "")
+    assert greeting_name(first_name, name) == expected
 
 
 def test_export_neutralises_formulas_and_import_takes_the_quote_off(sqlite_store: Store) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Self
 
 from digest.deliver.message import Sender, build_message
 from digest.errors import DeliveryError
@@ -53,9 +53,12 @@ class Result:
     provider_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Addressee:
-    """One recipient of a batch with their personal links and headers."""
+class Addressee(NamedTuple):
+    """One recipient of a batch with their personal links and headers.
+
+    A named tuple, not a frozen dataclass: one is made per recipient, and a
+    frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``
+    (three times the cost)."""
 
     subscriber_id: int
     email: str

@@ -14,7 +14,7 @@ from digest.model import Edition
 from digest.render import markup
 from digest.render.environment import make_environment
 from digest.render.outputs import RenderedEdition, render_edition
-from digest.tokens import TokenSigner, address_hash
+from digest.tokens import TokenSigner
 
 
 class Renderer:
@@ -71,10 +71,8 @@ class Links:
     def addressee(
         self, subscriber_id: int, email: str, name: str | None, first_name: str | None = None
     ) -> Addressee:
-        hashed = address_hash(email)
-        token = self.signer.make_hashed("unsubscribe", subscriber_id, hashed)
+        token, preferences = self.signer.mail_tokens(subscriber_id, email)
         unsubscribe = f"{self.base}/unsubscribe/{token}"
-        preferences = self.signer.make_hashed("preferences", subscriber_id, hashed)
         return Addressee(
             subscriber_id=subscriber_id,
             email=email,

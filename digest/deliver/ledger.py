@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, true, update
 
@@ -56,9 +55,12 @@ _STATUS_OF = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A claimed row with what sending needs of its subscriber (as it is now)."""
+class Claimed(NamedTuple):
+    """A claimed row with what sending needs of its subscriber (as it is now).
+
+    A named tuple, not a frozen dataclass: one is made per recipient, and a
+    frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``
+    (three times the cost)."""
 
     subscriber_id: int
     email: str
@@ -74,10 +76,19 @@ def _in_edition(edition_id: str) -> Any:
     return deliveries.c.edition_id == edition_id
 
 
+def _reopened(retry_uncertain: bool) -> list[str]:
+    return [FAILED, SANDBOX, *([UNCERTAIN] if retry_uncertain else [])]
+
+
+def reopens(counts: Mapping[str, int], *, retry_uncertain: bool = False) -> bool:
+    """Whether :func:`reopen` has rows to reopen, given the edition's :func:`counts`."""
+    return any(counts.get(status) for status in _reopened(retry_uncertain))
+
+
 def reopen(store: Store, edition_id: str, *, retry_uncertain: bool = False) -> int:
     """Start of a run: failed and sandboxed rows (and uncertain ones, if asked)
     become pending again; how many."""
-    statuses = [FAILED, SANDBOX, *([UNCERTAIN] if retry_uncertain else [])]
+    statuses = _reopened(retry_uncertain)
     query = (
         update(deliveries)
         .where(_in_edition(edition_id), deliveries.c.status.in_(statuses))
@@ -175,7 +186,7 @@ def claim(
         .values(status=into, claimed_by=owner, claimed_at=now.astimezone(UTC))
     )
     with store.begin() as conn:
-        taken = list(conn.execute(take.returning(deliveries.c.subscriber_id)).scalars())
+        taken = list(conn.execute(take.returning(deliveries.c.subscriber_id)).scalars().all())
         return _claimed_rows(conn, taken, edition_name, opt_in) if taken else []
 
 
@@ -199,7 +210,9 @@ def _claimed_rows(
     ).where(subscribers.c.id.in_(taken))
     rows = [
         Claimed(sid, email, name, locale, read_regions(regions), status, first_name, bool(chose))
-        for sid, email, name, locale, regions, status, first_name, chose in conn.execute(query)
+        for sid, email, name, locale, regions, status, first_name, chose in conn.execute(
+            query
+        ).all()  # one fetch, not one per row
     ]
     rows.sort(key=_subscriber_id)
     return rows

@@ -119,20 +119,51 @@ def send_edition(
             only_id = None
         else:
             only_id = _plan(store, edition, only, config.delivery.send_empty)
-        report = SendReport(edition.id, backend.name, before=ledger.counts(store, edition.id))
-        ledger.reopen(store, edition.id, retry_uncertain=retry_uncertain)
-        ledger.recover(store, edition.id, now=now, idempotent=backend.idempotent, lease=lease)
-        wait = parse_duration(config.delivery.resend_uncertain_after)
-        report.resent = settle.resend_overdue(store, edition.id, now=now, wait=wait)
+        before = ledger.counts(store, edition.id)
+        report = SendReport(edition.id, backend.name, before=before)
+        report.resent = _tidy(
+            store, config, edition.id, before, backend, now, lease, retry_uncertain
+        )
         run = _Run(store, config, edition, backend, policy, now, signer, report, progress, only_id)
         run.share = share
         with backend:
             run.deliver()
-        report.after = ledger.counts(store, edition.id)
-        report.waiting = settle.waiting(store, edition.id)
-        report.problems = ledger.problems(store, edition.id)
+        after = report.after = ledger.counts(store, edition.id)
+        # Each reads every row of the edition; the counts say when nothing is to be found.
+        if after.get(ledger.UNCERTAIN):
+            report.waiting = settle.waiting(store, edition.id)
+        if after.get(ledger.UNCERTAIN) or after.get(ledger.FAILED):
+            report.problems = ledger.problems(store, edition.id)
         report.renders = run.renderer.renders
     return report
+
+
+def _tidy(
+    store: Store,
+    config: Config,
+    edition_id: str,
+    before: dict[str, int],
+    backend: Backend,
+    now: datetime,
+    lease: timedelta,
+    retry_uncertain: bool,
+) -> int:
+    """Start of a run: failed rows reopened, stale claims recovered, overdue
+    uncertain rows resent; how many were resent. Each statement reads every row
+    of the edition, so it runs only when ``before`` (the edition's counts) has
+    rows it could change: a fresh edition has none."""
+    if ledger.reopens(before, retry_uncertain=retry_uncertain):
+        ledger.reopen(store, edition_id, retry_uncertain=retry_uncertain)
+    uncertain = before.get(ledger.UNCERTAIN, 0)
+    if before.get(ledger.CLAIMED) or before.get(ledger.SENDING):
+        recovered = ledger.recover(
+            store, edition_id, now=now, idempotent=backend.idempotent, lease=lease
+        )
+        uncertain += recovered[1]
+    if not uncertain:
+        return 0
+    wait = parse_duration(config.delivery.resend_uncertain_after)
+    return settle.resend_overdue(store, edition_id, now=now, wait=wait)
 
 
 def plan_edition(store: Store, config: Config, edition: Edition) -> None:

@@ -16,6 +16,7 @@ print it, is kept quiet. Requests go through :mod:`digest.deliver.transport`
 
 from __future__ import annotations
 
+import functools
 import html
 import http.client
 import logging
@@ -88,11 +89,17 @@ def substitutions(to: Addressee, nonce: str) -> dict[str, str]:
         "preferences_url": _one_line(to.preferences_url),
     }
     values: dict[str, str] = {}
-    for marker in MARKERS:
+    for marker, text_tag, html_tag in _tags(nonce):
         value = plain[marker]
-        values[tag(marker, "text", nonce)] = value
-        values[tag(marker, "html", nonce)] = html.escape(value, quote=True)
+        values[text_tag] = value
+        values[html_tag] = html.escape(value, quote=True)
     return values
+
+
+@functools.lru_cache(maxsize=4)
+def _tags(nonce: str) -> tuple[tuple[str, str, str], ...]:
+    """(marker, its text tag, its HTML tag) for every marker: made once per request."""
+    return tuple((m, tag(m, "text", nonce), tag(m, "html", nonce)) for m in MARKERS)
 
 
 def _address(address: Address) -> dict[str, str]:
