@@ -45,17 +45,7 @@ class BodyCache:
         return self._connection
 
     def _open(self) -> sqlite3.Connection:
-        for _attempt in range(2):
-            try:
-                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=OFF")  # a cache: losing rows costs a render
-                db.execute(SCHEMA)
-                return db
-            except sqlite3.DatabaseError:
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()  # not a database (or damaged): start again
-        raise RuntimeError(f"{self.path}: cannot open the body cache")  # pragma: no cover
+        return open_cache(self.path, SCHEMA, "body cache")
 
     def prune(self) -> None:
         """Drop the bodies rendered for other templates or versions."""
@@ -96,3 +86,20 @@ class BodyCache:
         if self._connection is not None and self._pid == os.getpid():
             self._connection.close()
         self._connection = None
+
+
+def open_cache(path: Path, schema: str, what: str) -> sqlite3.Connection:
+    """The SQLite cache at ``path`` with its one table ``schema``; a file that is not a
+    database (or is damaged) is deleted and started again: losing a cache's rows costs
+    only the work of making them again."""
+    for _attempt in range(2):
+        try:
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute(schema)
+            return db
+        except sqlite3.DatabaseError:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    raise RuntimeError(f"{path}: cannot open the {what}")  # pragma: no cover

@@ -16,7 +16,6 @@ dropped when it opens, and an unreadable file is deleted and rebuilt.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import sqlite3
@@ -30,6 +29,7 @@ from typing import Any
 from digest import __version__
 from digest.classify.gazetteer import Gazetteer
 from digest.model import Story
+from digest.publish.cache import open_cache
 from digest.publish.site import EditionEntry, digest_of
 
 FACTS_NAME = "facts.sqlite"
@@ -83,17 +83,7 @@ class FactsCache:
         self._db.execute("DELETE FROM facts WHERE site != ?", (key,))
 
     def _open(self) -> sqlite3.Connection:
-        for _attempt in range(2):
-            try:
-                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=OFF")  # a cache: losing rows costs a derivation
-                db.execute(SCHEMA)
-                return db
-            except sqlite3.DatabaseError:
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()  # not a database (or damaged): start again
-        raise RuntimeError(f"{self.path}: cannot open the facts cache")  # pragma: no cover
+        return open_cache(self.path, SCHEMA, "facts cache")
 
     def keep(
         self, entries: Iterable[EditionEntry], keywords: Sequence[str], gazetteer: Gazetteer
