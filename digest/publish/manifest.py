@@ -59,6 +59,8 @@ class Manifests:
         self.path = home / MANIFEST_NAME
         self.home = home
         self._db = self._open()
+        # the rows the database holds for each generation read from it (and clean)
+        self._held: dict[str, dict[str, Record]] = {}
 
     def _open(self) -> sqlite3.Connection:
         for _attempt in range(2):
@@ -93,7 +95,12 @@ class Manifests:
         """Generation ``name``'s files and inputs, or ``None`` when it is unknown or
         dirty (a publish into it never finished)."""
         known, found = self._guarded(lambda db: _read(db, name), (True, None))
-        return found if known else _read_json(self.home / f"{name}.json")
+        self._held.pop(name, None)
+        if not known:
+            return _read_json(self.home / f"{name}.json")
+        if found is not None:
+            self._held[name] = found[0]
+        return found
 
     def mark_dirty(self, name: str) -> None:
         """Generation ``name`` is about to change: forget it until :meth:`write`."""
@@ -105,15 +112,11 @@ class Manifests:
             self._db.execute(statement, (name, MANIFEST_VERSION))
         (self.home / f"{name}.json").unlink(missing_ok=True)
 
-    def write(
-        self,
-        name: str,
-        files: Mapping[str, Record],
-        before: Mapping[str, Record] | None,
-        inputs: Mapping[str, object],
-    ) -> None:
-        """Record ``files`` as generation ``name`` (clean). ``before`` is what the
-        database held for it (``None``: unknown), so only the rows that differ change."""
+    def write(self, name: str, files: Mapping[str, Record], inputs: Mapping[str, object]) -> None:
+        """Record ``files`` as generation ``name`` (clean): only the rows that differ
+        from what :meth:`read` found in the database change (all, if it found none
+        there: a dirty generation, or one read from an earlier JSON manifest)."""
+        before = self._held.pop(name, None)
         with self._failing("cannot record the new generation"), self._db as db:
             db.execute("BEGIN IMMEDIATE")
             if before is None:
@@ -127,6 +130,7 @@ class Manifests:
                 "INSERT OR REPLACE INTO generations VALUES (?, ?, 1, ?)",
                 (name, MANIFEST_VERSION, json.dumps(dict(inputs))),
             )
+        self._held[name] = dict(files)
 
     @contextlib.contextmanager
     def _failing(self, what: str) -> Iterator[None]:

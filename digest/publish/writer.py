@@ -137,7 +137,6 @@ class Publication:
         self.live_inputs: dict[str, object] = {}
         self.inputs: dict[str, object] = {}
         self._spare: dict[str, Record] = {}
-        self._spare_rows: dict[str, Record] | None = None  # the spare's manifest as found
         self._manifests: Manifests | None = None
         self._staged: dict[str, Record] = {}
         self._dirs: set[str] = set()
@@ -271,7 +270,7 @@ class Publication:
     def _open_spare(self) -> None:
         manifests = self._opened_manifests()
         found = manifests.read(self.spare_name) if self.spare.is_dir() else None
-        known = self._spare_rows = found[0] if found else None
+        known = found[0] if found else None
         manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
         fsync_path(self.home)
         if known is None and self.spare.exists():
@@ -332,7 +331,7 @@ class Publication:
             self._prune_dirs()
             make_durable(self._unsynced)
             manifests = self._opened_manifests()
-            manifests.write(self.spare_name, self._staged, self._spare_rows, self.inputs)
+            manifests.write(self.spare_name, self._staged, self.inputs)
             fsync_path(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
             link.unlink(missing_ok=True)
