@@ -36,7 +36,7 @@ def test_only_the_rows_that_differ_are_written(tmp_path: Path) -> None:
     manifests = Manifests(tmp_path)
     assert manifests.read("b") == (FILES, {})
     changes = manifests._db.total_changes
-    later = dict(FILES) | {"index.html": Record("k9", "h9", 19), "c/index.html": Record("k", "h", 1)}
+    later = dict(FILES) | {"index.html": Record("k9", "h9", 19), "c/x.html": Record("k", "h", 1)}
     del later["b/index.html"]
     manifests.write("b", later, {"key": "y"})
     # one changed, one new, one removed, and the generation's own row

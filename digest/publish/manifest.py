@@ -94,7 +94,8 @@ class Manifests:
     def read(self, name: str) -> Manifest | None:
         """Generation ``name``'s files and inputs, or ``None`` when it is unknown or
         dirty (a publish into it never finished)."""
-        known, found = self._guarded(lambda db: _read(db, name), (True, None))
+        lost: tuple[bool, Manifest | None] = (True, None)
+        known, found = self._guarded(lambda db: _read(db, name), lost)
         self._held.pop(name, None)
         if not known:
             return _read_json(self.home / f"{name}.json")
