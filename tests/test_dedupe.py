@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.model import Item
 from digest.store import dedupe
@@ -81,3 +85,17 @@ def test_reconcile_keeps_the_first_interval_when_captures_contradict() -> None:
 def test_story_id_is_stable_prefix_of_first_revision_hash() -> None:
     digest_ = dedupe.content_hash(brief("x"))
     assert dedupe.story_id(digest_) == digest_[:16]
+
+
+@given(st.text(alphabet=st.sampled_from("aB é\u00a0\t\n\x1f\u2028\u3000 ﬁI\u0130x.")))
+def test_normalise_is_nfkc_casefold_with_single_spaces(text: str) -> None:
+    # The short cut for texts already spaced singly must give what the rule gives.
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    assert dedupe.normalise(text) == " ".join(folded.split())
+
+
+def test_normalise_keeps_a_singly_spaced_text_and_folds_the_rest() -> None:
+    assert dedupe.normalise("De Regering zegt") == "de regering zegt"
+    assert dedupe.normalise(" De  Regering\n\nzegt\u00a0nu ") == "de regering zegt nu"
+    assert dedupe.normalise("a\u2028b") == "a b"
+    assert dedupe.normalise("") == ""

@@ -14,9 +14,10 @@ from digest.classify.classifier import Classifier
 from digest.classify.gazetteer import _SPACED, spaced
 from digest.classify.labeller import Labeller
 from digest.classify.regions import load_regions, with_context
-from digest.ingest.load import store_parsed
+from digest.ingest.load import reclassify, store_parsed
 from digest.model import Item
 from digest.store import Store
+from digest.store.schema import stories
 from digest.store.stories import SnapshotMeta, list_stories
 from tests.test_classify import REGIONS, _labelled_item, labelled_cases, seed_items
 
@@ -120,3 +121,19 @@ def test_a_labeller_stores_the_parsed_items_as_they_are(
 
 def _no_second_item(self: Item, regions: tuple[str, ...], countries: tuple[str, ...]) -> Item:
     raise AssertionError("a brief was built a second time to carry its regions")
+
+
+def test_reclassify_with_a_labeller_decides_as_one_by_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [i for i in seed_items() if i.kind == "brief"]
+    store_parsed(store, SnapshotMeta("s.txt", "d" * 64, NOW), items, NOW, None, "old")
+    one_by_one = with_context(Classifier(REGIONS).annotate, REGIONS)
+    assert reclassify(store, one_by_one, "item-by-item") == len(list_stories(store))
+    expected = {s.id: (s.regions, s.countries) for s in list_stories(store)}
+    assert any(regions for regions, _ in expected.values())
+    with store.begin() as conn:  # forget the labels, so that the batch must find them again
+        conn.execute(stories.update().values(regions="", countries=""))
+    monkeypatch.setattr(Item, "classified", _no_second_item)  # one pass, no Item per story
+    assert reclassify(store, Labeller(REGIONS), "batch") == len(expected)
+    assert {s.id: (s.regions, s.countries) for s in list_stories(store)} == expected

@@ -42,6 +42,9 @@ _CHROME_WORDS = frozenset(
 )
 
 
+_CHROME_WORD_MAX = max(map(len, _CHROME_WORDS))
+
+
 _CHROME_ANYWHERE = re.compile(
     r"©|\(c\) |copyright\b|alle rechten voorbehouden|(?:lees|bekijk) (?:ook|meer|verder)\b"
     r"|[-–•·*▪►] ?\S.*?\b(?:[01]?\d|2[0-3])[:.][0-5]\d\b",  # "- Buitenland 11:40 Kop" tickers
@@ -93,7 +96,11 @@ def looks_like_rubric(text: str) -> bool:
 
 def is_chrome(text: str, inside: bool) -> bool:
     """Navigation, notices and tickers; inside an item only the unmistakable kinds."""
-    lowered = text.lower().rstrip(":>» ")
-    if lowered in _CHROME_WORDS or _CHROME_ANYWHERE.match(text):
+    # Lower-casing never shortens a text nor yields ":>» ", so a text longer than
+    # every chrome word after the strip cannot be one: a paragraph is not lowered.
+    stripped = text.rstrip(":>» ")
+    if (len(stripped) <= _CHROME_WORD_MAX and stripped.lower() in _CHROME_WORDS) or (
+        _CHROME_ANYWHERE.match(text)
+    ):
         return True
     return not inside and _CHROME_OUTSIDE.match(text) is not None

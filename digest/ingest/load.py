@@ -188,16 +188,22 @@ def story_as_item(story: Story) -> Item:
 def reclassify(
     store: Store, annotate: Annotate, classified_with: str, *, force: bool = False
 ) -> int:
-    """Re-classify stories classified under another region config; returns the count."""
+    """Re-classify stories classified under another region config; returns the count.
+    A ``Labeller`` classifies all of them in one pass (the same labels as one by one)."""
     query = select(stories)
     if not force:
         query = query.where(stories.c.classified_with != classified_with)
     with store.begin() as conn:
         stale: Sequence[Story] = [row_to_story(r) for r in conn.execute(query)]
-        updates = []
-        for story in stale:
-            item = annotate(story_as_item(story))
-            updates.append((story.id, item.regions, item.countries))
+        items = [story_as_item(story) for story in stale]
+        if isinstance(annotate, Labeller):
+            labels = annotate.labels(items)
+        else:
+            labels = [(item.regions, item.countries) for item in map(annotate, items)]
+        updates = [
+            (s.id, regions, countries)
+            for s, (regions, countries) in zip(stale, labels, strict=True)
+        ]
         return update_classification(conn, updates, classified_with)
 
 

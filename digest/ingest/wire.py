@@ -58,7 +58,7 @@ from digest.ingest.reltime import (
     is_full_date,
     parse_time,
 )
-from digest.model import Item, Kind, ParseResult, ParseWarning
+from digest.model import Kind, ParseResult, ParseWarning, new_item
 
 _GLUE_START = frozenset(UPPER + "0123456789\"'“”„‘’«(")
 _INNER_TIME = re.compile(
@@ -83,6 +83,7 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
     lines = normalise_lines(text)
     repeated = {line for line, count in Counter(lines).items() if count > 1 and line}
     parser = _Parser(captured_at, source, repeated)
+    feed, feed_time = parser.feed, parser.feed_time
     for number, line in enumerate(lines, start=1):
         if line:
             # Only lines starting like "Gepubliceerd ..." or "door ..." can be split.
@@ -90,9 +91,9 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
             for part in parts:
                 for is_time, segment, glued in _segments(part):
                     if is_time:
-                        parser.feed_time(segment, number)
+                        feed_time(segment, number)
                     else:
-                        parser.feed(segment, number, glued)
+                        feed(segment, number, glued)
     return parser.finish(len(lines), lines)
 
 
@@ -324,7 +325,7 @@ class _Parser:
     def add_paragraph(self, draft: _Draft, text: str) -> None:
         if is_chrome(text, inside=True) or text == draft.title:
             return
-        if text in self.repeated and looks_like_title(text):
+        if self.repeated and text in self.repeated and looks_like_title(text):
             return  # a headline the page repeats elsewhere, not part of this item
         trailing = TRAILING_AGENCY.fullmatch(text) if text[-1] == ")" else None
         if trailing:  # "... tekst. (ANP)": the item's agency, and its end
@@ -463,7 +464,7 @@ class _Parser:
         if fallback is None and len(self.rubrics_seen) == 1:
             fallback = next(iter(self.rubrics_seen))
         items = tuple(
-            Item(
+            new_item(
                 kind,
                 title,
                 place,
