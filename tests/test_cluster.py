@@ -40,9 +40,12 @@ CASES = load("events.toml")
 # was merged, was 0.609 / 0.378 (the earlier rules: 0.471 / 0.432); after two
 # rules made since (place names are not split, reporting nouns and units are no
 # terms) 0.700 / 0.378. The held-out set is no longer unseen for those two.
+# Since then both sets are development sets, and the threshold 0.32 was chosen
+# on them together: labelled 0.968 / 1.000, held-out set 1 0.727 / 0.432 (at
+# 0.34 recall was 0.967 and 0.378, below these floors).
 FLOORS = {
-    "events.toml": (0.96, 0.96),
-    "events_heldout.toml": (0.70, 0.37),
+    "events.toml": (0.96, 0.99),
+    "events_heldout.toml": (0.72, 0.43),
 }
 
 
