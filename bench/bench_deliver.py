@@ -25,7 +25,10 @@ The fan-out runs ``--rounds`` times (each to a fresh store and a fresh
 look-alike), with a baseline run before and after each one, so that load
 from other processes hits both alike; the medians are printed.
 ``--rss-against N`` also runs a one-round fan-out to N readers in a fresh
-process and compares the two peaks (peak RSS should not grow with N).
+process and compares the two peaks (peak RSS should not grow with N). The
+readers are imported by a process of their own before each fan-out, as an
+operator imports a list before a send, so the sending process's peak is the
+send's; the set-up process's peak is printed beside it.
 
 Prints recipients per second for both, the fan-out also per CPU second of
 the sending process (digest's threads; with ``--server thread`` the
@@ -188,6 +191,30 @@ def baseline(store: Any, edition: Any, n: int) -> tuple[float, float]:
     return len(readers) / wall, len(readers) / cpu
 
 
+def import_readers(url: str, n: int, conn: Connection) -> None:
+    """The set-up step in a process of its own: ``n`` readers into the store at
+    ``url``; sends back this process's peak RSS."""
+    store = open_store(url)
+    add_readers(store, n)
+    store.close()
+    conn.send(peak_mb())
+
+
+def set_up_readers(url: str, n: int) -> float:
+    """Import the readers in a fresh process, as an operator imports a list before
+    the send (``digest subscribers import``), so that the sending process's peak is
+    the send's own and not the set-up's; the set-up process's own peak, MiB."""
+    context = multiprocessing.get_context("spawn")  # no copy of this process's memory
+    parent, child = context.Pipe()
+    process = context.Process(target=import_readers, args=(url, n, child))
+    process.start()
+    peak = float(parent.recv())
+    process.join()
+    if process.exitcode != 0:
+        raise SystemExit(f"setting up {n:,} readers failed (exit code {process.exitcode})")
+    return peak
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return float(usage.ru_utime + usage.ru_stime)
@@ -202,7 +229,7 @@ def fan_out(args: argparse.Namespace, postgres: Any = None) -> dict[str, Any]:
     config = make_config(tmp, backend="sendgrid", sendgrid={"host": server.url})
     store = open_store(config.database_url)
     edition = record(store, make_edition())
-    add_readers(store, args.n)
+    setup = set_up_readers(config.database_url, args.n)
     before = peak_mb()
     start, cpu, others = time.perf_counter(), time.process_time(), children_cpu()
     if args.workers > 1:
@@ -218,7 +245,8 @@ def fan_out(args: argparse.Namespace, postgres: Any = None) -> dict[str, Any]:
     invalid = sum(bool(VALIDATE(json.loads(body))) for body in kept)
     return {
         "store": store, "edition": edition, "tmp": tmp, "report": report,
-        "wall": elapsed, "cpu": cpu, "peak": peak, "before": before, "requests": requests,
+        "wall": elapsed, "cpu": cpu, "peak": peak, "before": before, "setup": setup,
+        "requests": requests,
         "recipients": len(addresses), "twice": len(addresses) - len(set(addresses)),
         "kept": len(kept), "invalid": invalid, "server_cpu": server_cpu,
     }  # fmt: skip
@@ -314,20 +342,28 @@ def run_rounds(args: argparse.Namespace, postgres: Any) -> None:
     print(
         f"peak RSS               {peak:>10,.0f} MB  (before sending: {rounds[0]['before']:,.0f} MB)"
     )
+    setup = max(r["setup"] for r in rounds)
+    print(f"set-up peak RSS        {setup:>10,.0f} MB  (importing the readers, its own process)")
     rss = ""
     if args.rss_against:
-        small, small_before = small_peak(args.rss_against, postgres is not None, args.workers)
-        # The process peak also holds the bench's own set-up (N readers written
-        # first); the growth while sending is the fan-out's own.
+        small, small_before, small_setup = small_peak(
+            args.rss_against, postgres is not None, args.workers
+        )
+        # The readers are imported by a process of their own, so the peak is the
+        # sending process's; the set-up's peaks are printed beside it.
         grown, small_grown = peak - rounds[0]["before"], small - small_before
         rss = (
-            f"; peak RSS {peak:.0f} MB vs {small:.0f} MB at {args.rss_against // 1000}k"
-            f" (while sending +{grown:.0f} vs +{small_grown:.0f} MB)"
+            f"; peak RSS of the send {peak:.0f} MB vs {small:.0f} MB at {args.rss_against // 1000}k"
+            f" ({(peak / small - 1) * 100:+.0f}%; set-up {setup:.0f} vs {small_setup:.0f} MB)"
         )
         print(
             f"peak RSS at {args.rss_against:,}     {small:>10,.0f} MB  "
             f"({args.n:,} is {(peak / small - 1) * 100:+.0f}%; grown while sending: "
             f"{grown:,.0f} MB vs {small_grown:,.0f} MB)"
+        )
+        print(
+            f"set-up peak at {args.rss_against:,}  {small_setup:>10,.0f} MB  "
+            f"({args.n:,} is {(setup / small_setup - 1) * 100:+.0f}%)"
         )
     print(
         table_row(
@@ -343,18 +379,24 @@ def run_rounds(args: argparse.Namespace, postgres: Any) -> None:
     )  # fmt: skip
 
 
-def small_peak(n: int, postgres: bool, workers: int) -> tuple[float, float]:
+def small_peak(n: int, postgres: bool, workers: int) -> tuple[float, float, float]:
     """The peak RSS of a one-round fan-out to ``n`` readers, in a fresh process,
-    and its RSS before sending."""
+    its RSS before sending, and the peak of its set-up process."""
     out = subprocess.run(
         [sys.executable, __file__, "--n", str(n), "--rounds", "1", "--baseline", "10"]
         + (["--postgres"] if postgres else []) + ["--workers", str(workers)],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
+    found: dict[str, float] = {}
     for text in out.splitlines():
         if text.startswith("peak RSS "):
             before = text.split("before sending:")[1].split()[0]
-            return float(text.split()[2].replace(",", "")), float(before.replace(",", ""))
+            found["peak"] = float(text.split()[2].replace(",", ""))
+            found["before"] = float(before.replace(",", ""))
+        if text.startswith("set-up peak RSS "):
+            found["setup"] = float(text.split()[3].replace(",", ""))
+    if len(found) == 3:
+        return found["peak"], found["before"], found["setup"]
     raise SystemExit(f"no peak RSS in the output of the {n:,} run:\n{out}")
 
 

@@ -280,6 +280,26 @@ def test_planning_everyone_groups_segments_and_keeps_what_happened(store: Store)
     assert ledger.counts(store, EDITION) == {"sent": 2, "pending": 30, "skipped": 32}
 
 
+def test_a_plan_that_failed_midway_does_not_stop_the_next(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record(store, make_edition())
+    add_readers(store, 8)
+    real = plan_module._insert_window
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(plan_module, "_insert_window", broken)
+    with pytest.raises(RuntimeError):
+        plan_active(store, EDITION, lambda key: ChoiceRows(key.label))
+    monkeypatch.setattr(plan_module, "_insert_window", real)
+    # On SQLite the choices' temporary table outlived the failed transaction on
+    # the pooled connection; planning again reuses it, emptied.
+    plan_active(store, EDITION, lambda key: ChoiceRows(key.label))
+    assert ledger.counts(store, EDITION) == {"pending": 8}
+
+
 def test_a_choice_made_while_planning_is_planned_too(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

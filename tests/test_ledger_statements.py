@@ -156,3 +156,51 @@ def test_a_fresh_edition_skips_the_scans_for_failed_claimed_and_uncertain_rows(
     again = send_edition(store, config, edition, now=SLOT, signer=SIGNER, backend=Recording(store))
     assert _scans(seen) == {"reopen": 1, "recover": 1, "resend": 0, "waiting": 0, "problems": 0}
     assert again.after == {"sent": 11, "skipped": 1}
+
+
+class Accepting(Recording):
+    """Accepts every recipient without reading the ledger itself."""
+
+    def send(self, batch: Batch) -> dict[int, Result]:
+        return {to.subscriber_id: Result(Outcome.SENT) for to in batch.recipients}
+
+
+def _counts(seen: list[str]) -> int:
+    """How many of ``seen`` are :func:`ledger.counts` (one read of every row of the edition)."""
+    return sum(s.startswith("SELECT deliveries.status, count(*)") for s in seen)
+
+
+def test_a_fresh_edition_is_counted_before_and_after_and_not_again_in_between(
+    store: Store, tmp_path: Path
+) -> None:
+    edition = record(store, make_edition())
+    add_readers(store, 12, locales=("nl",))
+    seen = _statements(store)
+    totals: list[int] = []
+    report = send_edition(
+        store, make_config(tmp_path), edition, now=SLOT, signer=SIGNER,
+        backend=Accepting(store), progress=lambda p: totals.append(p.total),
+    )  # fmt: skip
+    assert _counts(seen) == 2  # before the run and after it; the total is the pending of before
+    assert report.after == {"sent": 11, "skipped": 1}
+    assert set(totals) == {11}  # the planned pending rows (one was planned skipped)
+
+
+def test_rows_made_pending_again_by_the_tidy_are_counted_in_the_total(
+    store: Store, tmp_path: Path
+) -> None:
+    edition = record(store, make_edition())
+    add_readers(store, 12, locales=("nl",))
+    config = make_config(tmp_path)
+    send_edition(store, config, edition, now=SLOT, signer=SIGNER, backend=Recording(store))
+    failed = sorted(ledger.statuses(store, EDITION))[:3]
+    ledger.record(store, EDITION, {i: Result(Outcome.FAILED, "refused") for i in failed}, now=SLOT)
+    seen = _statements(store)
+    totals: list[int] = []
+    again = send_edition(
+        store, config, edition, now=SLOT, signer=SIGNER,
+        backend=Accepting(store), progress=lambda p: totals.append(p.total),
+    )  # fmt: skip
+    assert _counts(seen) == 3  # the failed rows were reopened: pending is counted again
+    assert set(totals) == {3}
+    assert again.after == {"sent": 11, "skipped": 1}

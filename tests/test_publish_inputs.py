@@ -1,11 +1,12 @@
 """What a publish keeps between runs to do less: the inputs key of the live
-archive (in its manifest: equal inputs, nothing planned) and each edition's
-story facts (``facts.sqlite``). Whatever was kept, an incremental publish
+archive (in its manifest, ``manifest.sqlite``: equal inputs, nothing planned)
+and each edition's story facts (``facts.sqlite``). Whatever was kept, an incremental publish
 writes the same bytes as a build from scratch, and a crash changes nothing
 readers see."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from datetime import timedelta
@@ -18,6 +19,7 @@ from digest.errors import PublishError
 from digest.model import Edition, Revision
 from digest.publish import build_archive
 from digest.publish.facts import FACTS_NAME
+from digest.publish.manifest import MANIFEST_NAME, Manifests
 from digest.publish.site import SiteSettings
 from tests.test_publish_incremental import late_groenland_edition
 from tests.test_publish_site import SETTINGS, make_editions, publish
@@ -133,3 +135,63 @@ def test_a_crash_after_facts_were_kept_changes_nothing_and_is_not_taken_for_done
     assert report.written > 0
     assert contents(out) == fresh(editions, tmp_path / "fresh")
     assert_consistent(out)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage"])
+def test_a_lost_or_damaged_manifest_database_is_rebuilt(
+    out: Path, tmp_path: Path, damage: str
+) -> None:
+    """Without its manifests a publish knows no live file: it writes every file
+    into the spare (the live folder is untouched until the swap) and plans again."""
+    editions = make_editions(7)
+    publish(editions[:5], out)
+    publish(editions[:6], out)
+    manifest = out.parent / f".{out.name}.generations" / MANIFEST_NAME
+    for extra in ("-wal", "-shm"):
+        Path(f"{manifest}{extra}").unlink(missing_ok=True)
+    if damage == "deleted":
+        manifest.unlink()
+    else:
+        manifest.write_bytes(b"not a database" * 100)
+    report = publish(editions[:6], out)
+    assert report.unchanged == 0 and report.written == len(contents(out))
+    assert contents(out) == fresh(editions[:6], tmp_path / "fresh-6")
+    assert_consistent(out)
+    publish(editions, out)
+    assert contents(out) == fresh(editions, tmp_path / "fresh")
+    assert_consistent(out)
+
+
+def test_an_archive_with_json_manifests_is_taken_over_without_rewriting(
+    out: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An archive published by an earlier version (``a.json``, ``b.json``): the
+    first publish reads them, so the same inputs plan and write nothing, and
+    later publishes keep every generation's files in the database."""
+    editions = make_editions(8)
+    publish(editions[:5], out)
+    publish(editions[:6], out)
+    home = out.parent / f".{out.name}.generations"
+    manifests = Manifests(home)
+    for name in ("a", "b"):
+        found = manifests.read(name)
+        assert found is not None
+        files, inputs = found
+        listed = {p: list(r) for p, r in files.items()}
+        document = {"version": 1, "files": listed, "inputs": inputs}
+        (home / f"{name}.json").write_text(json.dumps(document))
+    manifests.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{home / MANIFEST_NAME}{suffix}").unlink(missing_ok=True)
+    before = snapshot(out)
+    with monkeypatch.context() as patched:
+        forbid_planning(patched)
+        report = publish(editions[:6], out)
+    assert report.written == 0 and report.unchanged == len(before)
+    assert snapshot(out) == before
+    for count in (7, 8, 8):  # the spare of the first, then the JSON's live folder as spare
+        report = publish(editions[:count], out)
+        assert contents(out) == fresh(editions[:count], tmp_path / f"fresh-{count}")
+        assert_consistent(out)
+    assert report.written == 0 and report.unchanged == len(contents(out))
+    assert not list(home.glob("*.json"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from digest.errors import PublishError
 from digest.publish import writer
+from digest.publish.manifest import Manifests
 from digest.publish.writer import Output, Publication, content_hash
 from tests.test_publish_site import internal_links, make_editions, publish
 
@@ -33,7 +33,13 @@ def snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
 def assert_consistent(root: Path) -> None:
     """The live generation matches its manifest and every internal link resolves."""
     generation = Path(os.readlink(root))
-    manifest = json.loads((root.parent / f"{generation}.json").read_text())["files"]
+    manifests = Manifests(root.parent / generation.parent)
+    try:
+        found = manifests.read(generation.name)
+    finally:
+        manifests.close()
+    assert found is not None, "the live generation has no clean manifest"
+    manifest = found[0]
     on_disk = {p for p, (_, _, _) in snapshot(root).items()}
     assert on_disk == set(manifest)
     for path, (_key, digest, _inode) in manifest.items():

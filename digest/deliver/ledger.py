@@ -208,18 +208,13 @@ def _claimed_rows(
             chosen.label("chooses"),
         )
     ).where(subscribers.c.id.in_(taken))
-    rows = [
-        Claimed(sid, email, name, locale, read_regions(regions), status, first_name, bool(chose))
-        for sid, email, name, locale, regions, status, first_name, chose in conn.execute(
-            query
-        ).all()  # one fetch, not one per row
+    found = conn.execute(query.order_by(subscribers.c.id)).all()  # one fetch, not one per row
+    # A claim holds one segment: a few distinct stored choices, each read once.
+    choices = {stored: read_regions(stored) for stored in {row[4] for row in found}}
+    return [
+        Claimed(sid, email, name, locale, choices[regions], status, first_name, bool(chose))
+        for sid, email, name, locale, regions, status, first_name, chose in found
     ]
-    rows.sort(key=_subscriber_id)
-    return rows
-
-
-def _subscriber_id(row: Claimed) -> int:
-    return row.subscriber_id
 
 
 def mark_sending(store: Store, edition_id: str, ids: Collection[int], owner: str) -> bool:

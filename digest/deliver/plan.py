@@ -13,11 +13,28 @@ a reader never gets an edition they did not choose.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CTE, Exists, String, and_, column, exists, func, literal, select, values
+from sqlalchemy import (
+    CTE,
+    Column,
+    Connection,
+    Exists,
+    FromClause,
+    MetaData,
+    String,
+    Table,
+    and_,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    values,
+)
 
 from digest.deliver.ledger import PENDING
 from digest.deliver.segments import SegmentKey
@@ -62,9 +79,9 @@ def plan_active(
         with store.begin() as conn:
             top = conn.execute(select(func.max(subscribers.c.id))).scalar() or 0
         for low in range(0, top, WINDOW):
-            with store.begin() as conn:
+            with store.begin() as conn, _choices_table(conn, choices) as chosen:
                 insert = _insert_window(
-                    store.dialect, edition_id, choices, low, edition_name, opt_in
+                    store.dialect, edition_id, chosen, low, edition_name, opt_in
                 )
                 conn.execute(insert)
     plan_rows(store, edition_id, _late_rows(store, edition_id, decide, edition_name, opt_in))
@@ -106,13 +123,13 @@ def _chose(edition_name: str | None, opt_in: bool = False) -> list[Any]:
 def _insert_window(
     dialect: str,
     edition_id: str,
-    choices: dict[Choice, ChoiceRows],
+    chosen: FromClause,
     low: int,
     edition_name: str | None = None,
     opt_in: bool = False,
 ) -> Any:
-    """Rows for the active subscribers with ids in (low, low + WINDOW] and no row yet."""
-    chosen = _choices_table(choices)
+    """Rows for the active subscribers with ids in (low, low + WINDOW] and no row
+    yet; ``chosen`` holds what each choice gets (:func:`_choices_table`)."""
     active = _active_without_row(edition_id, low, edition_name, opt_in)
     rows = (
         select(
@@ -136,12 +153,42 @@ def _insert_window(
     return insert_into(deliveries).from_select(_COLUMNS, rows).on_conflict_do_nothing()
 
 
-def _choices_table(choices: dict[Choice, ChoiceRows]) -> CTE:
-    names = ("regions", "locale", "segment", "status", "error")
-    table = values(*(column(name, String) for name in names), name="choices")
-    return table.data(
-        [(*choice, r.segment, r.status, r.error) for choice, r in choices.items()]
-    ).cte("choices")
+_CHOICE_COLUMNS = ("regions", "locale", "segment", "status", "error")
+# On SQLite the choices go in a temporary table keyed by (regions, locale), for
+# the one transaction that uses them: a VALUES list has no index, and SQLite
+# joins each subscriber against it by scanning every choice (32 in the bench's
+# mix), which took a third of the planning statement's time.
+_TEMP_CHOICES = Table(
+    "plan_choices",
+    MetaData(),
+    Column("regions", String, primary_key=True),
+    Column("locale", String, primary_key=True),
+    Column("segment", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("error", String),
+    prefixes=["TEMPORARY"],
+)
+
+
+@contextlib.contextmanager
+def _choices_table(conn: Connection, choices: dict[Choice, ChoiceRows]) -> Iterator[FromClause]:
+    """What each choice gets, as a table to join: a keyed temporary table on
+    SQLite (dropped again before the transaction ends), a VALUES list elsewhere."""
+    data = [(*choice, r.segment, r.status, r.error) for choice, r in choices.items()]
+    if conn.dialect.name != "sqlite":
+        table = values(*(column(name, String) for name in _CHOICE_COLUMNS), name="choices")
+        yield table.data(data).cte("choices")
+        return
+    # The CREATE commits on its own (pysqlite opens a transaction only for DML), so
+    # a plan that failed may have left the table on this pooled connection:
+    # reuse it, emptied.
+    _TEMP_CHOICES.create(conn, checkfirst=True)
+    conn.execute(_TEMP_CHOICES.delete())
+    conn.execute(
+        _TEMP_CHOICES.insert(), [dict(zip(_CHOICE_COLUMNS, row, strict=True)) for row in data]
+    )
+    yield _TEMP_CHOICES
+    _TEMP_CHOICES.drop(conn)
 
 
 def _active_without_row(

@@ -127,7 +127,7 @@ def send_edition(
         run = _Run(store, config, edition, backend, policy, now, signer, report, progress, only_id)
         run.share = share
         with backend:
-            run.deliver()
+            run.deliver(_pending_after_tidy(before, retry_uncertain))
         after = report.after = ledger.counts(store, edition.id)
         # Each reads every row of the edition; the counts say when nothing is to be found.
         if after.get(ledger.UNCERTAIN):
@@ -136,6 +136,17 @@ def send_edition(
             report.problems = ledger.problems(store, edition.id)
         report.renders = run.renderer.renders
     return report
+
+
+def _pending_after_tidy(before: dict[str, int], retry_uncertain: bool) -> int | None:
+    """The edition's pending rows once :func:`_tidy` ran, when it is known from
+    ``before`` (tidying had nothing to change, as for a fresh edition); None when
+    tidying may have made rows pending, so that they must be counted again."""
+    if ledger.reopens(before, retry_uncertain=retry_uncertain):
+        return None
+    if any(before.get(status) for status in (ledger.CLAIMED, ledger.SENDING, ledger.UNCERTAIN)):
+        return None
+    return before.get(ledger.PENDING, 0)
 
 
 def _tidy(
@@ -224,8 +235,12 @@ class _Run:
         self.news: dict[SegmentKey, bool] = {}
         self.share = (0, 1)
 
-    def deliver(self) -> None:
-        self.report.total = ledger.counts(self.store, self.edition.id).get(ledger.PENDING, 0)
+    def deliver(self, pending: int | None = None) -> None:
+        """Send every pending row; ``pending``: how many there are, when known
+        (else counted here: each count reads every row of the edition)."""
+        if pending is None:
+            pending = ledger.counts(self.store, self.edition.id).get(ledger.PENDING, 0)
+        self.report.total = pending
         self._tick()
         args = (self.store, self.edition, self.backend, self.policy, self.report, self.sender)
         with HandOver(*args, self.now) as hand:

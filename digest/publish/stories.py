@@ -13,6 +13,7 @@ stand in for them, each at the moment it was first shown.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ class StoryInfo:
     @property
     def headline(self) -> str:
         """The entry headline an edition would give it, typeset for readers."""
-        return typeset(headline(self.story.text, self.story.title))
+        return _typeset_headline(self.story.text, self.story.title)
 
     @property
     def text(self) -> str:
@@ -74,6 +75,18 @@ class StoryInfo:
         return self.carried[-1].entry.local_slot
 
 
+# A story page asks for its headline and text several times (title, JSON-LD,
+# heading) and its edition's body typesets the same wording again: per process,
+# each wording is typeset once. Bounded, so memory stays flat in the archive's size.
+TYPESET_CACHE = 8192
+
+
+@functools.lru_cache(maxsize=TYPESET_CACHE)
+def _typeset_headline(text: str, title: str | None) -> str:
+    return typeset(headline(text, title))
+
+
+@functools.lru_cache(maxsize=TYPESET_CACHE)
 def typeset(text: str) -> str:
     """``text`` as the mail shows brief text (:func:`digest.render.markup.clean_text`
     and Dutch typography)."""

@@ -5,7 +5,7 @@
     var/archive -> .archive.generations/a   the archive: a relative symlink
     var/.archive.generations/a/             the live generation (never touched)
     var/.archive.generations/b/             the spare: the generation before
-    var/.archive.generations/a.json         manifest: path -> key, sha256, inode
+    var/.archive.generations/manifest.sqlite  each generation: path -> key, sha256, inode
     var/.archive.generations/lock           held while a publish runs
 
 A publish brings the *spare* folder up to date and then points the symlink
@@ -25,6 +25,8 @@ kept; only changed files are written (and made durable before the swap). A publi
 all equal the live ones writes nothing and does not swap. The spare's
 manifest is deleted before the spare is touched, so a spare left half done
 by a crash is recognised next time and rebuilt from the live folder.
+The manifests are rows in SQLite (:mod:`digest.publish.manifest`), so a
+publish updates the few paths that changed, not a document of every file.
 """
 
 from __future__ import annotations
@@ -33,20 +35,21 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
 from digest.errors import PublishError
 from digest.files import fsync_path
+from digest.publish.manifest import Manifests, Record
+
+__all__ = ["Output", "Publication", "Record", "WriteStats", "content_hash"]
 
 GENERATIONS = ("a", "b")
-MANIFEST_VERSION = 1
 SYNC_EACH_LIMIT = 64
 
 
@@ -68,41 +71,12 @@ class Output:
         return cls(key, content_hash(data), data)
 
 
-class Record(NamedTuple):
-    """A file of a generation as its manifest remembers it."""
-
-    key: str
-    hash: str
-    inode: int
-
-
 @dataclass(slots=True)
 class WriteStats:
     written: list[str] = field(default_factory=list)  # new or changed since the live archive
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     swapped: bool = False
-
-
-def _read_manifest(path: Path) -> dict[str, Record] | None:
-    found = _read_manifest_and_inputs(path)
-    return None if found is None else found[0]
-
-
-def _read_manifest_and_inputs(path: Path) -> tuple[dict[str, Record], dict[str, object]] | None:
-    """A generation's files and what its publish was made from (``inputs``)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise PublishError(
-            f"{path}: unreadable archive manifest ({exc}); delete it and publish again"
-        ) from exc
-    if data.get("version") != MANIFEST_VERSION:
-        return None
-    files = {path: Record._make(record) for path, record in data["files"].items()}
-    return files, dict(data.get("inputs") or {})
 
 
 def _present(root: Path, recorded: dict[str, Record]) -> dict[str, Record]:
@@ -148,14 +122,6 @@ def make_durable(paths: list[Path]) -> None:
         fsync_path(path)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.unlink(missing_ok=True)
-    write_new_file(temp, data)
-    fsync_path(temp)
-    os.replace(temp, path)
-
-
 class Publication:
     """One publish into the archive at ``target``: ``with Publication(target) as pub``,
     then :meth:`stage` the files, :meth:`add` late ones, and :meth:`commit`."""
@@ -171,6 +137,7 @@ class Publication:
         self.live_inputs: dict[str, object] = {}
         self.inputs: dict[str, object] = {}
         self._spare: dict[str, Record] = {}
+        self._manifests: Manifests | None = None
         self._staged: dict[str, Record] = {}
         self._dirs: set[str] = set()
         self._spare_dir = ""
@@ -197,14 +164,17 @@ class Publication:
             self.live_name = self._live_generation()
             for stale in self.target.parent.glob(f".{self.target.name}.*.link"):
                 stale.unlink()  # a link a crashed publish made but never swapped in
+            self._manifests = Manifests(self.home)
         if self.live_name is not None:
-            found = _read_manifest_and_inputs(self.home / f"{self.live_name}.json")
+            found = self._manifests.read(self.live_name)
             recorded, self.live_inputs = found or ({}, {})
             self.live = _present(self.home / self.live_name, recorded)
             self.lost = set(recorded) - set(self.live)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._manifests is not None:
+            self._manifests.close()
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
@@ -298,9 +268,10 @@ class Publication:
                 raise
 
     def _open_spare(self) -> None:
-        manifest = self.home / f"{self.spare_name}.json"
-        known = _read_manifest(manifest) if self.spare.is_dir() else None
-        manifest.unlink(missing_ok=True)  # the spare is dirty from here until commit
+        manifests = self._opened_manifests()
+        found = manifests.read(self.spare_name) if self.spare.is_dir() else None
+        known = found[0] if found else None
+        manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
         fsync_path(self.home)
         if known is None and self.spare.exists():
             shutil.rmtree(self.spare)  # left half done by a crash: start again
@@ -359,9 +330,8 @@ class Publication:
         with self._errors(self.home):
             self._prune_dirs()
             make_durable(self._unsynced)
-            manifest = {"version": MANIFEST_VERSION, "files": self._staged, "inputs": self.inputs}
-            payload = json.dumps(manifest)
-            _write_atomically(self.home / f"{self.spare_name}.json", payload.encode())
+            manifests = self._opened_manifests()
+            manifests.write(self.spare_name, self._staged, self.inputs)
             fsync_path(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
             link.unlink(missing_ok=True)
@@ -370,6 +340,11 @@ class Publication:
             fsync_path(self.target.parent)
         self.stats.swapped = True
         return self.stats
+
+    def _opened_manifests(self) -> Manifests:
+        if self._manifests is None:
+            raise PublishError(f"{self.target}: publish outside 'with Publication(...)'")
+        return self._manifests
 
     def _prune_dirs(self) -> None:
         """Remove the folders that removed files left empty, deepest first."""

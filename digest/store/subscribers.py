@@ -279,10 +279,12 @@ def import_subscribers(
         batch.append(row)
         if len(batch) == CHUNK:
             a, e = _import_chunk(store, batch, locale, status, now, editions)
-            added, existing, batch = added + a, existing + e, []
+            added.extend(a)  # not ``added + a``: that copied every address per chunk
+            existing, batch = existing + e, []
     if batch:
         a, e = _import_chunk(store, batch, locale, status, now, editions)
-        added, existing = added + a, existing + e
+        added.extend(a)
+        existing += e
     return ImportCounts(len(added), existing, tuple(added))
 
 

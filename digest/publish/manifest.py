@@ -1,0 +1,175 @@
+"""The generations' manifests: each file's key, hash and inode, in SQLite.
+
+One database beside the generation folders (``.archive.generations/manifest.sqlite``)
+holds, for each generation, its files and the inputs key of the publish that
+made it. A publish changes a few hundred of the archive's tens of thousands
+of files, so :meth:`Manifests.write` updates the spare's rows path by path
+instead of rewriting (and re-reading) a whole JSON document each time.
+
+Crash safety is the JSON manifests' rule: the spare is marked *dirty* (and
+that is on disk) before its folder is touched, and marked clean, with its
+rows, only when every file of it is durable, just before the swap; a dirty
+spare is rebuilt from scratch by the next publish. Unlike the caches
+(``bodies.sqlite``, ``facts.sqlite``) this is state, so every commit is
+synced. A database that cannot be read is deleted: the next publish then
+rewrites every file into the spare (the live folder is never touched), as
+for an archive without manifests. The JSON manifests of earlier versions
+(``a.json``, ``b.json``) are read once, when the database lacks a generation,
+and deleted once it holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import NamedTuple, TypeVar
+
+from digest.errors import PublishError
+
+MANIFEST_NAME = "manifest.sqlite"
+MANIFEST_VERSION = 1
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS generations (name TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+    " clean INTEGER NOT NULL, inputs TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS files (generation TEXT NOT NULL, path TEXT NOT NULL,"
+    " key TEXT NOT NULL, hash TEXT NOT NULL, inode INTEGER NOT NULL,"
+    " PRIMARY KEY (generation, path)) WITHOUT ROWID",
+)
+T = TypeVar("T")
+
+
+class Record(NamedTuple):
+    """A file of a generation as its manifest remembers it."""
+
+    key: str
+    hash: str
+    inode: int
+
+
+Manifest = tuple[dict[str, Record], dict[str, object]]  # files, inputs
+
+
+class Manifests:
+    """The manifests of the generations in ``home`` (opened under the publish lock)."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / MANIFEST_NAME
+        self.home = home
+        self._db = self._open()
+        # the rows the database holds for each generation read from it (and clean)
+        self._held: dict[str, dict[str, Record]] = {}
+
+    def _open(self) -> sqlite3.Connection:
+        for _attempt in range(2):
+            try:
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                for statement in SCHEMA:
+                    db.execute(statement)
+                return db
+            except sqlite3.DatabaseError:
+                self._delete()
+        raise PublishError(f"{self.path}: cannot open the archive manifests; delete it")
+
+    def _delete(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
+
+    def _guarded(self, work: Callable[[sqlite3.Connection], T], lost: T) -> T:
+        """``work`` on the database; a damaged one is deleted (and ``lost`` returned):
+        what it held is then rebuilt, never trusted half read."""
+        try:
+            return work(self._db)
+        except sqlite3.DatabaseError:
+            self._db.close()
+            self._delete()
+            self._db = self._open()
+            return lost
+
+    def read(self, name: str) -> Manifest | None:
+        """Generation ``name``'s files and inputs, or ``None`` when it is unknown or
+        dirty (a publish into it never finished)."""
+        lost: tuple[bool, Manifest | None] = (True, None)
+        known, found = self._guarded(lambda db: _read(db, name), lost)
+        self._held.pop(name, None)
+        if not known:
+            return _read_json(self.home / f"{name}.json")
+        if found is not None:
+            self._held[name] = found[0]
+        return found
+
+    def mark_dirty(self, name: str) -> None:
+        """Generation ``name`` is about to change: forget it until :meth:`write`."""
+        statement = (
+            "INSERT INTO generations VALUES (?, ?, 0, '{}') "
+            "ON CONFLICT (name) DO UPDATE SET clean = 0"
+        )
+        with self._failing("cannot mark the spare generation as changing"):
+            self._db.execute(statement, (name, MANIFEST_VERSION))
+        (self.home / f"{name}.json").unlink(missing_ok=True)
+
+    def write(self, name: str, files: Mapping[str, Record], inputs: Mapping[str, object]) -> None:
+        """Record ``files`` as generation ``name`` (clean): only the rows that differ
+        from what :meth:`read` found in the database change (all, if it found none
+        there: a dirty generation, or one read from an earlier JSON manifest)."""
+        before = self._held.pop(name, None)
+        with self._failing("cannot record the new generation"), self._db as db:
+            db.execute("BEGIN IMMEDIATE")
+            if before is None:
+                db.execute("DELETE FROM files WHERE generation = ?", (name,))
+                before = {}
+            gone = [(name, path) for path in before.keys() - files.keys()]
+            db.executemany("DELETE FROM files WHERE generation = ? AND path = ?", gone)
+            changed = [(name, p, *r) for p, r in files.items() if before.get(p) != r]
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", changed)
+            db.execute(
+                "INSERT OR REPLACE INTO generations VALUES (?, ?, 1, ?)",
+                (name, MANIFEST_VERSION, json.dumps(dict(inputs))),
+            )
+        self._held[name] = dict(files)
+
+    @contextlib.contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise PublishError(
+                f"{self.path}: {what} ({exc}); the archive still serves the previous "
+                "publish, fix the cause and publish again"
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _read(db: sqlite3.Connection, name: str) -> tuple[bool, Manifest | None]:
+    """Whether the database knows generation ``name``, and its manifest if it is clean."""
+    query = "SELECT version, clean, inputs FROM generations WHERE name = ?"
+    row = db.execute(query, (name,)).fetchone()
+    if row is None:
+        return False, None
+    version, clean, inputs = row
+    if version != MANIFEST_VERSION or not clean:
+        return True, None
+    rows = db.execute("SELECT path, key, hash, inode FROM files WHERE generation = ?", (name,))
+    files = {path: Record(key, digest, inode) for path, key, digest, inode in rows}
+    return True, (files, dict(json.loads(inputs)))
+
+
+def _read_json(path: Path) -> Manifest | None:
+    """A JSON manifest of an earlier version, if one is there."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return None  # unreadable: rebuilt like a dirty spare
+    if data.get("version") != MANIFEST_VERSION:
+        return None
+    files = {p: Record._make(record) for p, record in data["files"].items()}
+    return files, dict(data.get("inputs") or {})
