@@ -1,8 +1,10 @@
 """Events: the labelled sets, scored pair by pair.
 
-``tests/data/events.toml`` is the set the rules were chosen on;
-``tests/data/events_heldout.toml`` was written blind to them by another
-engineer and first scored after the rules were frozen (README, "Events").
+``tests/data/events.toml`` and ``tests/data/events_heldout.toml`` (held-out
+set 1, written blind and first scored after the rules were frozen) are the
+sets the rules are now chosen on; ``tests/data/events_heldout2.toml`` was
+written blind by another engineer and merged after the rules were frozen
+again (README, "Events").
 Run with ``-s`` to see the figures; the tests fail when precision or recall
 falls below what the rules reach now.
 """
@@ -40,9 +42,16 @@ CASES = load("events.toml")
 # was merged, was 0.609 / 0.378 (the earlier rules: 0.471 / 0.432); after two
 # rules made since (place names are not split, reporting nouns and units are no
 # terms) 0.700 / 0.378. The held-out set is no longer unseen for those two.
+# Since then both sets are development sets, and the threshold 0.32 was chosen
+# on them together: labelled 0.968 / 1.000, held-out set 1 0.727 / 0.432 (at
+# 0.34 recall was 0.967 and 0.378, below these floors). Held-out set 2
+# (tests/data/events_heldout2.toml) was merged after those rules were frozen;
+# its first, blind score was 0.688 / 0.306 (at 0.34 it would have been
+# 0.750 / 0.250). No rule has been chosen on it.
 FLOORS = {
-    "events.toml": (0.96, 0.96),
-    "events_heldout.toml": (0.70, 0.37),
+    "events.toml": (0.96, 0.99),
+    "events_heldout.toml": (0.72, 0.43),
+    "events_heldout2.toml": (0.68, 0.30),
 }
 
 
