@@ -5,8 +5,13 @@ versions."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
+import pytest
+
+from digest.errors import PublishError
+from digest.publish import manifest
 from digest.publish.manifest import MANIFEST_NAME, MANIFEST_VERSION, Manifests, Record
 
 FILES = {
@@ -73,3 +78,26 @@ def test_an_earlier_json_manifest_is_read_until_its_generation_changes(tmp_path:
     reopened = Manifests(tmp_path)
     assert reopened.read("a") == (fewer, {})
     reopened.close()
+
+
+def test_a_locked_database_stops_the_publish_and_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locked by another program (a real lock, held by a second connection) is a
+    passing failure, not damage: one clear error, and the rows are still there."""
+    manifests = Manifests(tmp_path)
+    manifests.write("a", FILES, {"key": "x"})
+    manifests.close()
+    monkeypatch.setattr(manifest, "BUSY_TIMEOUT", 0.05)
+    holder = sqlite3.connect(tmp_path / MANIFEST_NAME, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(PublishError, match="cannot use the archive manifests"):
+            Manifests(tmp_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    again = Manifests(tmp_path)
+    assert again.read("a") == (FILES, {"key": "x"})
+    again.close()

@@ -11,9 +11,11 @@ that is on disk) before its folder is touched, and marked clean, with its
 rows, only when every file of it is durable, just before the swap; a dirty
 spare is rebuilt from scratch by the next publish. Unlike the caches
 (``bodies.sqlite``, ``facts.sqlite``) this is state, so every commit is
-synced. A database that cannot be read is deleted: the next publish then
-rewrites every file into the spare (the live folder is never touched), as
-for an archive without manifests. The JSON manifests of earlier versions
+synced. A damaged database (not a database, malformed) is deleted: the next
+publish then rewrites every file into the spare (the live folder is never
+touched), as for an archive without manifests. A passing failure (locked by
+another program, disk full, an I/O error) deletes nothing: the publish stops
+with one line, the archive as it was. The JSON manifests of earlier versions
 (``a.json``, ``b.json``) are read once, when the database lacks a generation,
 and deleted once it holds it.
 """
@@ -31,6 +33,7 @@ from digest.errors import PublishError
 
 MANIFEST_NAME = "manifest.sqlite"
 MANIFEST_VERSION = 1
+BUSY_TIMEOUT = 30.0  # seconds to wait for another holder of the database's lock
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS generations (name TEXT PRIMARY KEY, version INTEGER NOT NULL,"
     " clean INTEGER NOT NULL, inputs TEXT NOT NULL)",
@@ -65,15 +68,25 @@ class Manifests:
     def _open(self) -> sqlite3.Connection:
         for _attempt in range(2):
             try:
-                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 for statement in SCHEMA:
                     db.execute(statement)
                 return db
+            except sqlite3.OperationalError as exc:
+                raise self._passing(exc) from exc
             except sqlite3.DatabaseError:
                 self._delete()
         raise PublishError(f"{self.path}: cannot open the archive manifests; delete it")
+
+    def _passing(self, exc: sqlite3.OperationalError) -> PublishError:
+        """Locked, full or failing: not damage, so nothing is deleted."""
+        return PublishError(
+            f"{self.path}: cannot use the archive manifests ({exc}); the archive still "
+            "serves the previous publish; close any program holding the file, free disk "
+            "space if it is full, and publish again"
+        )
 
     def _delete(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -85,6 +98,8 @@ class Manifests:
         what it held is then rebuilt, never trusted half read."""
         try:
             return work(self._db)
+        except sqlite3.OperationalError as exc:
+            raise self._passing(exc) from exc
         except sqlite3.DatabaseError:
             self._db.close()
             self._delete()
