@@ -131,13 +131,17 @@ def store_parsed(
     """Classify one snapshot's items and store them in one transaction,
     noting which region rules classified them. A ``Labeller`` classifies the
     whole snapshot in one pass and the items are stored as they were parsed."""
-    labels: list[Label] | None = None
-    if isinstance(annotate, Labeller):
-        labels = annotate.labels(items)
-    elif annotate is not None:
-        items = [annotate(item) for item in items]
+    labels = None if annotate is None else labels_of(annotate, items)
     with store.begin() as conn:
         return store_items(conn, meta, items, now, labels, classified_with)
+
+
+def labels_of(annotate: Annotate, items: Sequence[Item]) -> list[Label]:
+    """Each item's ``(regions, countries)``: a ``Labeller`` finds them all in one
+    pass, any other ``annotate`` item by item."""
+    if isinstance(annotate, Labeller):
+        return annotate.labels(items)
+    return [(item.regions, item.countries) for item in map(annotate, items)]
 
 
 def ingest_paths(
@@ -195,11 +199,7 @@ def reclassify(
         query = query.where(stories.c.classified_with != classified_with)
     with store.begin() as conn:
         stale: Sequence[Story] = [row_to_story(r) for r in conn.execute(query)]
-        items = [story_as_item(story) for story in stale]
-        if isinstance(annotate, Labeller):
-            labels = annotate.labels(items)
-        else:
-            labels = [(item.regions, item.countries) for item in map(annotate, items)]
+        labels = labels_of(annotate, [story_as_item(story) for story in stale])
         updates = [
             (s.id, regions, countries)
             for s, (regions, countries) in zip(stale, labels, strict=True)

@@ -23,10 +23,10 @@ the live folder (same inode, same mtime: not rewritten); a file the spare
 already holds with the right content (it was written two publishes ago) is
 kept; only changed files are written (and made durable before the swap). A publish whose files
 all equal the live ones writes nothing and does not swap. The spare's
-manifest is deleted before the spare is touched, so a spare left half done
-by a crash is recognised next time and rebuilt from the live folder.
-The manifests are rows in SQLite (:mod:`digest.publish.manifest`), so a
-publish updates the few paths that changed, not a document of every file.
+manifest is marked dirty (on disk) before the spare is touched, so a spare
+left half done by a crash is recognised next time and rebuilt from the live
+folder. The manifests are rows in SQLite (:mod:`digest.publish.manifest`), so
+a publish updates the few paths that changed, not a document of every file.
 """
 
 from __future__ import annotations
