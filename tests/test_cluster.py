@@ -50,10 +50,15 @@ CASES = load("events.toml")
 # mean cosine is at least the threshold) and the threshold 0.20 were chosen on
 # all three sets together: labelled 0.938 / 1.000, held-out set 1
 # 0.781 / 0.676, held-out set 2 0.733 / 0.611. All three are development sets now.
+# Held-out set 3 (tests/data/events_heldout3.toml, 74 briefs, written blind by
+# another hand) was merged after those rules were frozen (17:36, 4130160); its
+# first, blind score was 0.769 / 0.588 (the earlier rules, single link at 0.32:
+# 0.818 / 0.353). Do not tune against it.
 FLOORS = {
     "events.toml": (0.93, 0.99),
     "events_heldout.toml": (0.78, 0.67),
     "events_heldout2.toml": (0.73, 0.61),
+    "events_heldout3.toml": (0.76, 0.58),
 }
 
 
