@@ -252,11 +252,14 @@ class _Parser:
         end, records = compact_lines(lines, start, self.repeated)
         if not records:
             return start
-        items, span, section, source = self.items, self.span, self.section, self.source
+        items, spans, section, source = self.items, self.spans, self.section, self.source
         title, place, agencies = draft.title, draft.place, draft.agencies
         text, own = "\n\n".join(draft.paragraphs), draft.section or section
         for number, time, next_place, next_agencies, body in records:
-            resolved = span(time, number)
+            known = spans.get(time)  # what ``span`` gives, read at once when it warns of nothing
+            resolved = (
+                known[0] if known is not None and known[1] is None else self.span(time, number)
+            )
             latest, earliest = (resolved.latest, resolved.earliest) if resolved else (None, None)
             items.append(
                 ("brief", title, place, agencies, text, latest, own, source, earliest)
@@ -512,18 +515,12 @@ class _Parser:
         fallback = self.header_rubric or self.first_marker
         if fallback is None and len(self.rubrics_seen) == 1:
             fallback = next(iter(self.rubrics_seen))
+        # The fields are ``new_item``'s arguments in order; an item without a
+        # section of its own takes the page's.
         items = tuple(
-            new_item(
-                kind,
-                title,
-                place,
-                names,
-                text,
-                latest,
-                section if section or fallback is None else fallback,
-                source,
-                earliest,
-            )
-            for kind, title, place, names, text, latest, section, source, earliest in self.items
+            new_item(*fields)
+            if fields[6] or fallback is None
+            else new_item(*fields[:6], fallback, *fields[7:])
+            for fields in self.items
         )
         return ParseResult(items, tuple(self.warnings))
