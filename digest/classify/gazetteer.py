@@ -84,9 +84,16 @@ _SPACED = _spaced_table()
 # character outside ASCII. The rest of _SPACED maps to letters, digits and spaces,
 # which the byte table keeps as they are, so the two can run one after the other.
 _ASCII_SPACED = bytes(ord(_SPACED.get(cp, chr(cp))) for cp in range(128)) + bytes(range(128, 256))
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 assert all(
     len(c) == 1 and (not c.isascii() or _ASCII_SPACED[ord(c)] == ord(c)) for c in _SPACED.values()
+)
+
+
+_ASCII = bytes(range(128))
+# Characters whose replacement is itself replaced (Ǿ → ø → o): one replace after
+# another would change them twice, so a text holding one is translated whole.
+_CHAINED = frozenset(
+    chr(cp) for cp, other in _SPACED.items() if _SPACED.get(ord(other), other) != other
 )
 
 
@@ -95,7 +102,13 @@ def spaced(text: str) -> str:
     (``text.translate(_SPACED)``): each distinct non-ASCII character replaced,
     then the ASCII ones as bytes, both in C."""
     if not text.isascii():
-        for char in set(_NOT_ASCII.findall(text)):
+        # The non-ASCII characters are what is left of the UTF-8 bytes without
+        # the ASCII ones (a multi-byte sequence holds no ASCII byte).
+        raw = text.encode("utf-8", "surrogatepass").translate(None, _ASCII)
+        others = set(raw.decode("utf-8", "surrogatepass"))
+        if not others.isdisjoint(_CHAINED):
+            return text.translate(_SPACED)
+        for char in others:
             other = _SPACED.get(ord(char))
             if other is not None and other != char:
                 text = text.replace(char, other)
