@@ -4,7 +4,7 @@ the line parser."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,10 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.snapshots import generate_snapshot
+from digest.ingest import wire
 from digest.ingest.chrome import normalise_lines
-from digest.ingest.compact import compact_lines
+from digest.ingest.compact import Brief, compact_brief
 from digest.ingest.wire import _parse_lines, parse_snapshot
-from tests.test_parse_properties import Brief, briefs, render_compact, times
+from tests.test_parse_properties import Brief as PageBrief
+from tests.test_parse_properties import briefs, render_compact, times
 
 CAPTURED = datetime(2026, 1, 20, 14, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -61,6 +63,17 @@ def parse_both(text: str) -> None:
     fast = parse_snapshot(text, CAPTURED, "page.txt")
     plain = _parse_lines(normalise_lines(text), CAPTURED, "page.txt", compact=False)
     assert fast == plain
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_each_hostile_line_at_each_place_of_a_page(hostile: str) -> None:
+    """Every hostile line before, after and glued to every line of a small page."""
+    lines = generate_snapshot(6, 11).split("\n")
+    for at in range(len(lines) + 1):
+        parse_both("\n".join([*lines[:at], hostile, *lines[at:]]))
+        if at < len(lines):
+            parse_both("\n".join([*lines[:at], lines[at] + hostile, *lines[at + 1 :]]))
+            parse_both("\n".join([*lines[:at], "2 uur geleden" + hostile, *lines[at + 1 :]]))
 
 
 @SETTINGS
@@ -118,7 +131,9 @@ def test_hostile_pages(lines: list[str]) -> None:
 
 @SETTINGS
 @given(st.lists(briefs, min_size=1, max_size=12), st.booleans(), st.lists(times, max_size=3))
-def test_generated_briefs_with_any_time(items: list[Brief], lead: bool, extra: list[str]) -> None:
+def test_generated_briefs_with_any_time(
+    items: list[PageBrief], lead: bool, extra: list[str]
+) -> None:
     page = render_compact(items, lead)
     parse_both(page + "".join(extra))
     parse_both(page.replace("\n", "\r\n"))
@@ -130,12 +145,17 @@ def test_random_text(text: str) -> None:
     parse_both(text)
 
 
-def test_a_compact_page_takes_the_fast_path() -> None:
+def test_a_compact_page_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The property tests compare a path that is taken: all briefs but the first."""
-    lines = normalise_lines(generate_snapshot(500, 3))
-    start = lines.index("Meer uit Buitenland") + 2  # the first brief has no time before it
-    end, records = compact_lines(lines, start, set())
-    assert (end, len(records)) == (len(lines) - 1, 499)  # the last line is a time alone
+    read: list[Brief | None] = []
+
+    def counted(line: str, repeated: Collection[str]) -> Brief | None:
+        read.append(compact_brief(line, repeated))
+        return read[-1]
+
+    monkeypatch.setattr(wire, "compact_brief", counted)
+    assert len(parse_snapshot(generate_snapshot(500, 3), CAPTURED, "p").items) == 501
+    assert sum(brief is not None for brief in read) == 499  # the first brief has no time before it
 
 
 @pytest.mark.parametrize(
@@ -153,13 +173,14 @@ def test_a_compact_page_takes_the_fast_path() -> None:
         "MOSKOU (ANP) - Geen tijd ervoor.",
     ],
 )
-def test_a_run_ends_at_a_line_it_is_not_sure_of(line: str) -> None:
-    lines = ["2 uur geledenKYIV (ANP) - Eerste.", line, "1 uur geledenKYIV (ANP) - Laatste."]
-    first = (1, "2 uur geleden", "KYIV", ("ANP",), "Eerste.")
-    assert compact_lines(lines, 0, set()) == (1, [first])
+def test_the_line_parser_reads_a_line_the_fast_path_is_not_sure_of(line: str) -> None:
+    assert compact_brief(line, set()) is None
+    assert compact_brief("2 uur geledenKYIV (ANP) - Eerste.", set()) == (
+        "2 uur geleden", "KYIV", ("ANP",), "Eerste."
+    )  # fmt: skip
 
 
-def test_a_repeated_line_ends_a_run() -> None:
+def test_a_repeated_line_is_left_to_the_line_parser() -> None:
     line = "2 uur geledenKYIV (ANP) - Kop"
-    assert compact_lines([line], 0, {"Kop"}) == (0, [])
-    assert compact_lines([line, "", line], 0, set())[0] == 3
+    assert compact_brief(line, {"Kop"}) is None
+    assert compact_brief(line, set()) is not None

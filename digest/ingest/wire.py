@@ -36,7 +36,7 @@ from digest.ingest.chrome import (
     looks_like_title,
     normalise_lines,
 )
-from digest.ingest.compact import GLUE_START, HEADER_START, MARKER, compact_lines
+from digest.ingest.compact import GLUE_START, HEADER_START, MARKER, compact_brief
 from digest.ingest.dateline import UPPER, match_dateline
 from digest.ingest.furniture import (
     BARE_AGENCY,
@@ -249,25 +249,35 @@ class _Parser:
             or self.next_section is not None
         ):
             return start
-        end, records = compact_lines(lines, start, self.repeated)
-        if not records:
-            return start
         items, spans, section, source = self.items, self.spans, self.section, self.source
+        repeated, index, total, number = self.repeated, start, len(lines), 0
         title, place, agencies = draft.title, draft.place, draft.agencies
         text, own = "\n\n".join(draft.paragraphs), draft.section or section
-        for number, time, next_place, next_agencies, body in records:
+        while index < total:
+            line = lines[index]
+            if not line:  # the line parser passes over it
+                index += 1
+                continue
+            brief = compact_brief(line, repeated)
+            if brief is None:
+                break
+            index += 1
+            time, next_place, next_agencies, body = brief
             known = spans.get(time)  # what ``span`` gives, read at once when it warns of nothing
             resolved = (
-                known[0] if known is not None and known[1] is None else self.span(time, number)
+                known[0] if known is not None and known[1] is None else self.span(time, index)
             )
             latest, earliest = (resolved.latest, resolved.earliest) if resolved else (None, None)
             items.append(
                 ("brief", title, place, agencies, text, latest, own, source, earliest)
             )  # fmt: skip
-            title, place, agencies, text, own = None, next_place, next_agencies, body, section
-        self.open = _Draft(records[-1][0], None, place, agencies, [text])
-        self.expect_rubric = self.header = False
-        return end
+            title, place, agencies, text, own, number = (
+                None, next_place, next_agencies, body, section, index
+            )  # fmt: skip
+        if number:
+            self.open = _Draft(number, None, place, agencies, [text])
+            self.expect_rubric = self.header = False
+        return index
 
     def feed_time(self, text: str, line: int) -> None:
         if self.sidebar and not self.header:
