@@ -4,9 +4,12 @@ one ``Item`` per brief, and the edges of the word screen (end of text, separator
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.classify.classifier import Classifier
-from digest.classify.gazetteer import WordScreen, load_gazetteer, tokens
+from digest.classify.compiled import Joined
+from digest.classify.gazetteer import Screens, WordScreen, load_gazetteer, tokens
 from digest.model import Item
 from tests.test_classify import REGIONS, _labelled_item, brief, labelled_cases, seed_items
 
@@ -60,3 +63,25 @@ def test_word_screen_whole_words_and_beginnings() -> None:
     assert screen.any(tok)
     assert not screen.any(tokens("Irakese groep"))
     assert not WordScreen([]).any(tok)
+
+
+_WORDS = st.lists(st.text(alphabet="abé", min_size=1, max_size=3), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDS, _WORDS, _WORDS, _WORDS, st.text(alphabet="abeAÉ -\u3000\x00\n", max_size=60))
+def test_screens_find_what_each_screen_finds_alone(
+    whole: list[str], heads: list[str], other_whole: list[str], other_heads: list[str], text: str
+) -> None:
+    one, other = WordScreen(whole, heads), WordScreen(other_whole, other_heads)
+    tok = tokens(text)
+    assert Screens(one, other).starts(tok) == [list(one.starts(tok)), list(other.starts(tok))]
+
+
+def test_the_classifier_screens_find_what_each_finds_alone(classifier: Classifier) -> None:
+    joined = Joined([part for item in items() for part in (item.title or "", item.text)])
+    candidates = classifier.gazetteer.candidates
+    phrases = classifier._phrase_screen  # the screen the combined pass replaces
+    both = Screens(candidates, phrases).starts(joined.tok)
+    assert both == [list(candidates.starts(joined.tok)), list(phrases.starts(joined.tok))]
+    assert len(both[0]) > 100 and len(both[1]) > 10  # both find something to compare

@@ -47,6 +47,7 @@ from digest.classify.gazetteer import (
     VENUE,
     Gazetteer,
     Hit,
+    Screens,
     Tokens,
     WordScreen,
     load_gazetteer,
@@ -150,6 +151,9 @@ class Classifier:
         self._phrase_screen = WordScreen(
             [w for p in phrases for w in p.first_words], [h for p in phrases for h in p.heads]
         )
+        # One pass over a snapshot finds both the gazetteer's candidates and the
+        # phrases' first words.
+        self._screens = Screens(self.gazetteer.candidates, self._phrase_screen)
         self._no_evidence = {r.id: Verdict(r.id, False, 0.0, "no evidence") for r in self.regions}
         self._datelines: dict[str, list[Match]] = {}
         verdicts = tuple(self._no_evidence[r.id] for r in self.regions)
@@ -193,8 +197,9 @@ class Classifier:
         match nothing is decided by its dateline alone, once per dateline.
         """
         joined = joined or joined_items(items)
-        hits = joined.owners(self.gazetteer.find(joined.tok))
-        phrased = joined.flagged(self._phrase_screen)
+        candidates, phrase_starts = self._screens.starts(joined.tok)
+        hits = joined.owners(self.gazetteer.find(joined.tok, candidates))
+        phrased = {joined.owner(start) for start in phrase_starts}
         by_dateline: dict[str | None, Label] = {}
         out: list[Label] = []
         for index, item in enumerate(items):

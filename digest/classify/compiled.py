@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from digest.classify.gazetteer import Hit, Tokens, WordScreen, tokens
+from digest.classify.gazetteer import Hit, Tokens, tokens
 
 SEPARATOR = "\n" + "\x00" * 46 + "\n"
 
@@ -57,10 +57,3 @@ class Joined:
         """The indexes of the texts where ``pattern`` matches (it must not match
         ``SEPARATOR``)."""
         return {self.owner(match.start()) for match in pattern.finditer(self.text)}
-
-    def flagged(self, *screens: WordScreen) -> set[int]:
-        """The indexes of the texts where a word or beginning of ``screens`` occurs."""
-        found: set[int] = set()
-        for screen in screens:
-            found.update(self.owner(start) for start in screen.starts(self.tok))
-        return found

@@ -84,9 +84,16 @@ _SPACED = _spaced_table()
 # character outside ASCII. The rest of _SPACED maps to letters, digits and spaces,
 # which the byte table keeps as they are, so the two can run one after the other.
 _ASCII_SPACED = bytes(ord(_SPACED.get(cp, chr(cp))) for cp in range(128)) + bytes(range(128, 256))
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 assert all(
     len(c) == 1 and (not c.isascii() or _ASCII_SPACED[ord(c)] == ord(c)) for c in _SPACED.values()
+)
+
+
+_ASCII = bytes(range(128))
+# Characters whose replacement is itself replaced (Ǿ → ø → o): one replace after
+# another would change them twice, so a text holding one is translated whole.
+_CHAINED = frozenset(
+    chr(cp) for cp, other in _SPACED.items() if _SPACED.get(ord(other), other) != other
 )
 
 
@@ -95,7 +102,13 @@ def spaced(text: str) -> str:
     (``text.translate(_SPACED)``): each distinct non-ASCII character replaced,
     then the ASCII ones as bytes, both in C."""
     if not text.isascii():
-        for char in set(_NOT_ASCII.findall(text)):
+        # The non-ASCII characters are what is left of the UTF-8 bytes without
+        # the ASCII ones (a multi-byte sequence holds no ASCII byte).
+        raw = text.encode("utf-8", "surrogatepass").translate(None, _ASCII)
+        others = set(raw.decode("utf-8", "surrogatepass"))
+        if not others.isdisjoint(_CHAINED):
+            return text.translate(_SPACED)
+        for char in others:
             other = _SPACED.get(ord(char))
             if other is not None and other != char:
                 text = text.replace(char, other)
@@ -170,13 +183,13 @@ class WordScreen:
     in C over a text's ``scan`` finds where any of them starts a word."""
 
     def __init__(self, whole: Iterable[str], beginnings: Iterable[str] = ()) -> None:
+        # A key is " word " or " head"; either way its word starts len(key) - 1
+        # characters before the key's end in ``scan``.
+        self.keys = frozenset(f" {word} " for word in whole) | {f" {h}" for h in beginnings}
         self._automaton: Any = ahocorasick.Automaton()
-        for word in whole:
-            self._automaton.add_word(f" {word} ", len(word) + 1)
-        for head in beginnings:
-            if f" {head}" not in self._automaton:
-                self._automaton.add_word(f" {head}", len(head))
-        self.empty = not len(self._automaton)
+        for screen_key in self.keys:
+            self._automaton.add_word(screen_key, len(screen_key) - 1)
+        self.empty = not self.keys
         if not self.empty:
             self._automaton.make_automaton()
 
@@ -191,6 +204,33 @@ class WordScreen:
         # The leading space's index in scan is the word's in spaced; a phrase of
         # two words ends after the second word's own matches, hence the sort.
         yield from sorted({end - size for end, size in self._automaton.iter(tok.scan)})
+
+
+class Screens:
+    """Several ``WordScreen`` in one automaton: one pass over a text gives each
+    screen's ``starts``, as if each had scanned it alone."""
+
+    def __init__(self, *screens: WordScreen) -> None:
+        self.count = len(screens)
+        owners: dict[str, list[int]] = {}
+        for number, screen in enumerate(screens):
+            for screen_key in screen.keys:
+                owners.setdefault(screen_key, []).append(number)
+        self._automaton: Any = ahocorasick.Automaton()
+        for screen_key, numbers in owners.items():
+            self._automaton.add_word(screen_key, (len(screen_key) - 1, tuple(numbers)))
+        if owners:
+            self._automaton.make_automaton()
+        self.empty = not owners
+
+    def starts(self, tok: Tokens) -> list[list[int]]:
+        """``screen.starts(tok)`` for every screen, in the order given."""
+        found: list[set[int]] = [set() for _ in range(self.count)]
+        if not self.empty:
+            for end, (size, numbers) in self._automaton.iter(tok.scan):
+                for number in numbers:
+                    found[number].add(end - size)
+        return [sorted(starts) for starts in found]
 
 
 def tokens(text: str) -> Tokens:
@@ -242,18 +282,25 @@ class Gazetteer:
         object.__setattr__(self, "_candidates", WordScreen(whole | pairs, heads))
         object.__setattr__(self, "_dateline_cache", {})
 
-    def find(self, text: str | Tokens) -> list[Hit]:
+    @property
+    def candidates(self) -> WordScreen:
+        """The screen of ``find``: where a form may start."""
+        screen: WordScreen = self._candidates  # type: ignore[attr-defined]
+        return screen
+
+    def find(self, text: str | Tokens, starts: Iterable[int] | None = None) -> list[Hit]:
         """Every form in ``text``, left to right, longest first, never overlapping.
 
         An Aho-Corasick pass screens the words (a form's first word, or the first
         letters of a form that may head a compound or take a possessive ``s``);
-        only candidates are examined in Python.
+        only candidates are examined in Python. ``starts`` are the candidates
+        when a pass over the text found them already (``candidates.starts``).
         """
         tok = text if isinstance(text, Tokens) else tokens(text)
         hits: list[Hit] = []
         done = 0
         scan = tok.scan
-        for start in self._candidates.starts(tok):  # type: ignore[attr-defined]
+        for start in self.candidates.starts(tok) if starts is None else starts:
             if start < done:
                 continue
             word = tok.spaced[start : scan.index(" ", start + 1) - 1]

@@ -70,11 +70,26 @@ _SENTENCE_END = (".", ":", ";", ",")
 _TITLE_MAX = 200
 
 
+# The ASCII characters that are not odd: what the check below may drop unseen.
+_PLAIN_ASCII = bytes(code for code in range(128) if chr(code) not in _REPLACEMENT)
+
+
+def _has_odd_chars(text: str) -> bool:
+    """Whether ``text`` holds a character of ``_REPLACEMENT`` (``_ODD_CHARS.search``).
+
+    Without its plain ASCII bytes, the UTF-8 of a text is the odd ASCII characters
+    and every non-ASCII one (a multi-byte sequence holds no ASCII byte); a page
+    holds few distinct ones, and this is all in C.
+    """
+    rest = text.encode("utf-8", "surrogatepass").translate(None, _PLAIN_ASCII)
+    return bool(rest) and not _REPLACEMENT.keys().isdisjoint(rest.decode("utf-8", "surrogatepass"))
+
+
 def normalise_lines(text: str) -> list[str]:
     """Lines with CR/CRLF, odd spaces, zero-width and control characters cleaned up."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    if _ODD_CHARS.search(text):
+    if _has_odd_chars(text):
         text = _ODD_CHARS.sub(lambda odd: _REPLACEMENT[odd.group()], text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = []

@@ -66,20 +66,29 @@ class Dateline(NamedTuple):
 def match_dateline(line: str) -> Dateline | None:
     """The dateline opening ``line`` (already normalised), or None."""
     match = DATELINE_RE.match(line)
-    if match is None:
-        return None
-    place, agencies, gap, body = match.groups()
+    return None if match is None else read_dateline(match)
+
+
+def read_dateline(match: re.Match[str]) -> Dateline | None:
+    """The dateline a match of :data:`DATELINE_PATTERN` stands for (its groups
+    ``place``, ``agencies``, ``gap`` and ``body``), or None if it is not one."""
+    place, agencies, gap, body = match.group("place", "agencies", "gap", "body")
     if agencies is None:
         if not (gap and _plausible_without_agency(place, body)):
             return None
         names: tuple[str, ...] = ()
     else:
-        names = _agency_names(agencies)
-    return Dateline(place if place.isascii() else place.translate(_FOLD), names, body)
+        names = agency_names(agencies)
+    return Dateline(place if place.isascii() else fold_place(place), names, body)
+
+
+def fold_place(place: str) -> str:
+    """The place as one spelling: typographic apostrophes and hyphens made ASCII."""
+    return place.translate(_FOLD)
 
 
 @lru_cache(maxsize=512)
-def _agency_names(printed: str) -> tuple[str, ...]:
+def agency_names(printed: str) -> tuple[str, ...]:
     """``"ANP/afp"`` → ``("ANP", "AFP")``; pages repeat a handful of combinations."""
     return tuple(_AGENCY_SPLIT.split(printed.upper()))
 

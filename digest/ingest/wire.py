@@ -36,6 +36,7 @@ from digest.ingest.chrome import (
     looks_like_title,
     normalise_lines,
 )
+from digest.ingest.compact import GLUE_START, HEADER_START, MARKER, compact_brief
 from digest.ingest.dateline import UPPER, match_dateline
 from digest.ingest.furniture import (
     BARE_AGENCY,
@@ -60,11 +61,9 @@ from digest.ingest.reltime import (
 )
 from digest.model import Kind, ParseResult, ParseWarning, new_item
 
-_GLUE_START = frozenset(UPPER + "0123456789\"'“”„‘’«(")
 _INNER_TIME = re.compile(
     rf"(?<=[.!?\"”’)])\s*(?P<time>(?i:{RELATIVE_PATTERN}))(?=$|[{UPPER}0-9\"'“„‘«(])"
 )
-_MARKER = re.compile(r"Meer (?:nieuws )?uit (?:de rubriek )?(?P<rubric>\S.{0,40})", re.IGNORECASE)
 _LABEL = re.compile(
     r"(?P<label>(?:ANP|AFP|RTR|REUTERS|DPA|AP|EFE|BELGA|NTB|BLOOMBERG)(?:/[A-Z]+)*)"
     rf" +(?=[{UPPER}0-9\"'“‘„])"
@@ -80,24 +79,37 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
     """
     if captured_at.tzinfo is None or captured_at.utcoffset() is None:
         raise ValueError(f"captured_at must be timezone-aware, got {captured_at.isoformat()}")
-    lines = normalise_lines(text)
+    return _parse_lines(normalise_lines(text), captured_at, source, compact=True)
+
+
+def _parse_lines(
+    lines: list[str], captured_at: datetime, source: str, compact: bool
+) -> ParseResult:
+    """``parse_snapshot`` of normalised lines; ``compact`` lets runs of compact
+    brief lines through the one-match reading of :mod:`digest.ingest.compact`
+    (False reads every line with the line parser, the rule that reading must equal)."""
     repeated = {line for line, count in Counter(lines).items() if count > 1 and line}
     parser = _Parser(captured_at, source, repeated)
     feed, feed_time = parser.feed, parser.feed_time
-    for number, line in enumerate(lines, start=1):
+    index, total = 0, len(lines)
+    while index < total:
+        if compact and parser.open is not None:
+            index = parser.run_compact(lines, index)
+            if index == total:
+                break
+        line, index = lines[index], index + 1
         if line:
             # Only lines starting like "Gepubliceerd ..." or "door ..." can be split.
-            parts = split_byline(strip_time_prefix(line)) if line[0] in _HEADER_START else (line,)
+            parts = split_byline(strip_time_prefix(line)) if line[0] in HEADER_START else (line,)
             for part in parts:
                 for is_time, segment, glued in _segments(part):
                     if is_time:
-                        feed_time(segment, number)
+                        feed_time(segment, index)
                     else:
-                        feed(segment, number, glued)
-    return parser.finish(len(lines), lines)
+                        feed(segment, index, glued)
+    return parser.finish(total, lines)
 
 
-_HEADER_START = frozenset("GgBbAaLlUuDdRrTt")
 # An Item's fields, as ``emit`` gathers them: kind, title, dateline, agencies, text,
 # published_at, section, source, earliest.
 _Fields = tuple[
@@ -125,7 +137,7 @@ def _segments(line: str) -> list[tuple[bool, str, bool]]:
         rest = line[lead.end() :]
         if (
             not rest
-            or rest[0] in _GLUE_START
+            or rest[0] in GLUE_START
             or (rest[0] == " " and match_dateline(rest.lstrip()) is not None)
         ):
             parts.append((True, lead.group(), False))
@@ -192,7 +204,7 @@ class _Parser:
         self.warnings.append(ParseWarning(self.source, message, line))
 
     def feed(self, text: str, line: int, glued: bool) -> None:
-        marker = _MARKER.fullmatch(text) if text[0] in "Mm" else None
+        marker = MARKER.fullmatch(text) if text[0] in "Mm" else None
         if marker:
             self.close(None, line, "marker")
             self.section = marker["rubric"].strip()
@@ -216,6 +228,56 @@ class _Parser:
                 self.loose.append(_Loose(text, line, glued))
         else:
             self.outside(text, line)
+
+    def run_compact(self, lines: list[str], start: int) -> int:
+        """Read the run of compact brief lines from ``lines[start]`` as ``feed_time``
+        and ``feed`` would, and return the index of the first line after it.
+
+        Each line closes the open item at its time and opens the next one at its
+        dateline. Only in this state (an item open, nothing held, loose or pending)
+        is that all the line parser does with such a line, and it leaves the same
+        state behind; in any other the run is empty.
+        """
+        draft = self.open
+        if (
+            draft is None
+            or draft.ended
+            or self.sidebar
+            or self.deferred
+            or self.loose
+            or self.pending is not None
+            or self.next_section is not None
+        ):
+            return start
+        items, spans, section, source = self.items, self.spans, self.section, self.source
+        repeated, index, total, number = self.repeated, start, len(lines), 0
+        title, place, agencies = draft.title, draft.place, draft.agencies
+        text, own = "\n\n".join(draft.paragraphs), draft.section or section
+        while index < total:
+            line = lines[index]
+            if not line:  # the line parser passes over it
+                index += 1
+                continue
+            brief = compact_brief(line, repeated)
+            if brief is None:
+                break
+            index += 1
+            time, next_place, next_agencies, body = brief
+            known = spans.get(time)  # what ``span`` gives, read at once when it warns of nothing
+            resolved = (
+                known[0] if known is not None and known[1] is None else self.span(time, index)
+            )
+            latest, earliest = (resolved.latest, resolved.earliest) if resolved else (None, None)
+            items.append(
+                ("brief", title, place, agencies, text, latest, own, source, earliest)
+            )  # fmt: skip
+            title, place, agencies, text, own, number = (
+                None, next_place, next_agencies, body, section, index
+            )  # fmt: skip
+        if number:
+            self.open = _Draft(number, None, place, agencies, [text])
+            self.expect_rubric = self.header = False
+        return index
 
     def feed_time(self, text: str, line: int) -> None:
         if self.sidebar and not self.header:
@@ -463,18 +525,12 @@ class _Parser:
         fallback = self.header_rubric or self.first_marker
         if fallback is None and len(self.rubrics_seen) == 1:
             fallback = next(iter(self.rubrics_seen))
+        # The fields are ``new_item``'s arguments in order; an item without a
+        # section of its own takes the page's.
         items = tuple(
-            new_item(
-                kind,
-                title,
-                place,
-                names,
-                text,
-                latest,
-                section if section or fallback is None else fallback,
-                source,
-                earliest,
-            )
-            for kind, title, place, names, text, latest, section, source, earliest in self.items
+            new_item(*fields)
+            if fields[6] or fallback is None
+            else new_item(*fields[:6], fallback, *fields[7:])
+            for fields in self.items
         )
         return ParseResult(items, tuple(self.warnings))
