@@ -1,10 +1,9 @@
 """Events: the labelled sets, scored pair by pair.
 
-``tests/data/events.toml`` and ``tests/data/events_heldout.toml`` (held-out
-set 1, written blind and first scored after the rules were frozen) are the
-sets the rules are now chosen on; ``tests/data/events_heldout2.toml`` was
-written blind by another engineer and merged after the rules were frozen
-again (README, "Events").
+``tests/data/events.toml``, ``tests/data/events_heldout.toml`` (held-out
+set 1) and ``tests/data/events_heldout2.toml`` (held-out set 2), each held-out
+set written blind and first scored after the rules were frozen, are the sets
+the rules are now chosen on, all three together (README, "Events").
 Run with ``-s`` to see the figures; the tests fail when precision or recall
 falls below what the rules reach now.
 """
@@ -47,11 +46,19 @@ CASES = load("events.toml")
 # 0.34 recall was 0.967 and 0.378, below these floors). Held-out set 2
 # (tests/data/events_heldout2.toml) was merged after those rules were frozen;
 # its first, blind score was 0.688 / 0.306 (at 0.34 it would have been
-# 0.750 / 0.250). No rule has been chosen on it.
+# 0.750 / 0.250). Then average linkage (a pair joins two groups only when their
+# mean cosine is at least the threshold) and the threshold 0.20 were chosen on
+# all three sets together: labelled 0.938 / 1.000, held-out set 1
+# 0.781 / 0.676, held-out set 2 0.733 / 0.611. All three are development sets now.
+# Held-out set 3 (tests/data/events_heldout3.toml, 74 briefs, written blind by
+# another hand) was merged after those rules were frozen (17:36, 4130160); its
+# first, blind score was 0.769 / 0.588 (the earlier rules, single link at 0.32:
+# 0.818 / 0.353). Do not tune against it.
 FLOORS = {
-    "events.toml": (0.96, 0.99),
-    "events_heldout.toml": (0.72, 0.43),
-    "events_heldout2.toml": (0.68, 0.30),
+    "events.toml": (0.93, 0.99),
+    "events_heldout.toml": (0.78, 0.67),
+    "events_heldout2.toml": (0.73, 0.61),
+    "events_heldout3.toml": (0.76, 0.58),
 }
 
 
@@ -143,6 +150,54 @@ def test_an_inflected_compound_head_counts_through_its_stem() -> None:
 def test_one_shared_word_is_not_an_event() -> None:
     texts = ["Venezuela wint de honkbalfinale.", "Venezuela krijgt een nieuwe grondwet."]
     assert similar_pairs(texts, threshold=0.0) == []
+
+
+def test_a_brief_like_one_brief_of_an_event_does_not_bridge_it_to_another() -> None:
+    # The middle brief is like both others (cosines 0.89 and 0.37), the outer
+    # two share nothing: under single link all three were one event; by the
+    # mean cosine the strike joins the storm's two briefs only if it is like
+    # both (here (0.37 + 0) / 2 < THRESHOLD).
+    texts = [
+        "Storm Ingrid velt bomen in Friesland, dijkwachten rukken uit langs de Waddenkust "
+        "en veerboten naar Ameland blijven liggen.",
+        "Storm Ingrid velt bomen in Friesland langs de Waddenkust, veerboten naar Ameland "
+        "blijven liggen en dijkwachten rukken uit; de treinstaking hindert reizigers.",
+        "De treinstaking hindert reizigers in het hele land; vakbonden eisen loonsverhoging "
+        "van NS en schrappen ritten.",
+    ]
+    assert similar_pairs(texts) == [(0, 1), (1, 2)]
+    assert cluster_texts(texts) == [[0, 1], [2]]
+
+
+def plain_average_linkage(
+    texts: list[str], groups: list[str], threshold: float
+) -> set[frozenset[int]]:
+    """The lexical tier by the plain rule: pairs most similar first, two groups
+    joined when the mean of every cross pair's cosine is at least the threshold."""
+    vectors = cluster._vectors(bags(texts))
+
+    def cosine(i: int, j: int) -> float:
+        return sum(w * vectors[j].get(t, 0.0) for t, w in vectors[i].items())
+
+    pairs = sorted(similar_pairs(texts, threshold=threshold), key=lambda p: (-cosine(*p), p))
+    member = {i: frozenset([i]) for i in range(len(texts))}
+    for i, j in pairs:
+        a, b = member[i], member[j]
+        if a == b or groups[i] != groups[j]:
+            continue
+        if sum(cosine(x, y) for x in a for y in b) >= threshold * len(a) * len(b):
+            for k in a | b:
+                member[k] = a | b
+    return set(member.values())
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+@pytest.mark.parametrize("threshold", [0.16, 0.20, 0.24])
+def test_summed_vectors_give_the_plain_mean_of_cross_cosines(name: str, threshold: float) -> None:
+    cases = load(name)
+    texts, groups = [c["text"] for c in cases], [c["section"] for c in cases]
+    found = {frozenset(g) for g in cluster_texts(texts, groups, threshold=threshold)}
+    assert found == plain_average_linkage(texts, groups, threshold)
 
 
 def test_different_sections_never_join() -> None:

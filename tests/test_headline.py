@@ -109,6 +109,18 @@ def test_a_cut_keeps_whole_words_and_drops_dangling_ones() -> None:
     )
 
 
+def test_a_long_sentence_is_cut_before_its_relative_clause() -> None:
+    """The seeds' Groenland lead: 117 characters without a comma; cut at the last
+    word boundary it ended "waarover de EU en de VS", half a clause."""
+    sentence = (
+        "De veiligheid in het Arctische gebied is een gedeeld trans-Atlantisch belang "
+        "waarover de EU en de VS met elkaar moeten spreken"
+    )
+    assert within_budget(sentence) == (
+        "De veiligheid in het Arctische gebied is een gedeeld trans-Atlantisch belang"
+    )
+
+
 def test_a_title_wins() -> None:
     assert headline("Tekst.", "Rusland: 71 militairen gedood") == "Rusland: 71 militairen gedood"
 

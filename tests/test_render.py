@@ -592,3 +592,44 @@ def test_events_are_kept_by_content_and_an_unhashable_edition_still_renders() ->
     brief = replace(section.briefs[0], changes=[("text", "x")])  # type: ignore[arg-type]
     odd = replace(edition, sections=(replace(section, briefs=(brief,)), *edition.sections[1:]))
     assert render_edition_body(odd) == render_edition_body(odd)
+
+
+def test_an_entry_whose_briefs_span_bands_says_since_when() -> None:
+    """The entry sits under the band of its newest brief ("Tussen 06:00 en 07:00");
+    when its oldest brief is from an earlier band the entry says "sinds 02:00", so
+    the band is not read as the time of every brief beneath it."""
+    from digest.edition.group import group_edition
+    from tests.sample_edition import REGIONS, START
+
+    text = "Denemarken stuurt extra militairen en schepen naar Groenland, meldt de Deense regering."
+    spread = [
+        story("g1", "KOPENHAGEN", text, 20, ("groenland",)),
+        story(
+            "g2", "NUUK", text.replace("meldt de Deense regering", "zegt Nuuk"), 300, ("groenland",)
+        ),
+    ]
+    near = [
+        story("g3", "KOPENHAGEN", text, 20, ("groenland",)),
+        story(
+            "g4", "NUUK", text.replace("meldt de Deense regering", "zegt Nuuk"), 40, ("groenland",)
+        ),
+    ]
+    for stories, since in ((spread, True), (near, False)):
+        edition = group_edition(
+            stories,
+            regions=REGIONS,
+            name="ochtend",
+            title="Ochtendeditie",
+            slot=SLOT,
+            window_start=START,
+            zone=ZoneInfo("Europe/Amsterdam"),
+        )
+        for locale, word in (("nl", "sinds 02:00"), ("en", "since 2:00")):
+            out = render(edition, locale)
+            label = re.search(r'class="event-count"[^>]*>([^<]*)<', out.html)
+            assert label is not None, "the two briefs must form one entry"
+            assert (word in label.group(1)) is since, label.group(1)
+            text, md = (
+                " ".join(t.replace("\u202f", " ").split()) for t in (out.text, out.markdown)
+            )
+            assert (word in text) is since and (word in md) is since

@@ -12,7 +12,8 @@ Pure. The rules, in order (README, "Headlines"):
 4. Within :data:`BUDGET` characters: cut at the last comma that leaves at
    least :data:`MIN_CLAUSE` characters (not when the sentence opens with a
    subordinate clause, ``Terwijl …, wil Trump …``), else before the last word opening a
-   trailing phrase (``na``, ``zolang``, ``vanwege``, ``op``…) that leaves as
+   trailing phrase (``na``, ``zolang``, ``vanwege``, ``op``…) or a relative
+   clause (``waarover``, ``waarin``, ``waarmee``…) that leaves as
    much, else at the last word boundary; then
    drop dangling words at the end of a cut (articles, prepositions,
    conjunctions: ``de``, ``van``, ``en``, ``dat``…; never ``niet`` or
@@ -60,7 +61,8 @@ _SUBORDINATE = re.compile(
 _PHRASE = re.compile(
     r" (?=(?:na|nu|zolang|vanwege|wegens|om|tegen|in|op|met|voor|door|bij|"
     r"sinds|tijdens|zonder|omdat|terwijl|waardoor|nadat|voordat|als|aan|uit|"
-    r"over|onder|naar|tot|volgens)\b)"
+    r"over|onder|naar|tot|volgens|"
+    r"waarover|waarin|waarmee|waarbij|waarop|waaraan|waarvan|waarvoor|waaruit|waarna)\b)"
 )
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _EDGE = " ,;:–-—\"“”‘’'("

@@ -2,7 +2,8 @@
 
 Pure. Some events are told in words that barely overlap: the Groenland crisis
 is Danish troops in one brief, American import tariffs in the next and a
-minister's warning in a third (pairwise cosines 0.05–0.25 in the seeds, below
+minister's warning in a third (in the seeds, the warning's lexical cosines
+with the other three briefs are about 0.15 at most, below
 :data:`digest.edition.cluster.THRESHOLD`). What they have in common is a
 *foreign power* and *tension*. So within one region's section (never "Overig",
 whose briefs share no region), two briefs belong to one story line when

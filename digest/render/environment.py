@@ -181,7 +181,8 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     def band_title(ctx: Context, band: str) -> str:
         return _band_title(fmt, band, ctx["edition"])
 
-    def event_label(event: Event) -> str:
+    @pass_context
+    def event_label(ctx: Context, event: Event) -> str:
         places = list(dict.fromkeys(b.story.dateline for b in event.briefs if b.story.dateline))
         count = len(event.briefs)
         text = translations(locale).ngettext(
@@ -189,6 +190,9 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         ) % {"num": fmt.number(count)}
         if places:
             text += " " + gettext("from %(places)s") % {"places": ", ".join(places)}
+        first = _first_outside_band(event)
+        if first is not None:
+            text += ", " + gettext("since %(time)s") % {"time": _moment(fmt, first, ctx["edition"])}
         return text
 
     def more_label(count: int) -> str:
@@ -257,6 +261,17 @@ def _dateline(story: Story) -> str:
         return ""
     agencies = "/".join(story.agencies)
     return f"{story.dateline} ({agencies})" if agencies else story.dateline
+
+
+def _first_outside_band(event: Event) -> datetime | None:
+    """When the event's oldest brief appeared, if that lies outside the band its
+    entry is listed under (the band of its newest brief): the entry then says
+    "sinds 12:13", so that a band such as "tussen 17:14 en 18:14" is not read
+    as the time of every brief beneath it."""
+    oldest = event.briefs[-1]
+    if oldest.band == event.lead.band:
+        return None
+    return oldest.story.published_at
 
 
 def _when(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:
