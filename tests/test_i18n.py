@@ -12,6 +12,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.config import LOCALES, PROJECT_ROOT
 from digest.render.i18n import LOCALE_DIR, Formatter, LocaleError, translations
@@ -80,3 +83,12 @@ def test_translations_are_real_catalogs() -> None:
     assert translations("en").gettext("View online") == "View online"
     with pytest.raises(LocaleError, match="'de'"):
         translations("de")
+
+
+@given(st.one_of(st.integers(-(10**12), 10**12), st.floats(-1e9, 1e9)))
+def test_numbers_kept_per_formatter_are_babels_own(value: float) -> None:
+    for locale in ("nl", "en"):
+        fmt = Formatter(locale)
+        expected = format_decimal(value, locale=locale)
+        assert fmt.number(value) == expected
+        assert fmt.number(value) == expected  # kept, for a whole number

@@ -125,3 +125,17 @@ def test_a_line_never_breaks_at_a_non_breaking_space() -> None:
     lines = wrap(text, 24).splitlines()
     assert all(line.count("3.700") == line.count("3.700\u00a0doden") for line in lines)
     assert one_line(" a\u00a0b \n c ") == "a\u00a0b c"
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \n\t\r\u00a0\u202f\x00\u2028<&")), max_size=30))
+def test_one_line_kept_per_text_is_the_plain_rule(value: str) -> None:
+    from markupsafe import Markup
+
+    from digest.render.markup import words
+
+    plain = " ".join(words(clean_text(value)))
+    assert one_line(value) == plain
+    assert one_line(value) == plain  # from the cache
+    assert type(one_line(value)) is str
+    marked = Markup(value)  # a Markup's own methods keep it Markup: never the cached str
+    assert type(one_line(marked)) is type(" ".join(words(clean_text(marked))))

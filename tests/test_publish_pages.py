@@ -42,3 +42,31 @@ def test_cached_gettext_escapes_variables_and_keeps_markup() -> None:
     assert "&lt;b&gt;" in template.render(s="<b>")
     assert "<b>" in template.render(s=Markup("<b>"))
     assert env.globals["_"] is env.globals["gettext"]
+
+
+def test_pasted_chrome_is_what_each_page_alone_gets() -> None:
+    """base.html pastes the header, search form and footer rendered once per
+    folder depth and navigation entry: every page equals the page rendered by
+    a renderer that has rendered nothing before (nav pages keep aria-current,
+    the search page its missing form, pages at other depths their links)."""
+    from dataclasses import replace
+
+    from digest.publish.assets import build_assets
+    from digest.publish.pages import Renderer
+    from digest.publish.site import place_editions, plan_site
+    from tests.test_publish_site import SETTINGS, make_editions
+
+    for locale in ("nl", "en"):
+        settings = replace(SETTINGS, signup_url="https://digest.example.org/", locale=locale)
+        env = archive_environment(locale=locale)
+        assets = build_assets(env)
+        plan = plan_site(place_editions(make_editions(6), settings), settings, shards=["a"])
+        shared = Renderer(env, settings, assets, None, plan.story_urls())
+        templates = {page.template for page in plan.pages}
+        assert {"archive/story.html", "archive/search.html", "archive/index.html"} <= templates
+        for page in plan.pages:
+            alone = Renderer(env, settings, assets, None, plan.story_urls())
+            assert shared.page(page) == alone.page(page), page.url
+        assert shared.not_found() == Renderer(env, settings, assets).not_found()
+        front = next(p for p in plan.pages if p.url == "")
+        assert shared.page(front).count(b'aria-current="page"') == 1

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,15 @@ def _cut(edition: Edition, body: str) -> dict[str, str]:
     return {s.key: body[a:b] for s, a, b in zip(sections, starts, ends, strict=True)}
 
 
+@dataclass(frozen=True, slots=True)
+class Chrome:
+    """The pieces of ``archive/chrome.html`` that base.html pastes into a page."""
+
+    header: Markup
+    search_form: Markup
+    footer: Markup
+
+
 class Renderer:
     """Renders pages of one site plan. An edition's body (the costly part) is
     rendered once, as a reader of every region got it, and kept in ``cache``
@@ -159,6 +168,8 @@ class Renderer:
         self.cache = cache
         self._bodies: dict[str, str] = {}  # the last few (all of them without a cache)
         self.story_urls = story_urls or {}
+        self._chrome: dict[tuple[str, str | None], Chrome] = {}
+        self._chrome_modules: dict[str, Any] = {}
 
     def resolve(self, html: str, root: str) -> str:
         """``html`` with its story links (:func:`story_href`) pointing at the story
@@ -291,13 +302,18 @@ class Renderer:
         self, template: str, url: str, root: str, canonical: str, extra: dict[str, Any]
     ) -> bytes:
         site_root = self.settings.root_url
+
+        def link(target: str) -> str:
+            return page_href(root, target)
+
         context = {
             "site": self.settings,
             "assets": self.assets,
             "root": root,
             "page_url": url,
             "canonical": canonical,
-            "link": lambda target: page_href(root, target),
+            "link": link,
+            "chrome": self.chrome(root, url, link),
             "share_image": site_root + SHARE_IMAGE,
             "og_locale": OG_LOCALES.get(self.settings.locale, self.settings.locale),
             "collection_ld": lambda name, parts: collection_ld(
@@ -310,6 +326,32 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise PublishError(f"archive template {template} (page /{url}): {exc}") from exc
         return self.resolve(text, root).encode()
+
+    def chrome(self, root: str, url: str, link: Callable[[str], str]) -> Chrome:
+        """The shared header, search form and footer of a page at ``url``, linking
+        from ``root``: rendered once per root and navigation entry the page is
+        (``nav_pages`` of the template), since nothing else of the page goes in."""
+        module = self._chrome_module(root, link)
+        current = url if url in module.nav_pages else None
+        found = self._chrome.get((root, current))
+        if found is None:
+            try:
+                found = Chrome(module.header(current), module.search_form(), module.footer())
+            except jinja2.TemplateError as exc:
+                raise PublishError(f"archive template archive/chrome.html: {exc}") from exc
+            self._chrome[(root, current)] = found
+        return found
+
+    def _chrome_module(self, root: str, link: Callable[[str], str]) -> Any:
+        found = self._chrome_modules.get(root)
+        if found is None:
+            template = self.env.get_template("archive/chrome.html")
+            try:
+                found = template.make_module({"site": self.settings, "root": root, "link": link})
+            except jinja2.TemplateError as exc:
+                raise PublishError(f"archive template archive/chrome.html: {exc}") from exc
+            self._chrome_modules[root] = found
+        return found
 
     def _extra(self, page: Page) -> dict[str, Any]:
         context = dict(page.context)

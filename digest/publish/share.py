@@ -10,7 +10,7 @@ root) names the site alone; pages that are not about one edition use it.
 from __future__ import annotations
 
 import io
-from functools import cache
+from functools import cache, lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -37,12 +37,9 @@ def _font(size: int) -> _Font:
 def share_png(site: str, title: str, subtitle: str, contents: str) -> bytes:
     """The image: ``site`` small at the top, ``title`` large, ``subtitle`` (a date)
     and ``contents`` wrapped below; text that does not fit ends in "…"."""
-    image = Image.new("P", (WIDTH, HEIGHT), BACKGROUND)
+    heading, y = _heading(site, title)
+    image = heading.copy()  # the palette too: drawing goes on as on the original
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, WIDTH, 14), fill=ACCENT)
-    y = MARGIN
-    y = _lines(draw, site, _font(34), MUTED, y, 1) + 28
-    y = _lines(draw, title, _font(64), INK, y, 2) + 16
     if subtitle:
         y = _lines(draw, subtitle, _font(40), ACCENT, y, 1) + 28
     if contents:
@@ -50,6 +47,17 @@ def share_png(site: str, title: str, subtitle: str, contents: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+@lru_cache(maxsize=8)
+def _heading(site: str, title: str) -> tuple[Image.Image, int]:
+    """The image with its bar, ``site`` and ``title`` drawn, and the next free y:
+    an archive's editions share a few titles, so each is drawn once per process."""
+    image = Image.new("P", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, WIDTH, 14), fill=ACCENT)
+    y = _lines(draw, site, _font(34), MUTED, MARGIN, 1) + 28
+    return image, _lines(draw, title, _font(64), INK, y, 2) + 16
 
 
 def _lines(draw: ImageDraw.ImageDraw, text: str, font: _Font, fill: tuple[int, int, int],

@@ -51,6 +51,9 @@ def _local(value: datetime, zone: tzinfo | None) -> datetime:
     return value.astimezone(zone) if zone is not None else value
 
 
+NUMBERS_KEPT = 4096  # whole numbers a Formatter keeps formatted
+
+
 class Formatter:
     """Babel formatting bound to one locale; each method takes the zone to show."""
 
@@ -58,6 +61,7 @@ class Formatter:
         self.locale = Locale.parse(check_locale(locale))
         self.gettext = translations(locale).gettext
         self._cache: dict[tuple[Any, ...], str] = {}
+        self._numbers: dict[int, str] = {}
 
     def _cached(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
         found = self._cache.get(key)
@@ -87,4 +91,13 @@ class Formatter:
 
     def number(self, value: float) -> str:
         """``3.700`` (nl) or ``3,700`` (en)."""
-        return format_decimal(value, locale=self.locale)
+        if type(value) is not int:  # bool, float, Decimal: formatted each time
+            return format_decimal(value, locale=self.locale)
+        # Babel takes ~40 µs a call and an edition's render counts its sections
+        # and briefs again and again: each whole number formatted once.
+        found = self._numbers.get(value)
+        if found is None:
+            found = format_decimal(value, locale=self.locale)
+            if len(self._numbers) < NUMBERS_KEPT:
+                self._numbers[value] = found
+        return found

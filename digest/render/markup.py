@@ -9,6 +9,7 @@ reaches a template, so that content can never forge a marker.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from urllib.parse import quote, urlsplit
@@ -52,6 +53,19 @@ def words(value: str) -> list[str]:
 def one_line(value: str) -> str:
     """All breaking whitespace (newlines included) collapsed to single spaces,
     trimmed; non-breaking spaces are kept."""
+    if type(value) is str:  # not a subclass (Markup): its result is of its own type
+        return _one_line(value)
+    return " ".join(words(clean_text(value)))
+
+
+# An archive page asks for its story's text on one line several times (title,
+# description, JSON-LD, paragraphs), and its edition's body again: per process,
+# each text is collapsed once. Bounded, so memory stays flat.
+ONE_LINE_CACHE = 16384
+
+
+@functools.lru_cache(maxsize=ONE_LINE_CACHE)
+def _one_line(value: str) -> str:
     return " ".join(words(clean_text(value)))
 
 

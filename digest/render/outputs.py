@@ -128,7 +128,8 @@ def _front(edition: Edition, fmt: Formatter, title: str) -> dict[str, Any]:
         "in_brief": top,
         "contents": contents,
         "contents_text": " · ".join(f"{name}\u00a0{count}" for _, name, count in contents),
-        "subject_line": subject_line(title, lead_event(by_section)),
+        # lead_event is the top event when there is one: not ranked twice
+        "subject_line": subject_line(title, top[0] if top else lead_event(by_section)),
         "preheader_line": preheader,
     }
 
