@@ -253,3 +253,48 @@ def test_a_template_failing_mid_build_leaves_the_previous_archive_intact(
     monkeypatch.undo()
     publish(editions, out)
     assert_consistent(out)
+
+
+def test_a_publish_reads_and_walks_only_the_live_generation(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With both generations clean, the spare is brought up to date from what
+    the live manifest records of their differences: its rows are not read
+    and its folder is not walked; a spare left dirty is rebuilt as before."""
+    editions = make_editions(6)
+    for count in (3, 4, 5):
+        publish(editions[:count], out)
+    walked: list[str] = []
+    read: list[str] = []
+    present, manifest_read = writer._present, Manifests.read
+
+    def spy_present(root: Path, recorded: dict[str, writer.Record]) -> dict[str, writer.Record]:
+        walked.append(root.name)
+        return present(root, recorded)
+
+    def spy_read(manifests: Manifests, name: str) -> object:
+        read.append(name)
+        return manifest_read(manifests, name)
+
+    monkeypatch.setattr(writer, "_present", spy_present)
+    monkeypatch.setattr(Manifests, "read", spy_read)
+    live = Path(os.readlink(out)).name
+    report = publish(editions, out)
+    assert walked == [live] and read == [live]
+    assert report.written > 0 and "2026/01/07/avond/index.html" in report.written_paths
+    assert_consistent(out)
+    real_write = writer.write_new_file
+    fail_after(monkeypatch, 0, Crash("power cut"))
+    with pytest.raises(Crash):
+        publish(editions[:4], out)  # the spare is left dirty, half updated
+    monkeypatch.setattr(writer, "write_new_file", real_write)
+    report = publish(editions[:4], out)
+    assert "2026/01/07/avond/index.html" in report.removed_paths
+    assert_consistent(out)
+    fresh = out.with_name("fresh")
+    publish(editions[:4], fresh)
+    assert snapshot_bytes(out) == snapshot_bytes(fresh)
+
+
+def snapshot_bytes(root: Path) -> dict[str, bytes]:
+    return {path: data for path, (_, _, data) in snapshot(root).items()}

@@ -27,6 +27,15 @@ manifest is marked dirty (on disk) before the spare is touched, so a spare
 left half done by a crash is recognised next time and rebuilt from the live
 folder. The manifests are rows in SQLite (:mod:`digest.publish.manifest`), so
 a publish updates the few paths that changed, not a document of every file.
+
+The spare is brought up to date where it differs from the live generation
+(which the live manifest remembers from its own publish) and where this
+publish changes a file; elsewhere it already holds the live file (the same
+inode), so its rows are not read and its folder is not walked. Without that
+record (the first publishes, a spare left dirty, an earlier version's
+manifests) the spare's manifest is read whole and its folder checked, as
+before. The spare is the writer's own: a file changed there by hand may
+survive until the path changes again; the live folder is checked every time.
 """
 
 from __future__ import annotations
@@ -45,7 +54,7 @@ from typing import IO
 
 from digest.errors import PublishError
 from digest.files import fsync_path
-from digest.publish.manifest import Manifests, Record
+from digest.publish.manifest import Differing, Manifests, Record
 
 __all__ = ["Output", "Publication", "Record", "WriteStats", "content_hash"]
 
@@ -136,7 +145,14 @@ class Publication:
         # (the caller's: kept in the manifest so that the next publish can compare).
         self.live_inputs: dict[str, object] = {}
         self.inputs: dict[str, object] = {}
-        self._spare: dict[str, Record] = {}
+        self._recorded: dict[str, Record] = {}  # the live manifest, lost files too
+        # the spare's rows: all, or where it differs (None: no such file there)
+        self._spare: dict[str, Record | None] = {}
+        # where the spare differs from the live manifest (see the module docstring);
+        # None: ``_spare`` holds every row of the spare
+        self._differing: Differing | None = None
+        self._dropped: set[str] = set()  # the spare's files removed by this publish
+        self._paths: set[str] = set()  # every path of the next generation
         self._manifests: Manifests | None = None
         self._staged: dict[str, Record] = {}
         self._dirs: set[str] = set()
@@ -170,6 +186,7 @@ class Publication:
             recorded, self.live_inputs = found or ({}, {})
             self.live = _present(self.home / self.live_name, recorded)
             self.lost = set(recorded) - set(self.live)
+            self._recorded = recorded
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -236,7 +253,17 @@ class Publication:
             self._opened = True
         with self._errors(self.spare):
             self._drop_others(paths)
+        self._paths |= paths
         deferred, self._deferred = self._deferred, {}
+        differing = self._differing
+        if differing is not None:  # the spare holds the live file everywhere else
+            skipped = len(deferred)
+            deferred = {
+                path: output
+                for path, output in deferred.items()
+                if path in differing or output.key != self.live[path].key
+            }
+            self.stats.unchanged += skipped - len(deferred)
         self.add(deferred)
 
     # -- staging -------------------------------------------------------------
@@ -246,20 +273,35 @@ class Publication:
             self._open_spare()
             self._opened = True
             self._drop_others(set(files))
+        self._paths |= files.keys()
         self.add(files)
 
     def _drop_others(self, keep: set[str]) -> None:
         """Remove the spare's files that are not in ``keep``."""
-        for path in sorted(set(self._spare) - keep):
+        held = set(self._spare)
+        if self._differing is not None:  # elsewhere, what the live manifest records
+            held = {p for p, r in self._spare.items() if r is not None}
+            held |= self._recorded.keys() - self._differing.keys()
+        for path in sorted(held - keep):
             if path in self._staged:
                 continue
             (self.spare / path).unlink(missing_ok=True)
-            del self._spare[path]
+            self._spare[path] = None
+            self._dropped.add(path)
             self._emptied.add((self.spare / path).parent)
+        if self._differing is None:
+            self._spare = {p: r for p, r in self._spare.items() if r is not None}
+
+    def _spare_record(self, path: str) -> Record | None:
+        """The spare's file at ``path`` as its manifest records it."""
+        if path in self._spare or self._differing is None:
+            return self._spare.get(path)
+        return self._recorded.get(path)
 
     def add(self, files: Mapping[str, Output]) -> None:
         """Put ``files`` into the spare folder (after :meth:`stage`)."""
         path = ""
+        self._paths |= files.keys()
         try:
             for path, output in files.items():
                 self._staged[path] = self._put(path, output)
@@ -269,19 +311,28 @@ class Publication:
 
     def _open_spare(self) -> None:
         manifests = self._opened_manifests()
-        found = manifests.read(self.spare_name) if self.spare.is_dir() else None
-        known = found[0] if found else None
-        manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
-        fsync_path(self.home)
-        if known is None and self.spare.exists():
-            shutil.rmtree(self.spare)  # left half done by a crash: start again
-        self.spare.mkdir(exist_ok=True)
-        self._spare = _present(self.spare, known) if known else {}
+        differing = None
+        if self.live_name is not None and self.spare.is_dir():
+            differing = manifests.differing(self.live_name, self.live_inputs, self.spare_name)
+        if differing is not None:
+            manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
+            fsync_path(self.home)
+            self._differing = differing
+            self._spare = dict(differing)
+        else:
+            found = manifests.read(self.spare_name) if self.spare.is_dir() else None
+            known = found[0] if found else None
+            manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
+            fsync_path(self.home)
+            if known is None and self.spare.exists():
+                shutil.rmtree(self.spare)  # left half done by a crash: start again
+            self.spare.mkdir(exist_ok=True)
+            self._spare = dict(_present(self.spare, known)) if known else {}
         self._spare_dir = os.fspath(self.spare)
         self._dirs = {self._spare_dir}
 
     def _put(self, path: str, output: Output) -> Record:
-        live, spare = self.live.get(path), self._spare.get(path)
+        live, spare = self.live.get(path), self._spare_record(path)
         if live is not None and live.hash == output.hash:
             self.stats.unchanged += 1
             if spare is None or spare.inode != live.inode:
@@ -309,7 +360,7 @@ class Publication:
         if parent not in self._dirs:
             os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
-        if path in self._spare:
+        if self._spare_record(path) is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(destination)
         return destination
@@ -326,12 +377,17 @@ class Publication:
     # -- committing ----------------------------------------------------------
     def commit(self) -> WriteStats:
         """Write the spare's manifest and swap the archive link to the spare."""
-        self.stats.removed = sorted(set(self.live) - set(self._staged))
+        self.stats.removed = sorted(self.live.keys() - self._paths)
         with self._errors(self.home):
             self._prune_dirs()
             make_durable(self._unsynced)
             manifests = self._opened_manifests()
-            manifests.write(self.spare_name, self._staged, self.inputs)
+            differs = self._differs()
+            if self._differing is None or differs is None:
+                manifests.write(self.spare_name, self._staged, self.inputs, differs)
+            else:
+                gone = self._dropped | (self._differing.keys() - self._staged.keys())
+                manifests.update(self.spare_name, self._staged, gone, self.inputs, differs)
             fsync_path(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
             link.unlink(missing_ok=True)
@@ -340,6 +396,18 @@ class Publication:
             fsync_path(self.target.parent)
         self.stats.swapped = True
         return self.stats
+
+    def _differs(self) -> tuple[str, set[str]] | None:
+        """The live generation's name and the paths where the new one differs from
+        what its manifest records (``None``: there is no live generation)."""
+        if self.live_name is None:
+            return None
+        staged, recorded = self._staged, self._recorded
+        if self._differing is None:
+            paths = staged.keys() | recorded.keys()
+        else:  # elsewhere the spare held the live file and kept it
+            paths = staged.keys() | self._dropped | self._differing.keys()
+        return self.live_name, {p for p in paths if staged.get(p) != recorded.get(p)}
 
     def _opened_manifests(self) -> Manifests:
         if self._manifests is None:
