@@ -255,12 +255,13 @@ def _stream_files(
     """Offer every file but the search bundles to ``publication`` as it is
     rendered (only what changed is rendered); the paths offered."""
     settings = renderer.settings
-    known, jobs = plan_outputs(plan, settings, site_key, assets, publication.live)
+    known, kept, jobs = plan_outputs(plan, settings, site_key, assets, publication.live)
     listed = [(page.url, page.updated) for page in plan.pages]
     known["sitemap.xml"] = Output.of("", feeds.sitemap(listed, settings))
     known["robots.txt"] = Output.of("", feeds.robots(settings))
     known["404.html"] = Output.of("", renderer.not_found())
-    paths = set(known)
+    paths = set(known) | set(kept)
+    publication.keep(kept)
     for path, output in known.items():
         publication.offer(path, output)
     for path, output in run_jobs(jobs, renderer, plan):

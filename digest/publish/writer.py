@@ -46,7 +46,7 @@ import fcntl
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +160,7 @@ class Publication:
         self._emptied: set[Path] = set()
         self._unsynced: list[Path] = []
         self._deferred: dict[str, Output] = {}
+        self._kept: set[str] = set()
         self._opened = False
         self._lock: IO[str] | None = None
         self.stats = WriteStats()
@@ -244,6 +245,11 @@ class Publication:
             self._opened = True
         self.add({path: output})
 
+    def keep(self, paths: Iterable[str]) -> None:
+        """Files of the next generation known to equal the live ones (same key,
+        so same content): like :meth:`offer`-ing each, without its bytes or hash."""
+        self._kept.update(paths)
+
     def finish(self, paths: set[str]) -> None:
         """After the last :meth:`offer`: the spare holds exactly ``paths`` (more
         may be :meth:`add`-ed); the unchanged files are linked from the live folder."""
@@ -255,6 +261,12 @@ class Publication:
             self._drop_others(paths)
         self._paths |= paths
         deferred, self._deferred = self._deferred, {}
+        kept, self._kept = self._kept, set()
+        if self._differing is not None:  # the spare holds the live file everywhere else
+            self.stats.unchanged += len(kept - self._differing.keys())
+            kept &= self._differing.keys()
+        live = self.live
+        deferred |= {path: Output(live[path].key, live[path].hash) for path in sorted(kept)}
         differing = self._differing
         if differing is not None:  # the spare holds the live file everywhere else
             skipped = len(deferred)
