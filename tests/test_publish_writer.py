@@ -82,7 +82,7 @@ def test_one_new_edition_rewrites_only_the_pages_that_show_it(out: Path) -> None
     assert set(report.written_paths) == changed
     new, neighbour = "2026/01/11/ochtend/", "2026/01/10/avond/"
     expected = {new + "index.html", new + "index.md", neighbour + "index.html"}
-    expected |= {"index.html", "regio/index.html", "feed.xml", "sitemap.xml"}
+    expected |= {"index.html", "regio/index.html", "feed.xml", "sitemap.xml", "sitemap-2026.xml"}
     assert expected <= changed
     assert not any(p.startswith("2026/01/0") for p in changed)  # old editions untouched
     assert not any(p.startswith("pagina/") for p in changed)  # numbered pages are stable
