@@ -255,12 +255,14 @@ def test_a_template_failing_mid_build_leaves_the_previous_archive_intact(
     assert_consistent(out)
 
 
-def test_a_publish_reads_and_walks_only_the_live_generation(
+def test_a_publish_reads_only_the_live_manifest_and_walks_no_generation(
     out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With both generations clean, the spare is brought up to date from what
     the live manifest records of their differences: its rows are not read
-    and its folder is not walked; a spare left dirty is rebuilt as before."""
+    and its folder is not walked; the live folder is looked into only where a
+    folder changed since its publish (none here); a spare left dirty is
+    rebuilt as before."""
     editions = make_editions(6)
     for count in (3, 4, 5):
         publish(editions[:count], out)
@@ -280,7 +282,7 @@ def test_a_publish_reads_and_walks_only_the_live_generation(
     monkeypatch.setattr(Manifests, "read", spy_read)
     live = Path(os.readlink(out)).name
     report = publish(editions, out)
-    assert walked == [live] and read == [live]
+    assert walked == [] and read == [live]
     assert report.written > 0 and "2026/01/07/avond/index.html" in report.written_paths
     assert_consistent(out)
     real_write = writer.write_new_file
@@ -298,3 +300,21 @@ def test_a_publish_reads_and_walks_only_the_live_generation(
 
 def snapshot_bytes(root: Path) -> dict[str, bytes]:
     return {path: data for path, (_, _, data) in snapshot(root).items()}
+
+
+def test_files_changed_by_hand_are_found_through_their_folders(out: Path) -> None:
+    """A file replaced by another (a new inode: its folder's time changes) and a
+    whole folder deleted are noticed without walking the other folders."""
+    editions = make_editions(6)
+    publish(editions, out)
+    publish(editions, out)
+    replaced, gone = "regio/iran/index.html", "2026/01/06/avond/"
+    (out / "regio/iran/new.tmp").write_bytes(b"edited by hand")
+    os.replace(out / "regio/iran/new.tmp", out / replaced)
+    for name in os.listdir(out / gone):
+        (out / gone / name).unlink()
+    (out / gone).rmdir()
+    report = publish(editions, out)
+    assert replaced in report.written_paths
+    assert {gone + "index.html", gone + "index.md"} <= set(report.written_paths)
+    assert_consistent(out)

@@ -19,12 +19,18 @@ with one line, the archive as it was. The JSON manifests of earlier versions
 (``a.json``, ``b.json``) are read once, when the database lacks a generation,
 and deleted once it holds it.
 
+Each clean generation also remembers its folders' modification times and
+inodes as they were when it was committed (``folders``), so that a publish
+looks only into the folders changed since (a file deleted or replaced by hand
+changes its folder's time) instead of walking every folder of the archive.
+
 Each clean generation also remembers the paths where it differs from the
 other generation as that was when it was committed (``differs``): the spare
 then needs work only at those paths and at the ones a publish changes, so a
 publish neither reads the spare's rows nor walks its folder. Those rows count
-only while the generation's inputs carry :data:`PAIRED` (written with them,
-so a version that does not know them drops the mark with its own inputs).
+only while the generation's inputs carry :data:`PAIRED` (and the folders
+while they carry :data:`FOLDERS`; written with them, so a version that does
+not know them drops the marks with its own inputs).
 """
 
 from __future__ import annotations
@@ -49,8 +55,13 @@ SCHEMA = (
     " PRIMARY KEY (generation, path)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS differs (generation TEXT NOT NULL, path TEXT NOT NULL,"
     " PRIMARY KEY (generation, path)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS folders (generation TEXT NOT NULL, path TEXT NOT NULL,"
+    " mtime INTEGER NOT NULL, inode INTEGER NOT NULL, PRIMARY KEY (generation, path))"
+    " WITHOUT ROWID",
 )
 PAIRED = "differs-from"  # in a generation's stored inputs: its ``differs`` rows are whole
+FOLDERS = "folders"  # in a generation's stored inputs: its ``folders`` rows are whole
+Folders = dict[str, tuple[int, int]]  # folder ("" the root, "2026/01") -> (mtime_ns, inode)
 T = TypeVar("T")
 
 
@@ -145,6 +156,7 @@ class Manifests:
         files: Mapping[str, Record],
         inputs: Mapping[str, object],
         differs: tuple[str, set[str]] | None = None,
+        folders: Folders | None = None,
     ) -> None:
         """Record ``files`` as generation ``name`` (clean): only the rows that differ
         from what :meth:`read` found in the database change (all, if it found none
@@ -161,7 +173,7 @@ class Manifests:
             db.executemany("DELETE FROM files WHERE generation = ? AND path = ?", gone)
             changed = [(name, p, *r) for p, r in files.items() if before.get(p) != r]
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", changed)
-            self._finish_write(db, name, inputs, differs)
+            self._finish_write(db, name, inputs, differs, folders)
         self._held[name] = dict(files)
 
     def update(
@@ -171,6 +183,7 @@ class Manifests:
         gone: set[str],
         inputs: Mapping[str, object],
         differs: tuple[str, set[str]],
+        folders: Folders | None = None,
     ) -> None:
         """Record generation ``name`` (clean) as its rows were before it was marked
         dirty, with the rows ``changed`` replaced and the paths ``gone`` removed."""
@@ -181,7 +194,7 @@ class Manifests:
             db.executemany("DELETE FROM files WHERE generation = ? AND path = ?", rows)
             upserts = [(name, p, *r) for p, r in changed.items()]
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", upserts)
-            self._finish_write(db, name, inputs, differs)
+            self._finish_write(db, name, inputs, differs, folders)
 
     @staticmethod
     def _finish_write(
@@ -189,17 +202,32 @@ class Manifests:
         name: str,
         inputs: Mapping[str, object],
         differs: tuple[str, set[str]] | None,
+        folders: Folders | None,
     ) -> None:
         db.execute("DELETE FROM differs WHERE generation = ?", (name,))
-        stored = {k: v for k, v in inputs.items() if k != PAIRED}
+        db.execute("DELETE FROM folders WHERE generation = ?", (name,))
+        stored = {k: v for k, v in inputs.items() if k not in (PAIRED, FOLDERS)}
         if differs is not None:
             other, paths = differs
             db.executemany("INSERT INTO differs VALUES (?, ?)", [(name, p) for p in paths])
             stored[PAIRED] = other
+        if folders is not None:
+            rows = [(name, path, *seen) for path, seen in folders.items()]
+            db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?)", rows)
+            stored[FOLDERS] = True
         db.execute(
             "INSERT OR REPLACE INTO generations VALUES (?, ?, 1, ?)",
             (name, MANIFEST_VERSION, json.dumps(stored)),
         )
+
+    def folders(self, name: str, inputs: Mapping[str, object]) -> Folders | None:
+        """The folders of clean generation ``name`` (inputs ``inputs``, from
+        :meth:`read`) as they were when it was committed, if it recorded them."""
+        if not inputs.get(FOLDERS):
+            return None
+        query = "SELECT path, mtime, inode FROM folders WHERE generation = ?"
+        lost: Folders | None = None
+        return self._guarded(lambda db: {p: (m, i) for p, m, i in db.execute(query, (name,))}, lost)
 
     def differing(
         self, live: str, live_inputs: Mapping[str, object], spare: str

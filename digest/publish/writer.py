@@ -54,7 +54,7 @@ from typing import IO
 
 from digest.errors import PublishError
 from digest.files import fsync_path
-from digest.publish.manifest import Differing, Manifests, Record
+from digest.publish.manifest import Differing, Folders, Manifests, Record
 
 __all__ = ["Output", "Publication", "Record", "WriteStats", "content_hash"]
 
@@ -106,6 +106,55 @@ def _present(root: Path, recorded: dict[str, Record]) -> dict[str, Record]:
             else:
                 found[prefix + entry.name] = entry.inode()
     return {p: r for p, r in recorded.items() if found.get(p) == r.inode}
+
+
+def _present_since(root: Path, recorded: dict[str, Record], folders: Folders) -> dict[str, Record]:
+    """:func:`_present`, looking only into the folders whose modification time or
+    inode changed since ``folders`` were recorded (deleting, adding or renaming a
+    file changes its folder's time), or that were not recorded."""
+    base = os.fspath(root)
+    changed = set()
+    for folder, seen in folders.items():
+        try:
+            info = os.stat(f"{base}/{folder}" if folder else base)
+        except FileNotFoundError:
+            changed.add(folder)
+            continue
+        if (info.st_mtime_ns, info.st_ino) != seen:
+            changed.add(folder)
+    parents = {path: path.rpartition("/")[0] for path in recorded}
+    changed |= set(parents.values()) - folders.keys()
+    if not changed:
+        return dict(recorded)
+    found: dict[str, int] = {}
+    for folder in changed:
+        prefix = folder + "/" if folder else ""
+        try:
+            entries = list(os.scandir(f"{base}/{folder}" if folder else base))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        found |= {
+            prefix + e.name: e.inode() for e in entries if not e.is_dir(follow_symlinks=False)
+        }
+    return {
+        p: r for p, r in recorded.items() if parents[p] not in changed or found.get(p) == r.inode
+    }
+
+
+def _folders_of(root: Path, paths: Iterable[str]) -> Folders:
+    """The (mtime_ns, inode) of every folder holding ``paths`` under ``root``, and their parents."""
+    names = {""}
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder not in names:
+            names.add(folder)
+            folder = folder.rpartition("/")[0]
+    base, found = os.fspath(root), {}
+    for folder in sorted(names):
+        with contextlib.suppress(FileNotFoundError):
+            info = os.stat(f"{base}/{folder}" if folder else base)
+            found[folder] = (info.st_mtime_ns, info.st_ino)
+    return found
 
 
 def write_new_file(path: Path, data: bytes) -> int:
@@ -185,7 +234,12 @@ class Publication:
         if self.live_name is not None:
             found = self._manifests.read(self.live_name)
             recorded, self.live_inputs = found or ({}, {})
-            self.live = _present(self.home / self.live_name, recorded)
+            root = self.home / self.live_name
+            folders = self._manifests.folders(self.live_name, self.live_inputs) if found else None
+            if folders is None:
+                self.live = _present(root, recorded)
+            else:
+                self.live = _present_since(root, recorded, folders)
             self.lost = set(recorded) - set(self.live)
             self._recorded = recorded
         return self
@@ -394,12 +448,12 @@ class Publication:
             self._prune_dirs()
             make_durable(self._unsynced)
             manifests = self._opened_manifests()
-            differs = self._differs()
+            differs, folders = self._differs(), _folders_of(self.spare, self._paths)
             if self._differing is None or differs is None:
-                manifests.write(self.spare_name, self._staged, self.inputs, differs)
+                manifests.write(self.spare_name, self._staged, self.inputs, differs, folders)
             else:
                 gone = self._dropped | (self._differing.keys() - self._staged.keys())
-                manifests.update(self.spare_name, self._staged, gone, self.inputs, differs)
+                manifests.update(self.spare_name, self._staged, gone, self.inputs, differs, folders)
             fsync_path(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
             link.unlink(missing_ok=True)
