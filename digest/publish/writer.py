@@ -141,9 +141,10 @@ def _present_since(root: Path, recorded: dict[str, Record], folders: Folders) ->
     }
 
 
-def _folders_of(root: Path, paths: Iterable[str]) -> Folders:
-    """The (mtime_ns, inode) of every folder holding ``paths`` under ``root``, and their parents."""
-    names = {""}
+def _folders_of(root: Path, paths: Iterable[str], known: Iterable[str] = ()) -> Folders:
+    """The (mtime_ns, inode) of every folder holding ``paths`` under ``root``, and
+    their parents, and of the folders ``known`` that are still there."""
+    names = {"", *known}
     for path in paths:
         folder = path.rpartition("/")[0]
         while folder not in names:
@@ -195,6 +196,7 @@ class Publication:
         self.live_inputs: dict[str, object] = {}
         self.inputs: dict[str, object] = {}
         self._recorded: dict[str, Record] = {}  # the live manifest, lost files too
+        self._live_folders: Folders | None = None  # the live generation's, as recorded
         # the spare's rows: all, or where it differs (None: no such file there)
         self._spare: dict[str, Record | None] = {}
         # where the spare differs from the live manifest (see the module docstring);
@@ -242,6 +244,7 @@ class Publication:
                 self.live = _present_since(root, recorded, folders)
             self.lost = set(recorded) - set(self.live)
             self._recorded = recorded
+            self._live_folders = folders
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -448,7 +451,7 @@ class Publication:
             self._prune_dirs()
             make_durable(self._unsynced)
             manifests = self._opened_manifests()
-            differs, folders = self._differs(), _folders_of(self.spare, self._paths)
+            differs, folders = self._differs(), self._spare_folders()
             if self._differing is None or differs is None:
                 manifests.write(self.spare_name, self._staged, self.inputs, differs, folders)
             else:
@@ -462,6 +465,14 @@ class Publication:
             fsync_path(self.target.parent)
         self.stats.swapped = True
         return self.stats
+
+    def _spare_folders(self) -> Folders:
+        """The spare's folders as they are now (see :func:`_folders_of`): where it
+        holds the live files, the live generation's folders; elsewhere, those of
+        the files this publish put there."""
+        if self._differing is None or self._live_folders is None:
+            return _folders_of(self.spare, self._paths)
+        return _folders_of(self.spare, self._staged, self._live_folders)
 
     def _differs(self) -> tuple[str, set[str]] | None:
         """The live generation's name and the paths where the new one differs from
