@@ -342,7 +342,7 @@ class Publication:
             self._open_spare()
             self._opened = True
             self._drop_others(set(files))
-        self._paths |= files.keys()
+        self._paths.update(files)
         self.add(files)
 
     def _drop_others(self, keep: set[str]) -> None:
@@ -370,7 +370,7 @@ class Publication:
     def add(self, files: Mapping[str, Output]) -> None:
         """Put ``files`` into the spare folder (after :meth:`stage`)."""
         path = ""
-        self._paths |= files.keys()
+        self._paths.update(files)
         try:
             for path, output in files.items():
                 self._staged[path] = self._put(path, output)
