@@ -318,3 +318,15 @@ def test_files_changed_by_hand_are_found_through_their_folders(out: Path) -> Non
     assert replaced in report.written_paths
     assert {gone + "index.html", gone + "index.md"} <= set(report.written_paths)
     assert_consistent(out)
+
+
+def test_offering_a_file_does_not_copy_the_set_of_every_path(out: Path) -> None:
+    """Each offered file joins the next generation's paths in place: a copy of
+    that set per file made a full build quadratic (188 against 102 CPU s at
+    3,000 editions)."""
+    with Publication(out) as publication:
+        paths = publication._paths
+        for n in range(3):
+            publication.offer(f"{n}.html", Output.of("k", b"x"))
+        publication.add({"late.html": Output.of("k", b"y")})
+        assert publication._paths is paths and len(paths) == 4
