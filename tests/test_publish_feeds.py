@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -91,7 +92,7 @@ def test_feeds_are_byte_identical_when_nothing_changed(tmp_path: Path) -> None:
     editions = make_editions(5)
     publish(editions, tmp_path / "one")
     publish(editions, tmp_path / "two")
-    for name in ("feed.xml", "regio/iran/feed.xml", "sitemap.xml"):
+    for name in ("feed.xml", "regio/iran/feed.xml", "sitemap.xml", "sitemap-2026.xml"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
 
 
@@ -99,3 +100,25 @@ def test_empty_archive_still_has_a_valid_feed(tmp_path: Path) -> None:
     publish([], tmp_path / "empty")
     parsed = feedparser.parse((tmp_path / "empty" / "feed.xml").read_bytes())
     assert parsed.bozo == 0 and parsed.entries == []
+
+
+def test_the_sitemap_is_split_by_year_and_at_the_protocols_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from digest.publish import feeds
+
+    monkeypatch.setattr(feeds, "SITEMAP_URLS", 2)
+    day = datetime(2025, 12, 31, 7, tzinfo=UTC)
+    pages = [("a/", day), ("b/", day + timedelta(days=1)), ("c/", None), ("d/", day),
+             ("e/", day), ("f/", day + timedelta(days=2))]  # fmt: skip
+    files = feeds.sitemap_files(pages)
+    assert {name: [url for url, _ in listed] for name, listed in files.items()} == {
+        "sitemap-2025.xml": ["a/", "d/"],
+        "sitemap-2025-2.xml": ["e/"],
+        "sitemap-2026.xml": ["b/", "f/"],
+        "sitemap-undated.xml": ["c/"],
+    }
+    index = feeds.sitemap_index([("sitemap-2026.xml", day), ("sitemap-undated.xml", None)],
+                                SETTINGS).decode()  # fmt: skip
+    assert f"<sitemap><loc>{BASE}/sitemap-2026.xml</loc><lastmod>2025-12-31</lastmod>" in index
+    assert f"<sitemap><loc>{BASE}/sitemap-undated.xml</loc></sitemap>" in index

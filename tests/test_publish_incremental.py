@@ -88,7 +88,7 @@ def test_one_new_edition_rewrites_exactly_the_pages_that_show_it(
     new, neighbour = "2026/01/10/laat/", "2026/01/10/avond/"
     assert sorted(report.written_paths) == sorted(
         [new + "index.html", new + "index.md", new + "share.png", neighbour + "index.html",
-         "index.html", "feed.xml", "sitemap.xml", "regio/index.html",
+         "index.html", "feed.xml", "sitemap-2026.xml", "regio/index.html",
          "regio/groenland/index.html", "regio/groenland/feed.xml", "regio/groenland/feed.json",
          # its two stories' pages, and the topics of their datelines (Den Haag, Nuuk)
          *(f"verhaal/{slug}.html" for slug in (

@@ -298,7 +298,7 @@ def test_share_image_per_edition_is_a_png_of_1200_by_630(site: Path) -> None:
 
 
 def test_sitemap_lists_story_and_topic_pages_with_lastmod(site: Path) -> None:
-    sitemap = (site / "sitemap.xml").read_text()
+    sitemap = "".join(p.read_text() for p in site.glob("sitemap-*.xml"))
     for path in [*site.glob("verhaal/*.html"), *site.glob("onderwerp/*/index.html")]:
         page = path if path.parent.name == "verhaal" else path.parent  # a story is one file
         url = BASE + "/" + str(page.relative_to(site)) + ("" if page is path else "/")

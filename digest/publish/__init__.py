@@ -255,18 +255,43 @@ def _stream_files(
     """Offer every file but the search bundles to ``publication`` as it is
     rendered (only what changed is rendered); the paths offered."""
     settings = renderer.settings
-    known, jobs = plan_outputs(plan, settings, site_key, assets, publication.live)
-    listed = [(page.url, page.updated) for page in plan.pages]
-    known["sitemap.xml"] = Output.of("", feeds.sitemap(listed, settings))
+    known, kept, jobs = plan_outputs(plan, settings, site_key, assets, publication.live)
+    kept += _sitemaps(plan, settings, site_key, publication.live, known)
     known["robots.txt"] = Output.of("", feeds.robots(settings))
     known["404.html"] = Output.of("", renderer.not_found())
-    paths = set(known)
+    paths = set(known) | set(kept)
+    publication.keep(kept)
     for path, output in known.items():
         publication.offer(path, output)
     for path, output in run_jobs(jobs, renderer, plan):
         publication.offer(path, output)
         paths.add(path)
     return paths
+
+
+def _sitemaps(
+    plan: SitePlan,
+    settings: SiteSettings,
+    site_key: str,
+    live: dict[str, Record],
+    known: dict[str, Output],
+) -> list[str]:
+    """The sitemap files (into ``known``, rendered where their pages changed) and
+    their index; the paths of those equal to the live ones (kept)."""
+    files = feeds.sitemap_files((page.url, page.updated) for page in plan.pages)
+    kept, listed = [], []
+    for name, pages in files.items():
+        dates = [(url, updated.date() if updated else None) for url, updated in pages]
+        key = digest_of(site_key, "sitemap", settings.root_url, dates)
+        found = live.get(name)
+        if found is not None and found.key == key:
+            kept.append(name)
+        else:
+            known[name] = Output.of(key, feeds.sitemap(pages, settings))
+        dated = [updated for _, updated in pages if updated is not None]
+        listed.append((name, max(dated, default=None)))
+    known["sitemap.xml"] = Output.of("", feeds.sitemap_index(listed, settings))
+    return kept
 
 
 def _split_shards(

@@ -115,16 +115,52 @@ def region_feed(region: RegionInfo, settings: SiteSettings, fragment: Fragment) 
     return bytes(feed.atom_str(pretty=True))
 
 
+SITEMAP_URLS = 50_000  # the protocol's limit of addresses in one sitemap file
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def sitemap_files(
+    pages: Iterable[tuple[str, datetime | None]],
+) -> dict[str, list[tuple[str, datetime | None]]]:
+    """The pages of each sitemap file, by file name: ``sitemap-<year>.xml`` for the
+    pages whose newest edition is of that year (``sitemap-undated.xml`` for the
+    rest), cut after :data:`SITEMAP_URLS` (``sitemap-2026-2.xml``). A new edition
+    changes the file of its year (its pages, the front pages), not the older ones."""
+    periods: dict[str, list[tuple[str, datetime | None]]] = {}
+    for url, updated in pages:
+        periods.setdefault(str(updated.year) if updated else "undated", []).append((url, updated))
+    files = {}
+    for period in sorted(periods):
+        listed = periods[period]
+        for part, start in enumerate(range(0, len(listed), SITEMAP_URLS), start=1):
+            name = f"sitemap-{period}.xml" if part == 1 else f"sitemap-{period}-{part}.xml"
+            files[name] = listed[start : start + SITEMAP_URLS]
+    return files
+
+
 def sitemap(pages: Iterable[tuple[str, datetime | None]], settings: SiteSettings) -> bytes:
-    """``sitemap.xml`` listing every page address (``lastmod``: its newest edition's date)."""
+    """A sitemap file listing ``pages`` (``lastmod``: its newest edition's date)."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+        f'<urlset xmlns="{SITEMAP_NS}">',
     ]
     for url, updated in pages:
         lastmod = f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else ""
         lines.append(f"<url><loc>{escape(settings.root_url + url)}</loc>{lastmod}</url>")
     lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def sitemap_index(files: Iterable[tuple[str, datetime | None]], settings: SiteSettings) -> bytes:
+    """``sitemap.xml``: the sitemap files (``lastmod``: the newest page in each)."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<sitemapindex xmlns="{SITEMAP_NS}">',
+    ]
+    for name, updated in files:
+        lastmod = f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else ""
+        lines.append(f"<sitemap><loc>{escape(settings.root_url + name)}</loc>{lastmod}</sitemap>")
+    lines.append("</sitemapindex>")
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -18,6 +18,19 @@ another program, disk full, an I/O error) deletes nothing: the publish stops
 with one line, the archive as it was. The JSON manifests of earlier versions
 (``a.json``, ``b.json``) are read once, when the database lacks a generation,
 and deleted once it holds it.
+
+Each clean generation also remembers its folders' modification times and
+inodes as they were when it was committed (``folders``), so that a publish
+looks only into the folders changed since (a file deleted or replaced by hand
+changes its folder's time) instead of walking every folder of the archive.
+
+Each clean generation also remembers the paths where it differs from the
+other generation as that was when it was committed (``differs``): the spare
+then needs work only at those paths and at the ones a publish changes, so a
+publish neither reads the spare's rows nor walks its folder. Those rows count
+only while the generation's inputs carry :data:`PAIRED` (and the folders
+while they carry :data:`FOLDERS`; written with them, so a version that does
+not know them drops the marks with its own inputs).
 """
 
 from __future__ import annotations
@@ -40,7 +53,15 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS files (generation TEXT NOT NULL, path TEXT NOT NULL,"
     " key TEXT NOT NULL, hash TEXT NOT NULL, inode INTEGER NOT NULL,"
     " PRIMARY KEY (generation, path)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS differs (generation TEXT NOT NULL, path TEXT NOT NULL,"
+    " PRIMARY KEY (generation, path)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS folders (generation TEXT NOT NULL, path TEXT NOT NULL,"
+    " mtime INTEGER NOT NULL, inode INTEGER NOT NULL, PRIMARY KEY (generation, path))"
+    " WITHOUT ROWID",
 )
+PAIRED = "differs-from"  # in a generation's stored inputs: its ``differs`` rows are whole
+FOLDERS = "folders"  # in a generation's stored inputs: its ``folders`` rows are whole
+Folders = dict[str, tuple[int, int]]  # folder ("" the root, "2026/01") -> (mtime_ns, inode)
 T = TypeVar("T")
 
 
@@ -53,6 +74,7 @@ class Record(NamedTuple):
 
 
 Manifest = tuple[dict[str, Record], dict[str, object]]  # files, inputs
+Differing = dict[str, "Record | None"]  # the spare's rows where it differs (None: absent)
 
 
 class Manifests:
@@ -128,10 +150,19 @@ class Manifests:
             self._db.execute(statement, (name, MANIFEST_VERSION))
         (self.home / f"{name}.json").unlink(missing_ok=True)
 
-    def write(self, name: str, files: Mapping[str, Record], inputs: Mapping[str, object]) -> None:
+    def write(
+        self,
+        name: str,
+        files: Mapping[str, Record],
+        inputs: Mapping[str, object],
+        differs: tuple[str, set[str]] | None = None,
+        folders: Folders | None = None,
+    ) -> None:
         """Record ``files`` as generation ``name`` (clean): only the rows that differ
         from what :meth:`read` found in the database change (all, if it found none
-        there: a dirty generation, or one read from an earlier JSON manifest)."""
+        there: a dirty generation, or one read from an earlier JSON manifest).
+        ``differs``: the other generation's name and the paths where ``name`` differs
+        from it (see :meth:`differing`)."""
         before = self._held.pop(name, None)
         with self._failing("cannot record the new generation"), self._db as db:
             db.execute("BEGIN IMMEDIATE")
@@ -142,11 +173,74 @@ class Manifests:
             db.executemany("DELETE FROM files WHERE generation = ? AND path = ?", gone)
             changed = [(name, p, *r) for p, r in files.items() if before.get(p) != r]
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", changed)
-            db.execute(
-                "INSERT OR REPLACE INTO generations VALUES (?, ?, 1, ?)",
-                (name, MANIFEST_VERSION, json.dumps(dict(inputs))),
-            )
+            self._finish_write(db, name, inputs, differs, folders)
         self._held[name] = dict(files)
+
+    def update(
+        self,
+        name: str,
+        changed: Mapping[str, Record],
+        gone: set[str],
+        inputs: Mapping[str, object],
+        differs: tuple[str, set[str]],
+        folders: Folders | None = None,
+    ) -> None:
+        """Record generation ``name`` (clean) as its rows were before it was marked
+        dirty, with the rows ``changed`` replaced and the paths ``gone`` removed."""
+        self._held.pop(name, None)
+        with self._failing("cannot record the new generation"), self._db as db:
+            db.execute("BEGIN IMMEDIATE")
+            rows = [(name, path) for path in sorted(gone - changed.keys())]
+            db.executemany("DELETE FROM files WHERE generation = ? AND path = ?", rows)
+            upserts = [(name, p, *r) for p, r in changed.items()]
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", upserts)
+            self._finish_write(db, name, inputs, differs, folders)
+
+    @staticmethod
+    def _finish_write(
+        db: sqlite3.Connection,
+        name: str,
+        inputs: Mapping[str, object],
+        differs: tuple[str, set[str]] | None,
+        folders: Folders | None,
+    ) -> None:
+        db.execute("DELETE FROM differs WHERE generation = ?", (name,))
+        db.execute("DELETE FROM folders WHERE generation = ?", (name,))
+        stored = {k: v for k, v in inputs.items() if k not in (PAIRED, FOLDERS)}
+        if differs is not None:
+            other, paths = differs
+            db.executemany("INSERT INTO differs VALUES (?, ?)", [(name, p) for p in paths])
+            stored[PAIRED] = other
+        if folders is not None:
+            rows = [(name, path, *seen) for path, seen in folders.items()]
+            db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?)", rows)
+            stored[FOLDERS] = True
+        db.execute(
+            "INSERT OR REPLACE INTO generations VALUES (?, ?, 1, ?)",
+            (name, MANIFEST_VERSION, json.dumps(stored)),
+        )
+
+    def folders(self, name: str, inputs: Mapping[str, object]) -> Folders | None:
+        """The folders of clean generation ``name`` (inputs ``inputs``, from
+        :meth:`read`) as they were when it was committed, if it recorded them."""
+        if not inputs.get(FOLDERS):
+            return None
+        query = "SELECT path, mtime, inode FROM folders WHERE generation = ?"
+        lost: Folders | None = None
+        return self._guarded(lambda db: {p: (m, i) for p, m, i in db.execute(query, (name,))}, lost)
+
+    def differing(
+        self, live: str, live_inputs: Mapping[str, object], spare: str
+    ) -> Differing | None:
+        """The clean ``spare``'s rows (``None``: no such file) at the paths where the
+        ``live`` generation (inputs ``live_inputs``, from :meth:`read`) differs from
+        it; ``None`` when that is not known (the spare is dirty, unknown, of another
+        version, or changed since ``live`` was committed)."""
+        if live_inputs.get(PAIRED) != spare:
+            return None
+        lost: tuple[bool, Differing | None] = (True, None)
+        known, found = self._guarded(lambda db: _differing(db, live, spare), lost)
+        return found if known else None
 
     @contextlib.contextmanager
     def _failing(self, what: str) -> Iterator[None]:
@@ -174,6 +268,27 @@ def _read(db: sqlite3.Connection, name: str) -> tuple[bool, Manifest | None]:
     rows = db.execute("SELECT path, key, hash, inode FROM files WHERE generation = ?", (name,))
     files = {path: Record(key, digest, inode) for path, key, digest, inode in rows}
     return True, (files, dict(json.loads(inputs)))
+
+
+def _differing(db: sqlite3.Connection, live: str, spare: str) -> tuple[bool, Differing | None]:
+    known, found = _read_head(db, spare)
+    if not known or not found:
+        return True, None
+    query = (
+        "SELECT d.path, f.key, f.hash, f.inode FROM differs d LEFT JOIN files f"
+        " ON f.generation = ? AND f.path = d.path WHERE d.generation = ?"
+    )
+    rows = db.execute(query, (spare, live))
+    return True, {p: None if k is None else Record(k, h, i) for p, k, h, i in rows}
+
+
+def _read_head(db: sqlite3.Connection, name: str) -> tuple[bool, bool]:
+    """Whether the database knows generation ``name``, and whether it is clean."""
+    query = "SELECT version, clean FROM generations WHERE name = ?"
+    row = db.execute(query, (name,)).fetchone()
+    if row is None:
+        return False, False
+    return True, row[0] == MANIFEST_VERSION and bool(row[1])
 
 
 def _read_json(path: Path) -> Manifest | None:

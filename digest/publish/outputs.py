@@ -35,16 +35,18 @@ class Job:
 
 def plan_outputs(
     plan: SitePlan, settings: SiteSettings, site_key: str, assets: Assets, live: dict[str, Record]
-) -> tuple[dict[str, Output], list[Job]]:
-    """Files whose content is known (assets, unchanged files) and jobs for the rest."""
+) -> tuple[dict[str, Output], list[str], list[Job]]:
+    """Files whose content is known (assets), the paths whose key equals the live
+    file's (unchanged), and jobs for the rest."""
     text = str(settings)  # once: every key holds it
     known = {p: Output.of("asset", data) for p, data in assets.files.items()}
+    kept: list[str] = []
     todo: list[Job] = []
 
     def offer(path: str, key: str, kind: str, index: int) -> None:
         found = live.get(path)
         if found is not None and found.key == key:
-            known[path] = Output(key, found.hash)
+            kept.append(path)
         else:
             todo.append(Job(path, key, kind, index))
 
@@ -69,7 +71,7 @@ def plan_outputs(
         offer(f"regio/{region.slug}/feed.xml", key, "region-feed", n)
     for extra in extra_jobs(plan, settings, site_key):
         offer(*extra)
-    return known, todo
+    return known, kept, todo
 
 
 def _uses(plan: SitePlan, job: Job, settings: SiteSettings) -> list[EditionEntry]:

@@ -27,6 +27,15 @@ manifest is marked dirty (on disk) before the spare is touched, so a spare
 left half done by a crash is recognised next time and rebuilt from the live
 folder. The manifests are rows in SQLite (:mod:`digest.publish.manifest`), so
 a publish updates the few paths that changed, not a document of every file.
+
+The spare is brought up to date where it differs from the live generation
+(which the live manifest remembers from its own publish) and where this
+publish changes a file; elsewhere it already holds the live file (the same
+inode), so its rows are not read and its folder is not walked. Without that
+record (the first publishes, a spare left dirty, an earlier version's
+manifests) the spare's manifest is read whole and its folder checked, as
+before. The spare is the writer's own: a file changed there by hand may
+survive until the path changes again; the live folder is checked every time.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ import fcntl
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +54,7 @@ from typing import IO
 
 from digest.errors import PublishError
 from digest.files import fsync_path
-from digest.publish.manifest import Manifests, Record
+from digest.publish.manifest import Differing, Folders, Manifests, Record
 
 __all__ = ["Output", "Publication", "Record", "WriteStats", "content_hash"]
 
@@ -99,6 +108,56 @@ def _present(root: Path, recorded: dict[str, Record]) -> dict[str, Record]:
     return {p: r for p, r in recorded.items() if found.get(p) == r.inode}
 
 
+def _present_since(root: Path, recorded: dict[str, Record], folders: Folders) -> dict[str, Record]:
+    """:func:`_present`, looking only into the folders whose modification time or
+    inode changed since ``folders`` were recorded (deleting, adding or renaming a
+    file changes its folder's time), or that were not recorded."""
+    base = os.fspath(root)
+    changed = set()
+    for folder, seen in folders.items():
+        try:
+            info = os.stat(f"{base}/{folder}" if folder else base)
+        except FileNotFoundError:
+            changed.add(folder)
+            continue
+        if (info.st_mtime_ns, info.st_ino) != seen:
+            changed.add(folder)
+    parents = {path: path.rpartition("/")[0] for path in recorded}
+    changed |= set(parents.values()) - folders.keys()
+    if not changed:
+        return dict(recorded)
+    found: dict[str, int] = {}
+    for folder in changed:
+        prefix = folder + "/" if folder else ""
+        try:
+            entries = list(os.scandir(f"{base}/{folder}" if folder else base))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        found |= {
+            prefix + e.name: e.inode() for e in entries if not e.is_dir(follow_symlinks=False)
+        }
+    return {
+        p: r for p, r in recorded.items() if parents[p] not in changed or found.get(p) == r.inode
+    }
+
+
+def _folders_of(root: Path, paths: Iterable[str], known: Iterable[str] = ()) -> Folders:
+    """The (mtime_ns, inode) of every folder holding ``paths`` under ``root``, and
+    their parents, and of the folders ``known`` that are still there."""
+    names = {"", *known}
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder not in names:
+            names.add(folder)
+            folder = folder.rpartition("/")[0]
+    base, found = os.fspath(root), {}
+    for folder in sorted(names):
+        with contextlib.suppress(FileNotFoundError):
+            info = os.stat(f"{base}/{folder}" if folder else base)
+            found[folder] = (info.st_mtime_ns, info.st_ino)
+    return found
+
+
 def write_new_file(path: Path, data: bytes) -> int:
     """Create ``path`` (which must not exist) with ``data``; its inode. Not yet
     fsynced: :meth:`Publication.commit` makes every written file durable first."""
@@ -136,7 +195,15 @@ class Publication:
         # (the caller's: kept in the manifest so that the next publish can compare).
         self.live_inputs: dict[str, object] = {}
         self.inputs: dict[str, object] = {}
-        self._spare: dict[str, Record] = {}
+        self._recorded: dict[str, Record] = {}  # the live manifest, lost files too
+        self._live_folders: Folders | None = None  # the live generation's, as recorded
+        # the spare's rows: all, or where it differs (None: no such file there)
+        self._spare: dict[str, Record | None] = {}
+        # where the spare differs from the live manifest (see the module docstring);
+        # None: ``_spare`` holds every row of the spare
+        self._differing: Differing | None = None
+        self._dropped: set[str] = set()  # the spare's files removed by this publish
+        self._paths: set[str] = set()  # every path of the next generation
         self._manifests: Manifests | None = None
         self._staged: dict[str, Record] = {}
         self._dirs: set[str] = set()
@@ -144,6 +211,7 @@ class Publication:
         self._emptied: set[Path] = set()
         self._unsynced: list[Path] = []
         self._deferred: dict[str, Output] = {}
+        self._kept: set[str] = set()
         self._opened = False
         self._lock: IO[str] | None = None
         self.stats = WriteStats()
@@ -168,8 +236,15 @@ class Publication:
         if self.live_name is not None:
             found = self._manifests.read(self.live_name)
             recorded, self.live_inputs = found or ({}, {})
-            self.live = _present(self.home / self.live_name, recorded)
+            root = self.home / self.live_name
+            folders = self._manifests.folders(self.live_name, self.live_inputs) if found else None
+            if folders is None:
+                self.live = _present(root, recorded)
+            else:
+                self.live = _present_since(root, recorded, folders)
             self.lost = set(recorded) - set(self.live)
+            self._recorded = recorded
+            self._live_folders = folders
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -227,6 +302,11 @@ class Publication:
             self._opened = True
         self.add({path: output})
 
+    def keep(self, paths: Iterable[str]) -> None:
+        """Files of the next generation known to equal the live ones (same key,
+        so same content): like :meth:`offer`-ing each, without its bytes or hash."""
+        self._kept.update(paths)
+
     def finish(self, paths: set[str]) -> None:
         """After the last :meth:`offer`: the spare holds exactly ``paths`` (more
         may be :meth:`add`-ed); the unchanged files are linked from the live folder."""
@@ -236,7 +316,23 @@ class Publication:
             self._opened = True
         with self._errors(self.spare):
             self._drop_others(paths)
+        self._paths |= paths
         deferred, self._deferred = self._deferred, {}
+        kept, self._kept = self._kept, set()
+        if self._differing is not None:  # the spare holds the live file everywhere else
+            self.stats.unchanged += len(kept - self._differing.keys())
+            kept &= self._differing.keys()
+        live = self.live
+        deferred |= {path: Output(live[path].key, live[path].hash) for path in sorted(kept)}
+        differing = self._differing
+        if differing is not None:  # the spare holds the live file everywhere else
+            skipped = len(deferred)
+            deferred = {
+                path: output
+                for path, output in deferred.items()
+                if path in differing or output.key != self.live[path].key
+            }
+            self.stats.unchanged += skipped - len(deferred)
         self.add(deferred)
 
     # -- staging -------------------------------------------------------------
@@ -246,20 +342,35 @@ class Publication:
             self._open_spare()
             self._opened = True
             self._drop_others(set(files))
+        self._paths.update(files)
         self.add(files)
 
     def _drop_others(self, keep: set[str]) -> None:
         """Remove the spare's files that are not in ``keep``."""
-        for path in sorted(set(self._spare) - keep):
+        held = set(self._spare)
+        if self._differing is not None:  # elsewhere, what the live manifest records
+            held = {p for p, r in self._spare.items() if r is not None}
+            held |= self._recorded.keys() - self._differing.keys()
+        for path in sorted(held - keep):
             if path in self._staged:
                 continue
             (self.spare / path).unlink(missing_ok=True)
-            del self._spare[path]
+            self._spare[path] = None
+            self._dropped.add(path)
             self._emptied.add((self.spare / path).parent)
+        if self._differing is None:
+            self._spare = {p: r for p, r in self._spare.items() if r is not None}
+
+    def _spare_record(self, path: str) -> Record | None:
+        """The spare's file at ``path`` as its manifest records it."""
+        if path in self._spare or self._differing is None:
+            return self._spare.get(path)
+        return self._recorded.get(path)
 
     def add(self, files: Mapping[str, Output]) -> None:
         """Put ``files`` into the spare folder (after :meth:`stage`)."""
         path = ""
+        self._paths.update(files)
         try:
             for path, output in files.items():
                 self._staged[path] = self._put(path, output)
@@ -269,19 +380,28 @@ class Publication:
 
     def _open_spare(self) -> None:
         manifests = self._opened_manifests()
-        found = manifests.read(self.spare_name) if self.spare.is_dir() else None
-        known = found[0] if found else None
-        manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
-        fsync_path(self.home)
-        if known is None and self.spare.exists():
-            shutil.rmtree(self.spare)  # left half done by a crash: start again
-        self.spare.mkdir(exist_ok=True)
-        self._spare = _present(self.spare, known) if known else {}
+        differing = None
+        if self.live_name is not None and self.spare.is_dir():
+            differing = manifests.differing(self.live_name, self.live_inputs, self.spare_name)
+        if differing is not None:
+            manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
+            fsync_path(self.home)
+            self._differing = differing
+            self._spare = dict(differing)
+        else:
+            found = manifests.read(self.spare_name) if self.spare.is_dir() else None
+            known = found[0] if found else None
+            manifests.mark_dirty(self.spare_name)  # from here until commit (synced)
+            fsync_path(self.home)
+            if known is None and self.spare.exists():
+                shutil.rmtree(self.spare)  # left half done by a crash: start again
+            self.spare.mkdir(exist_ok=True)
+            self._spare = dict(_present(self.spare, known)) if known else {}
         self._spare_dir = os.fspath(self.spare)
         self._dirs = {self._spare_dir}
 
     def _put(self, path: str, output: Output) -> Record:
-        live, spare = self.live.get(path), self._spare.get(path)
+        live, spare = self.live.get(path), self._spare_record(path)
         if live is not None and live.hash == output.hash:
             self.stats.unchanged += 1
             if spare is None or spare.inode != live.inode:
@@ -309,7 +429,7 @@ class Publication:
         if parent not in self._dirs:
             os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
-        if path in self._spare:
+        if self._spare_record(path) is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(destination)
         return destination
@@ -326,12 +446,17 @@ class Publication:
     # -- committing ----------------------------------------------------------
     def commit(self) -> WriteStats:
         """Write the spare's manifest and swap the archive link to the spare."""
-        self.stats.removed = sorted(set(self.live) - set(self._staged))
+        self.stats.removed = sorted(self.live.keys() - self._paths)
         with self._errors(self.home):
             self._prune_dirs()
             make_durable(self._unsynced)
             manifests = self._opened_manifests()
-            manifests.write(self.spare_name, self._staged, self.inputs)
+            differs, folders = self._differs(), self._spare_folders()
+            if self._differing is None or differs is None:
+                manifests.write(self.spare_name, self._staged, self.inputs, differs, folders)
+            else:
+                gone = self._dropped | (self._differing.keys() - self._staged.keys())
+                manifests.update(self.spare_name, self._staged, gone, self.inputs, differs, folders)
             fsync_path(self.home)
             link = self.target.with_name(f".{self.target.name}.{os.getpid()}.link")
             link.unlink(missing_ok=True)
@@ -340,6 +465,26 @@ class Publication:
             fsync_path(self.target.parent)
         self.stats.swapped = True
         return self.stats
+
+    def _spare_folders(self) -> Folders:
+        """The spare's folders as they are now (see :func:`_folders_of`): where it
+        holds the live files, the live generation's folders; elsewhere, those of
+        the files this publish put there."""
+        if self._differing is None or self._live_folders is None:
+            return _folders_of(self.spare, self._paths)
+        return _folders_of(self.spare, self._staged, self._live_folders)
+
+    def _differs(self) -> tuple[str, set[str]] | None:
+        """The live generation's name and the paths where the new one differs from
+        what its manifest records (``None``: there is no live generation)."""
+        if self.live_name is None:
+            return None
+        staged, recorded = self._staged, self._recorded
+        if self._differing is None:
+            paths = staged.keys() | recorded.keys()
+        else:  # elsewhere the spare held the live file and kept it
+            paths = staged.keys() | self._dropped | self._differing.keys()
+        return self.live_name, {p for p in paths if staged.get(p) != recorded.get(p)}
 
     def _opened_manifests(self) -> Manifests:
         if self._manifests is None:
