@@ -220,9 +220,11 @@ class _Params:
         return "?"
 
     def among(self, name: str, ids: list[int]) -> str:
-        """``IN (…)`` with one parameter per id on SQLite, ``= ANY(…)`` of one array elsewhere."""
+        """``IN (…)`` with one parameter per id on SQLite, ``= ANY(…)`` of one array
+        elsewhere, typed as the column is (an untyped array of Python ints may go
+        as numeric, which no index of an integer column serves)."""
         if self.named:
-            return f"= ANY({self(name, ids)})"
+            return f"= ANY({self(name, ids)}::INTEGER[])"
         self.order.extend(ids)
         return f"IN ({', '.join('?' * len(ids))})"
 
