@@ -221,8 +221,8 @@ class _Params:
 
     def among(self, name: str, ids: list[int]) -> str:
         """``IN (…)`` with one parameter per id on SQLite, ``= ANY(…)`` of one array
-        elsewhere, typed as the column is (an untyped array of Python ints may go
-        as numeric, which no index of an integer column serves)."""
+        elsewhere, typed as the column is (psycopg sends a list of ints as
+        smallint[], integer[] or bigint[] by their size)."""
         if self.named:
             return f"= ANY({self(name, ids)}::INTEGER[])"
         self.order.extend(ids)
