@@ -1,4 +1,4 @@
-"""The ledger's claim and record as run on the driver (SQLite, PostgreSQL) take,
+"""The ledger's claim, mark and record as run on the driver (SQLite, PostgreSQL) take,
 return and write exactly what the portable SQLAlchemy statements do."""
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def _plan(store: Store, ids: list[int]) -> None:
 
 
 def _run(store: Store, ids: list[int]) -> tuple[list[Any], list[Any]]:
-    """Claims of every kind, then records of every outcome: what they returned, and the ledger."""
+    """Claims of every kind, marks, then records of every outcome: what they
+    returned, and the ledger."""
     now = SLOT + timedelta(minutes=5)
     claim = ledger.claim
     claims = [
@@ -56,6 +57,15 @@ def _run(store: Store, ids: list[int]) -> tuple[list[Any], list[Any]]:
     ]  # fmt: skip
     taken = [c.subscriber_id for claimed in claims for c in claimed]
     assert len(taken) == len(set(taken)) == len(ids)
+    held = [c.subscriber_id for c in claims[0]]
+    sending = [c.subscriber_id for c in claims[1]]
+    marks = [
+        ledger.mark_sending(store, EDITION, held[:2], "b#9"),  # not its owner's
+        ledger.mark_sending(store, EDITION, [held[2], sending[0]], "a#1"),  # one is sending
+        ledger.mark_sending(store, EDITION, held[:3], "a#1"),
+        ledger.mark_sending(store, EDITION, held[2:], "a#1"),  # one is sending now
+    ]
+    assert marks == [False, False, True, False]
     first, second = taken[:4], taken[4:]
     ledger.record(
         store, EDITION, {sid: Result(Outcome.SENT, provider_id="sg-1") for sid in first}, now=now

@@ -350,10 +350,27 @@ def mark_sending(store: Store, edition_id: str, ids: Collection[int], owner: str
         .values(status=SENDING)
     )
     with contextlib.suppress(_LostClaim), store.begin() as conn:
-        if conn.execute(query).rowcount != len(ids):
+        if store.dialect in _DRIVER_CLAIMS:
+            marked = conn.exec_driver_sql(*_driver_mark(store.dialect, edition_id, ids, owner))
+        else:
+            marked = conn.execute(query)
+        if marked.rowcount != len(ids):
             raise _LostClaim
         return True
     return False
+
+
+def _driver_mark(
+    dialect: str, edition_id: str, ids: Collection[int], owner: str
+) -> tuple[str, Any]:
+    """:func:`mark_sending`'s UPDATE written out for the driver (see :func:`_driver_record`)."""
+    p = _Params(dialect)
+    sql = (
+        f"UPDATE deliveries SET status={p('status', SENDING)} WHERE edition_id ="
+        f" {p('edition_id', edition_id)} AND subscriber_id {p.among('ids', list(ids))}"
+        f" AND status = {p('claimed', CLAIMED)} AND claimed_by = {p('owner', owner)}"
+    )
+    return sql, p.args
 
 
 class _LostClaim(Exception):
