@@ -178,6 +178,8 @@ def claim(
     )
     if only is not None:
         candidates = candidates.where(deliveries.c.subscriber_id == only)
+    if store.dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
     # A CTE is evaluated once; a plain IN (subquery) may be rescanned by the
     # planner, and each rescan would skip the rows just taken and take more.
     picked = candidates.cte("picked")
