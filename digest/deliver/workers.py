@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from digest.config import Config, load_config
-from digest.deliver import ledger, settle
+from digest.deliver import backend_class, ledger, settle
 from digest.deliver.report import SendReport
 from digest.deliver.send import plan_edition, send_edition
 from digest.errors import DeliveryError
@@ -49,9 +49,14 @@ def send_with_workers(
             "DIGEST_DATABASE_URL); on a SQLite file one runner sends at a time"
         )
     before = ledger.counts(store, edition.id)
-    plan_edition(store, config, edition)
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, workers - 1), mp_context=spawn) as pool:
+        # The worker processes start (and import digest and the backend) while the
+        # ledger is planned here; they are given the edition only once it is planned.
+        starting = [pool.submit(_start, config.delivery.backend) for _ in range(1, workers)]
+        plan_edition(store, config, edition)
+        for started in starting:
+            started.result()
         others = [
             pool.submit(_runner, str(config.path), edition.id, now, retry_uncertain, (k, workers))
             for k in range(1, workers)
@@ -70,6 +75,12 @@ def send_with_workers(
     report.waiting = settle.waiting(store, edition.id)
     report.problems = ledger.problems(store, edition.id)
     return report
+
+
+def _start(backend: str) -> None:
+    """A worker process's first task, while the edition is being planned: import
+    the backend's module (this module's imports came with the task)."""
+    backend_class(backend)
 
 
 def _runner(

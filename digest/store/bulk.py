@@ -33,6 +33,15 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     return value.isoformat(" ", "microseconds")[:26]
 
 
+def driver_instant(dialect: str, value: datetime) -> datetime | str:
+    """An instant as ``UtcDateTime`` hands it to the driver of ``dialect``, for
+    statements run on the driver itself: SQLite's stored text, else aware UTC."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} cannot be stored; give it a zone")
+    text = _sqlite_instant(value) if dialect == "sqlite" else None
+    return text if text is not None else value.astimezone(UTC)
+
+
 def insert_many(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, skip_existing: bool = False
 ) -> None:
