@@ -11,6 +11,7 @@ falls below what the rules reach now.
 from __future__ import annotations
 
 import itertools
+import random
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,26 @@ def test_summed_vectors_give_the_plain_mean_of_cross_cosines(name: str, threshol
     texts, groups = [c["text"] for c in cases], [c["section"] for c in cases]
     found = {frozenset(g) for g in cluster_texts(texts, groups, threshold=threshold)}
     assert found == plain_average_linkage(texts, groups, threshold)
+
+
+@pytest.mark.parametrize("SIZE", [200])
+def test_two_large_events_sharing_words_cluster_as_by_the_plain_rule(SIZE: int) -> None:
+    """Many pairs between the same two groups: a failed comparison is kept and
+    not computed again (until either group grows); the groups stay the plain
+    rule's. Invented words, so no shipped frequency decides."""
+    rng = random.Random(7)
+    syllables = "ka lo mi ne ru ta vo sel dam berg rijk stad haven wet raad zorg".split()
+    common = "regering minister leger protest president parlement economie".split()
+    events = [["".join(rng.choices(syllables, k=3)) for _ in range(40)] for _ in range(2)]
+    texts = []
+    for _ in range(SIZE):
+        own = events[rng.randrange(2)]
+        words = (rng.choice(own) if rng.random() < 0.2 else rng.choice(common) for _ in range(40))
+        texts.append(" ".join(words) + ".")
+    groups = ["a"] * len(texts)
+    found = {frozenset(g) for g in cluster_texts(texts, groups)}
+    assert found == plain_average_linkage(texts, groups, cluster.THRESHOLD)
+    assert len(found) < len(texts)  # some did join
 
 
 def test_different_sections_never_join() -> None:

@@ -39,6 +39,7 @@ HOSTILE = [
     "3 uur geledenMeer uit Sport", "3 uur geleden MOSKOU (ANP) - Met een spatie.",
     "2 uur geledenMOSKOU (ANP) - Lees meer", "2 uur geledenMOSKOU (ANP) - Het kabinet. (AFP)",
     "2 uur geledenMOSKOU (ANP) - Tekst, zojuist gemeld.", "1 uur geledenMOSKOU (ANP) - ",
+    "2 uur geledenMOSKOU (ANP) - Tekst. zonetKYIV (ANP) - Nog een bericht.",  # review: "zonet"
     "1 uur geledenMOSKOU (ANP) -Tekst zonder spatie.", "10 minuten geleden(ANP) - Tekst.",
     "gisteren 21:05MOSKOU (ANP) - Tekst.", "zojuistKYIV (ANP/AFP) - Tekst.",
     "9999 jaren geledenKYIV (ANP) - Een tijd buiten de kalender.",

@@ -119,6 +119,9 @@ def test_a_long_sentence_is_cut_before_its_relative_clause() -> None:
     assert within_budget(sentence) == (
         "De veiligheid in het Arctische gebied is een gedeeld trans-Atlantisch belang"
     )
+    # A phrase word ("met") inside the relative clause does not move the cut into it.
+    shorter = sentence.replace("trans-Atlantisch ", "")
+    assert within_budget(shorter) == "De veiligheid in het Arctische gebied is een gedeeld belang"
 
 
 def test_a_title_wins() -> None:

@@ -614,7 +614,23 @@ def test_an_entry_whose_briefs_span_bands_says_since_when() -> None:
             "g4", "NUUK", text.replace("meldt de Deense regering", "zegt Nuuk"), 40, ("groenland",)
         ),
     ]
-    for stories, since in ((spread, True), (near, False)):
+    fill = [  # other briefs in the edition, so that three alike briefs still share terms
+        story(f"f{k}", "ROME", f"De paus bezoekt stad {k} en spreekt over {w}.", 30 + k, ("iran",))
+        for k, w in enumerate("appels peren druiven kersen bananen mango citroen limoen".split())
+    ]
+    undated = [  # an undated brief sorts last in the entry; the dated ones decide
+        story("g5", "KOPENHAGEN", text, 20, ("groenland",)),
+        story("g6", "NUUK", text, 300, ("groenland",)),
+        story("g7", "GOES", text, None, ("groenland",)),
+        *fill,
+    ]
+    featured = [  # under "Uitgelicht", a band that states no time: no "sinds"
+        story("a1", "KOPENHAGEN", text, None, ("groenland",), kind="article"),
+        story("g8", "NUUK", text, 300, ("groenland",)),
+        *fill,
+    ]
+    cases = ((spread, True), (near, False), (undated, True), (featured, False))
+    for stories, since in cases:
         edition = group_edition(
             stories,
             regions=REGIONS,

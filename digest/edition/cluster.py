@@ -338,25 +338,42 @@ def cluster_texts(
     def summed(i: int) -> dict[str, float]:
         return sums.get(i) or vectors[i]
 
+    # A group's sum changes only when it joins another, so a comparison that
+    # failed is kept, keyed by both groups' versions, and not computed again for
+    # the next pair between the same two groups (two large events sharing words
+    # meet in many pairs).
+    versions = [0] * len(texts)
+    failed: set[tuple[int, int, int, int]] = set()
+
     def join(a: int, b: int) -> None:
         low, high = min(a, b), max(a, b)
-        total = dict(summed(low))
-        for term, weight in summed(high).items():
+        big, small = summed(low), summed(high)
+        owned = low in sums
+        if len(small) > len(big):
+            big, small, owned = small, big, high in sums
+        total = big if owned else dict(big)  # a text's own vector is never changed
+        for term, weight in small.items():
             total[term] = total.get(term, 0.0) + weight
         sums[low] = total
         sums.pop(high, None)
         sizes[low] += sizes[high]
+        versions[low] += 1
         parent[high] = low
 
     for _, i, j in _scored_pairs(texts, vectors, quiet, threshold):
         a, b = root(i), root(j)
         if a == b or (groups is not None and groups[i] != groups[j]):
             continue
+        key = (a, versions[a], b, versions[b]) if a < b else (b, versions[b], a, versions[a])
+        if key in failed:
+            continue
         x, y = summed(a), summed(b)
         if len(y) < len(x):
             x, y = y, x
         if sum(w * y[t] for t, w in x.items() if t in y) >= threshold * sizes[a] * sizes[b]:
             join(a, b)
+        else:
+            failed.add(key)
     if groups is not None and countries is not None and regional is not None:
         events = [root(i) for i in range(len(texts))]
         for i, j in storyline_pairs(texts, groups, countries, regional, events):

@@ -11,10 +11,11 @@ Pure. The rules, in order (README, "Headlines"):
    lose the clause from the last comma before the reporting verb.
 4. Within :data:`BUDGET` characters: cut at the last comma that leaves at
    least :data:`MIN_CLAUSE` characters (not when the sentence opens with a
-   subordinate clause, ``Terwijl …, wil Trump …``), else before the last word opening a
-   trailing phrase (``na``, ``zolang``, ``vanwege``, ``op``…) or a relative
-   clause (``waarover``, ``waarin``, ``waarmee``…) that leaves as
-   much, else at the last word boundary; then
+   subordinate clause, ``Terwijl …, wil Trump …``), else before the first
+   word opening a relative clause (``waarover``, ``waarin``, ``waarmee``…),
+   else before the last word opening a trailing phrase (``na``, ``zolang``,
+   ``vanwege``, ``op``…), each leaving as much, else at the last word
+   boundary; then
    drop dangling words at the end of a cut (articles, prepositions,
    conjunctions: ``de``, ``van``, ``en``, ``dat``…; never ``niet`` or
    ``geen``) and trailing punctuation. A sentence within the budget is kept
@@ -61,8 +62,11 @@ _SUBORDINATE = re.compile(
 _PHRASE = re.compile(
     r" (?=(?:na|nu|zolang|vanwege|wegens|om|tegen|in|op|met|voor|door|bij|"
     r"sinds|tijdens|zonder|omdat|terwijl|waardoor|nadat|voordat|als|aan|uit|"
-    r"over|onder|naar|tot|volgens|"
-    r"waarover|waarin|waarmee|waarbij|waarop|waaraan|waarvan|waarvoor|waaruit|waarna)\b)"
+    r"over|onder|naar|tot|volgens)\b)"
+)
+# Words that open a relative clause: a cut before the first one leaves the main clause.
+_RELATIVE = re.compile(
+    r" (?=(?:waarover|waarin|waarmee|waarbij|waarop|waaraan|waarvan|waarvoor|waaruit|waarna)\b)"
 )
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _EDGE = " ,;:–-—\"“”‘’'("
@@ -108,6 +112,9 @@ def within_budget(sentence: str, budget: int = BUDGET) -> str:
     comma = head.rfind(",")
     if comma >= MIN_CLAUSE and not _SUBORDINATE.match(sentence):
         return _trimmed(head[:comma])
+    relative = next((m.start() for m in _RELATIVE.finditer(head) if m.start() >= MIN_CLAUSE), None)
+    if relative is not None:  # everything after it belongs to the relative clause
+        return _trimmed(head[:relative])
     starts = [m.start() for m in _PHRASE.finditer(head) if m.start() >= MIN_CLAUSE]
     if starts:
         return _trimmed(head[: starts[-1]])
