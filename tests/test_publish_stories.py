@@ -410,6 +410,11 @@ topics = ["aardbeving"]
     assert text.count('<li class="timeline-step') == 3
     assert "3.900</mark></ins> doden" in text and "4.100</mark></ins> doden" in text
     assert "vrijdag 6 februari 2026, 12:00" in text  # the unseen wording, when the store saw it
+    # First reported when the wire published it ("5 minuten geleden" at 06:40), as the
+    # mail and the edition page say, not when the page was captured.
+    moment = '<time datetime="2026-02-06T06:35:00+01:00">vrijdag 6 februari 2026, 06:35</time>'
+    assert f"Eerst gemeld {moment}" in text and f"{moment}: eerst gemeld" in text
+    assert '"datePublished":"2026-02-06T06:35:00+01:00"' in text
     evening = (out / "2026/02/06/avond/index.html").read_text()
     assert f'href="../../../../verhaal/{page.name}"' in evening
     topic = (out / "onderwerp/aardbeving/index.html").read_text()
