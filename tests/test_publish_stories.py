@@ -17,6 +17,7 @@ from PIL import Image
 from digest.classify.gazetteer import load_gazetteer
 from digest.cli import main
 from digest.config import PROJECT_ROOT
+from digest.edition.address import slug
 from digest.model import Edition, EditionBrief, Revision
 from digest.publish import SiteSettings, build_archive
 from digest.publish.pages import archive_environment
@@ -191,6 +192,27 @@ def test_topics_for_keywords_places_and_people(site: Path) -> None:
         '<link rel="alternate" type="application/feed+json" '
         'href="../../onderwerp/kaja-kallas/feed.json"' in page
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Israël", "israel"),  # the topic page was onderwerp/isra-l/
+        ("Brazilië", "brazilie"),  # and onderwerp/brazili/
+        ("São Paulo", "sao-paulo"),
+        ("Curaçao", "curacao"),
+        ("Øresund", "oresund"),
+        ("Recep Tayyip Erdoğan", "recep-tayyip-erdogan"),
+        ("Den Haag", "den-haag"),
+        ("ochtend", "ochtend"),
+        ("‘s-Hertogenbosch", "s-hertogenbosch"),
+        ("日本", "x"),
+    ],
+)
+def test_topic_and_region_addresses_fold_accents_instead_of_cutting_them(
+    name: str, expected: str
+) -> None:
+    assert slug(name) == expected
 
 
 def test_every_atom_feed_reads_without_errors(site: Path) -> None:

@@ -8,15 +8,21 @@ moves nothing. The archive places pages with this rule and mails link with it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from digest.model import Edition
 
 _SLUG_BAD = re.compile(r"[^a-z0-9-]+")
+# Letters that Unicode does not decompose into a base letter and a mark.
+_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ı": "i"})
 
 
 def slug(value: str) -> str:
-    """A safe path segment: lower case letters, digits and hyphens."""
-    return _SLUG_BAD.sub("-", value.lower()).strip("-") or "x"
+    """A safe path segment: lower case letters, digits and hyphens, accents folded
+    (``Israël`` → ``israel``, ``São Paulo`` → ``sao-paulo``), not cut out."""
+    folded = unicodedata.normalize("NFKD", value.lower().translate(_LETTERS))
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return _SLUG_BAD.sub("-", plain).strip("-") or "x"
 
 
 def edition_path(edition: Edition, *, first_of_its_day: bool = True) -> str:
