@@ -280,6 +280,16 @@ def test_index_is_newest_first_with_dutch_dates_and_stable_pages(archive: Path) 
     )
 
 
+def test_the_front_page_mentions_the_buttons_only_when_there_are_older_pages(
+    archive: Path, tmp_path: Path
+) -> None:
+    buttons = "oudere vind je via de knoppen onderaan"
+    assert buttons in (archive / "index.html").read_text()  # 11 editions, 4 a page
+    build_archive(make_editions(3), SETTINGS, tmp_path / "site", search=False)
+    front = (tmp_path / "site" / "index.html").read_text()
+    assert buttons not in front and "De nieuwste edities staan bovenaan." in front
+
+
 def test_region_page_has_its_briefs_and_an_accessible_chart(archive: Path) -> None:
     tree = parse_html(archive / "regio/groenland/index.html")
     svg_ns = "{http://www.w3.org/2000/svg}"
