@@ -140,27 +140,24 @@ def sitemap_files(
 
 def sitemap(pages: Iterable[tuple[str, datetime | None]], settings: SiteSettings) -> bytes:
     """A sitemap file listing ``pages`` (``lastmod``: its newest edition's date)."""
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<urlset xmlns="{SITEMAP_NS}">',
-    ]
-    for url, updated in pages:
-        lastmod = f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else ""
-        lines.append(f"<url><loc>{escape(settings.root_url + url)}</loc>{lastmod}</url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode()
+    return _sitemap_xml("urlset", "url", pages, settings)
 
 
 def sitemap_index(files: Iterable[tuple[str, datetime | None]], settings: SiteSettings) -> bytes:
     """``sitemap.xml``: the sitemap files (``lastmod``: the newest page in each)."""
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<sitemapindex xmlns="{SITEMAP_NS}">',
-    ]
-    for name, updated in files:
+    return _sitemap_xml("sitemapindex", "sitemap", files, settings)
+
+
+def _sitemap_xml(
+    root: str, element: str, entries: Iterable[tuple[str, datetime | None]], settings: SiteSettings
+) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{root} xmlns="{SITEMAP_NS}">']
+    for path, updated in entries:
         lastmod = f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else ""
-        lines.append(f"<sitemap><loc>{escape(settings.root_url + name)}</loc>{lastmod}</sitemap>")
-    lines.append("</sitemapindex>")
+        lines.append(
+            f"<{element}><loc>{escape(settings.root_url + path)}</loc>{lastmod}</{element}>"
+        )
+    lines.append(f"</{root}>")
     return ("\n".join(lines) + "\n").encode()
 
 
