@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from digest.errors import DigestError
@@ -35,6 +35,18 @@ from digest.store.schema import as_utc, consent_log, consent_texts
 
 GENESIS = "0" * 64  # the prev_hash of the first entry
 _RETRIES = 20
+_PG_CHAIN_LOCK = 0x636F6E73  # "cons": one transaction-level advisory lock for appends
+_LAST = select(consent_log.c.entry_hash).order_by(consent_log.c.id.desc()).limit(1)
+
+
+def _chain_end(conn: Connection) -> str:
+    """The hash the next entry chains onto. On PostgreSQL appends take turns (an
+    advisory lock held until the transaction ends), so under many concurrent
+    writers none runs out of retries; SQLite writes one at a time anyway, and a
+    writer that lost the race there retries on the unique ``prev_hash``."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
+    return conn.execute(_LAST).scalar_one_or_none() or GENESIS
 
 
 class ConsentError(DigestError):
@@ -154,11 +166,10 @@ def append(
     """Append one entry at the end of the chain; its hash."""
     new = NewEntry(email, subscriber_id, event, source, text_version, ip, details)
     values = _values(keys, new, now.astimezone(UTC).replace(microsecond=0))
-    last = select(consent_log.c.entry_hash).order_by(consent_log.c.id.desc()).limit(1)
     for _ in range(_RETRIES):
         try:
             with store.begin() as conn:
-                prev = conn.execute(last).scalar_one_or_none() or GENESIS
+                prev = _chain_end(conn)
                 entry = _entry_hash(keys, prev, values)
                 conn.execute(insert(consent_log).values(**values, prev_hash=prev, entry_hash=entry))
             return entry
@@ -185,13 +196,12 @@ def append_many(
 ) -> int:
     """Append ``entries`` in order, ``chunk`` to a transaction (an import's rows); how many."""
     at = now.astimezone(UTC).replace(microsecond=0)
-    last = select(consent_log.c.entry_hash).order_by(consent_log.c.id.desc()).limit(1)
     for start in range(0, len(entries), chunk):
         part = entries[start : start + chunk]
         for _ in range(_RETRIES):
             try:
                 with store.begin() as conn:
-                    prev = conn.execute(last).scalar_one_or_none() or GENESIS
+                    prev = _chain_end(conn)
                     rows = []
                     for new in part:
                         values = _values(keys, new, at)
