@@ -221,6 +221,19 @@ def test_two_large_events_sharing_words_cluster_as_by_the_plain_rule(SIZE: int) 
     assert len(found) < len(texts)  # some did join
 
 
+def test_in_a_small_edition_an_event_that_is_most_of_it_still_joins() -> None:
+    """Three of four briefs on one event: its words are in more than half of the
+    texts, which in a large edition keeps a word from proposing pairs (the
+    reviewer found that such an edition showed three entries)."""
+    texts = [
+        "Denemarken stuurt extra militairen en fregatten naar Groenland, meldt Kopenhagen.",
+        "Kopenhagen stuurt fregatten en extra militairen naar Groenland.",
+        "De Deense regering stuurt militairen en twee fregatten naar Groenland.",
+        "In Nuuk is een nieuwe haven geopend voor vissersboten en vrachtschepen.",
+    ]
+    assert sorted(cluster_texts(texts)) == [[0, 1, 2], [3]]
+
+
 def test_different_sections_never_join() -> None:
     text = "Storm Ingrid legt het treinverkeer in het noorden van het land stil."
     assert cluster_texts([text, text]) == [[0, 1]]

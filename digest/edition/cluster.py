@@ -44,7 +44,8 @@ brief of each of two events bridged them; with the mean, a brief that shares
 a name with one brief of an event and nothing with the rest stays out, and
 the threshold can be low enough for briefs that tell one event in other
 words. Only texts sharing a term with document frequency below
-:data:`COMMON_SHARE` of the corpus are compared, through an inverted index,
+:data:`COMMON_SHARE` of the corpus are compared (any shared term in an
+edition of at most :data:`SMALL` texts), through an inverted index,
 so an edition of thousands of briefs is clustered without comparing every
 pair, and a group's mean cosine is one product of summed vectors. A second,
 topical tier joins briefs of a region's section on one story line
@@ -80,7 +81,8 @@ PART_WEIGHT = 0.5
 COUNTRY_WEIGHT = 1.0
 LONE = 0.4  # weight of a term no other text has: it only lowers the cosine
 MIN_SHARED = 2  # one shared word (the region's name) is not an event
-COMMON_SHARE = 0.5  # terms in more than this share of the texts do not propose pairs
+COMMON_SHARE = 0.5  # terms in more than this share of the texts do not propose pairs,
+SMALL = 20  # unless there are at most this many texts
 PRIOR = 100  # reference briefs beside the edition's when a term's document frequency is estimated
 PLACE_SHARE = 0.5  # most of the threshold that shared place names may give a pair
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
@@ -259,7 +261,9 @@ def _scored_pairs(
         for term in vec:
             if term not in quiet[index]:
                 postings[term].append(index)
-    limit = max(2, int(len(texts) * COMMON_SHARE))
+    # In a small edition one event may be most of it: its words are then in more
+    # than half of the texts and would propose no pair at all.
+    limit = len(texts) if len(texts) <= SMALL else int(len(texts) * COMMON_SHARE)
     places = _places(texts)
     kinds = _Kinds(texts)
     pairs: list[tuple[float, int, int]] = []
