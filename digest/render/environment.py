@@ -264,21 +264,20 @@ def _dateline(story: Story) -> str:
 
 
 _TIMED_BANDS = frozenset({"hour", "today", "yesterday", "earlier"})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _first_outside_band(event: Event) -> datetime | None:
-    """When the event's oldest brief appeared, if that lies outside the band its
-    entry is listed under (the band of its newest brief): the entry then says
+    """When the event's oldest dated brief appeared, if that lies outside the band
+    its entry is listed under (the band of its newest brief): the entry then says
     "sinds 12:13", so that a band such as "tussen 17:14 en 18:14" is not read
     as the time of every brief beneath it."""
     if event.lead.band not in _TIMED_BANDS:  # "Uitgelicht" and "Zonder tijd" state no time
         return None
-    dated = [b for b in event.briefs if b.story.published_at is not None]
-    oldest = min(dated, key=lambda b: b.story.published_at or _EPOCH, default=None)
-    if oldest is None or oldest.band == event.lead.band:
+    dated = [(b.story.published_at, b.band) for b in event.briefs if b.story.published_at]
+    if not dated:
         return None
-    return oldest.story.published_at
+    moment, band = min(dated, key=lambda pair: pair[0])
+    return None if band == event.lead.band else moment
 
 
 def _when(fmt: Formatter, brief: EditionBrief, edition: Edition) -> str:

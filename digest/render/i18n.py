@@ -51,7 +51,7 @@ def _local(value: datetime, zone: tzinfo | None) -> datetime:
     return value.astimezone(zone) if zone is not None else value
 
 
-NUMBERS_KEPT = 4096  # whole numbers a Formatter keeps formatted
+KEPT = 65536  # formatted values a Formatter keeps; beyond that it formats each time
 
 
 class Formatter:
@@ -61,12 +61,13 @@ class Formatter:
         self.locale = Locale.parse(check_locale(locale))
         self.gettext = translations(locale).gettext
         self._cache: dict[tuple[Any, ...], str] = {}
-        self._numbers: dict[int, str] = {}
 
     def _cached(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = make()
+            found = make()
+            if len(self._cache) < KEPT:  # bounded: a long build's memory stays flat
+                self._cache[key] = found
         return found
 
     def date(self, value: datetime, fmt: str = "full", zone: tzinfo | None = None) -> str:
@@ -95,9 +96,4 @@ class Formatter:
             return format_decimal(value, locale=self.locale)
         # Babel takes ~40 µs a call and an edition's render counts its sections
         # and briefs again and again: each whole number formatted once.
-        found = self._numbers.get(value)
-        if found is None:
-            found = format_decimal(value, locale=self.locale)
-            if len(self._numbers) < NUMBERS_KEPT:
-                self._numbers[value] = found
-        return found
+        return self._cached(("n", value), lambda: format_decimal(value, locale=self.locale))
