@@ -22,6 +22,7 @@ from digest.classify.classifier import Classifier
 from digest.classify.regions import load_regions
 from digest.edition import cluster
 from digest.edition.cluster import bags, cluster_texts, similar_pairs
+from digest.edition.eventkinds import KindFinder, agree
 from digest.edition.reference import FLOOR_ZIPF, reference_share
 from digest.model import Item
 
@@ -55,11 +56,18 @@ CASES = load("events.toml")
 # another hand) was merged after those rules were frozen (17:36, 4130160); its
 # first, blind score was 0.769 / 0.588 (the earlier rules, single link at 0.32:
 # 0.818 / 0.353). Do not tune against it.
+# Then two rules and the threshold 0.17, chosen on the first three sets: two
+# groups join only if every brief of one shares a word that is not a place
+# with every brief of the other and no two differ in kind, and a compound's
+# first part qualifies its kind (presidents- and gouverneursverkiezingen):
+# labelled 0.968 / 1.000, held-out set 1 0.812 / 0.703, held-out set 2
+# 0.833 / 0.694; held-out set 3, scored but not tuned on, 0.727 / 0.627
+# (F1 0.673 against 0.666).
 FLOORS = {
-    "events.toml": (0.93, 0.99),
-    "events_heldout.toml": (0.78, 0.67),
-    "events_heldout2.toml": (0.73, 0.61),
-    "events_heldout3.toml": (0.76, 0.58),
+    "events.toml": (0.96, 0.99),
+    "events_heldout.toml": (0.81, 0.70),
+    "events_heldout2.toml": (0.83, 0.69),
+    "events_heldout3.toml": (0.72, 0.62),
 }
 
 
@@ -174,11 +182,19 @@ def plain_average_linkage(
     texts: list[str], groups: list[str], threshold: float
 ) -> set[frozenset[int]]:
     """The lexical tier by the plain rule: pairs most similar first, two groups
-    joined when the mean of every cross pair's cosine is at least the threshold."""
+    joined when the mean of every cross pair's cosine is at least the threshold
+    and every cross pair shares a term that is not a place and agrees in kind."""
     vectors = cluster._vectors(bags(texts))
+    places = cluster._places(texts)
+    finder = KindFinder(cluster._stem)
+    kinds = [finder.qualified(map(cluster._stem, cluster.words(t))) for t in texts]
 
     def cosine(i: int, j: int) -> float:
         return sum(w * vectors[j].get(t, 0.0) for t, w in vectors[i].items())
+
+    def related(i: int, j: int) -> bool:
+        shared = set(vectors[i]) & set(vectors[j])
+        return bool(shared - places) and agree(kinds[i], kinds[j])
 
     pairs = sorted(similar_pairs(texts, threshold=threshold), key=lambda p: (-cosine(*p), p))
     member = {i: frozenset([i]) for i in range(len(texts))}
@@ -186,7 +202,9 @@ def plain_average_linkage(
         a, b = member[i], member[j]
         if a == b or groups[i] != groups[j]:
             continue
-        if sum(cosine(x, y) for x in a for y in b) >= threshold * len(a) * len(b):
+        if sum(cosine(x, y) for x in a for y in b) >= threshold * len(a) * len(b) and all(
+            related(x, y) for x in a for y in b
+        ):
             for k in a | b:
                 member[k] = a | b
     return set(member.values())
@@ -259,8 +277,38 @@ def test_briefs_of_different_kinds_of_event_never_join(monkeypatch: pytest.Monke
         "Door de treinstaking rijden er dinsdag in het hele land geen treinen.",
     ]
     assert similar_pairs(texts) == []
-    monkeypatch.setattr(cluster._Kinds, "agree", lambda self, i, j: True)
+    monkeypatch.setattr(cluster._Texts, "agree", lambda self, i, j: True)
     assert similar_pairs(texts) == [(0, 1)]
+
+
+def test_a_brief_joins_a_group_only_sharing_what_happened_with_each_of_its_briefs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The labelled set's governors' elections share "Maduro" and "houdt" with the
+    # first brief on the blockade and only places with the second: by the mean
+    # alone the three were one event.
+    texts = [
+        "Venezuela houdt in mei gouverneursverkiezingen in alle drieëntwintig deelstaten. "
+        "De regeringspartij van Maduro heeft haar kandidaten al aangewezen.",
+        "De Amerikaanse marine houdt olietankers voor de kust van Venezuela tegen. "
+        "Washington wil de olie-export van de regering-Maduro stilleggen.",
+        "Venezuela noemt de Amerikaanse blokkade van zijn olietankers piraterij en vraagt "
+        "de VN-Veiligheidsraad om een spoedzitting.",
+    ]
+    countries = [("VE",), ("VE", "US"), ("VE", "US")]
+    assert (0, 1) in similar_pairs(texts, countries)
+    assert cluster_texts(texts, countries=countries) == [[0], [1, 2]]
+    monkeypatch.setattr(cluster._Texts, "content", lambda self, index, vector: {"x"})
+    assert cluster_texts(texts, countries=countries) == [[0, 1, 2]]
+
+
+def test_elections_of_different_offices_are_different_events() -> None:
+    texts = [
+        "Maduro wint de presidentsverkiezingen, zegt de kiesraad in Caracas.",
+        "Maduro wil de gouverneursverkiezingen winnen, zegt de kiesraad in Caracas.",
+        "De kiesraad in Caracas telt de stemmen van de verkiezingen die Maduro won.",
+    ]
+    assert similar_pairs(texts) == [(0, 2), (1, 2)]
 
 
 def test_a_brief_without_a_kind_of_event_may_join_one_with_a_kind() -> None:
