@@ -282,7 +282,8 @@ def numbers(text: str) -> list[int]:
 def brief_blocks(text: str) -> dict[int, str]:
     """Story number -> the (unwrapped) block of its brief in a mail's text."""
     found = {}
-    for block in re.split(r"\n(?=\* )", text)[1:]:
+    # "* " opens a brief shown whole, "  - " one of an event's briefs by its first sentence
+    for block in re.split(r"\n(?=\* |  - )", text)[1:]:
         marker = MARKER.search(block)
         if marker:
             found[int(marker.group(1))] = " ".join(block.split())

@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Page
 
 from digest.edition.events import SUBJECT_BUDGET
+from digest.edition.headline import lead_sentence
 from digest.model import Edition
 from digest.render.environment import RenderError, make_environment
 from digest.render.i18n import LocaleError
@@ -649,3 +650,83 @@ def test_an_entry_whose_briefs_span_bands_says_since_when() -> None:
                 " ".join(t.replace("\u202f", " ").split()) for t in (out.text, out.markdown)
             )
             assert (word in text) is since and (word in md) is since
+
+
+QUAKE = [
+    story(
+        "quake1",
+        "ANKARA",
+        "Bij een zware aardbeving in het oosten van Turkije zijn zeker "
+        "veertig doden gevallen. Reddingswerkers zoeken in het puin van ingestorte huizen naar "
+        "overlevenden.",
+        30,
+    ),
+    story(
+        "quake2",
+        "ISTANBUL",
+        "De aardbeving in het oosten van Turkije had een kracht van 6,8. "
+        "Het Turkse rampenbureau meldt dat honderden huizen zijn ingestort.",
+        45,
+    ),
+    story(
+        "quake3",
+        "GENÈVE",
+        "De VN sturen reddingswerkers naar het oosten van Turkije na de "
+        "zware aardbeving. Ook Nederland biedt hulp aan met een reddingsteam.",
+        50,
+    ),
+]
+ARCHIVE_PAGE = "https://digest.example.org/archief/2026/01/21/ochtend/"
+
+
+def render_linked(edition: Edition, archive_url: str | None = ARCHIVE_PAGE) -> RenderedEdition:
+    return render_edition(
+        edition,
+        locale="nl",
+        archive_url=archive_url,
+        site_title="Digest",
+        base_url=SITE["base_url"],
+    )
+
+
+def test_a_mail_linking_to_the_archive_shows_an_events_other_briefs_by_first_sentence() -> None:
+    rendered = render_linked(sample_edition(extra=QUAKE))
+    root = parse_html(rendered.html)
+    (also,) = [ul for ul in root.iter(f"{NS}ul") if ul.get("class") == "also"]
+    items = [text_of(li) for li in also.iter(f"{NS}li")]
+    assert len(items) == 2
+    assert "De aardbeving in het oosten van Turkije had een kracht van 6,8." in items[0]
+    assert "rampenbureau" not in items[0] and "reddingsteam" not in items[1]
+    assert "Reddingswerkers zoeken in het puin" in rendered.html  # the lead brief stays whole
+    links = [a for a in root.iter(f"{NS}a") if a.get("class") == "also-link"]
+    assert [text_of(a) for a in links] == ["Lees alle 3 berichten in het archief"]
+    assert links[0].get("href") == ARCHIVE_PAGE + "#brief-quake1"
+    label, target = "Lees alle 3 berichten in het archief", ARCHIVE_PAGE + "#brief-quake1"
+    assert f"{label}: {target}" in rendered.text
+    assert f"[{label}]({target})" in rendered.markdown
+    second = "De aardbeving in het oosten van Turkije had een kracht van 6,8."
+    assert f"- **ISTANBUL (ANP)** – {second} *" in rendered.markdown
+    assert "rampenbureau" not in rendered.text and "rampenbureau" not in rendered.markdown
+
+
+def test_without_an_archive_to_link_to_an_event_is_shown_whole() -> None:
+    rendered = render_linked(sample_edition(extra=QUAKE), archive_url=None)
+    assert 'class="also' not in rendered.html
+    for part in (rendered.html, rendered.text, rendered.markdown):
+        assert "Het Turkse rampenbureau meldt" in part and "reddingsteam" in part
+
+
+def test_an_event_of_one_sentence_briefs_is_not_shortened() -> None:
+    short = [
+        replace(s, text=lead_sentence(s.text), id=s.id + "s") for s in QUAKE
+    ]  # each brief is its first sentence: cutting would lose nothing, so nothing is cut
+    rendered = render_linked(sample_edition(extra=short))
+    assert 'class="also' not in rendered.html and "Lees alle" not in rendered.text
+    assert "Het Turkse rampenbureau" not in rendered.html  # (it was the second sentence)
+    assert "De aardbeving in het oosten van Turkije had een kracht van 6,8." in rendered.html
+
+
+def test_the_archive_body_keeps_every_brief_whole_and_anchors_each() -> None:
+    body = render_edition_body(sample_edition(extra=QUAKE))
+    assert 'class="also' not in body and "Het Turkse rampenbureau meldt" in body
+    assert all(f'id="brief-{s.id}"' in body for s in QUAKE)

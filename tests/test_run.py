@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -706,3 +707,36 @@ def test_building_for_a_later_moment_is_a_preview_that_blocks_nothing(site: Site
         store.close()
     real = run_in_process(site, now + timedelta(minutes=1), force=True)
     assert [r.status for r in real.editions] == ["done"]
+
+
+def test_every_mails_link_to_an_events_other_briefs_lands_on_that_entry(site: Site) -> None:
+    """The mail shows an event's other briefs by their first sentence and links to
+    the rest in the archive: for every segment, each such link names a brief that
+    the published edition page carries (readers of one region get their own
+    grouping, so the link names a brief, not an entry)."""
+    store = open_store(site.url)
+    try:
+        import_subscribers(
+            store,
+            [
+                ImportRow(1, "iran@example.nl", None, frozenset({"iran"})),
+                ImportRow(2, "west@example.nl", None, frozenset({"groenland", "venezuela"})),
+            ],
+            now=CAPTURED,
+        )
+    finally:
+        store.close()
+    result = invoke("run", "--at", AMS_AT)
+    assert result.exit_code == 0, result.output
+    page = site.root / "archive" / "2026/01/21/ochtend/index.html"
+    ids = set(re.findall(r'id="([^"]+)"', page.read_text(encoding="utf-8")))
+    found: dict[str, list[str]] = {}
+    for received in site.smtp.messages:
+        html = received.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        links = re.findall(r'<a class="also-link"[^>]* href="([^"]+)"', html)
+        found[received.rcpt_tos[0]] = links
+        for link in links:
+            address, _, anchor = link.partition("#")
+            assert address.endswith("/archief/2026/01/21/ochtend/") and anchor in ids, link
+    assert found["ans@example.nl"] and found["west@example.nl"]  # Groenland's event
+    assert set(found) >= {"iran@example.nl", "west@example.nl", "ans@example.nl"}

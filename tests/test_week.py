@@ -258,7 +258,8 @@ def parts_of(message: Message) -> Iterator[str]:
 def briefs_of(text: str) -> Iterator[tuple[int, bool, str]]:
     """(story number, marked updated, the brief's lines) for each brief of a mail's text."""
     # the first block is the head of the mail: "In het kort" quotes briefs, it is none
-    for block in re.split(r"\n(?=\* )", text)[1:]:
+    # "* " opens a brief shown whole, "  - " one of an event's briefs by its first sentence
+    for block in re.split(r"\n(?=\* |  - )", text)[1:]:
         found = MARKER.search(block)
         if found:
             unwrapped = " ".join(block.split())

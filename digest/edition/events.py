@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digest.edition.cluster import cluster_texts
-from digest.edition.headline import headline, lead_sentence, within_budget
+from digest.edition.headline import headline, is_one_sentence, lead_sentence, within_budget
 from digest.model import BANDS, Edition, EditionBrief
 
 
@@ -36,6 +36,15 @@ class Event:
     def sentence(self) -> str:
         """The lead brief's first sentence, verbatim ("In het kort")."""
         return lead_sentence(self.lead.story.text)
+
+    def shortened(self) -> tuple[EditionBrief, ...]:
+        """The briefs after the lead, when one of them says more than its first
+        sentence: a mail that links to the archive shows those by their first
+        sentence. None when cutting would lose no word (the event is shown whole)."""
+        rest = self.briefs[1:]
+        if any(not is_one_sentence(brief.story.text) for brief in rest):
+            return rest
+        return ()
 
     @property
     def anchor(self) -> str:

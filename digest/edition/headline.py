@@ -90,6 +90,11 @@ def lead_sentence(text: str) -> str:
     return text
 
 
+def is_one_sentence(text: str) -> bool:
+    """Whether ``text`` is all in its first sentence (:func:`lead_sentence` loses no word)."""
+    return lead_sentence(text) == _collapsed(text)
+
+
 def without_attribution(sentence: str) -> str:
     """``sentence`` less a trailing reporting clause (``…, zegt Kallas.``)."""
     core = sentence.rstrip(' .!?"”’')

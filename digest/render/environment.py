@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from digest.config import RESOURCES
 from digest.edition.events import Event, edition_events
+from digest.edition.headline import lead_sentence
 from digest.errors import DigestError
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.render import markup
@@ -152,6 +153,7 @@ def _filters(fmt: Formatter) -> dict[str, Callable[..., Any]]:
         "format_datetime": pass_context(lambda c, v, f="medium": fmt.date_time(v, f, _zone(c))),
         "format_number": fmt.number,
         "paragraphs": markup.paragraphs,
+        "first_sentence": lead_sentence,
         "one_line": markup.one_line,
         "md": markup.md_paragraphs,
         "md_inline": markup.md_inline,
@@ -195,6 +197,12 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
             text += ", " + gettext("since %(time)s") % {"time": _moment(fmt, first, ctx["edition"])}
         return text
 
+    def all_reports_label(event: Event) -> str:
+        count = len(event.briefs)
+        return translations(locale).ngettext(
+            "Read the report in the archive", "Read all %(num)s reports in the archive", count
+        ) % {"num": fmt.number(count)}
+
     def more_label(count: int) -> str:
         return translations(locale).ngettext(
             "+%(num)s more in the archive", "+%(num)s more in the archive", count
@@ -207,6 +215,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         "locale": locale,
         "marker": marker,
         "more_label": more_label,
+        "all_reports_label": all_reports_label,
         "event_label": event_label,
         "events_by_section": events_by_section,
         "band_title": band_title,

@@ -188,6 +188,8 @@ def render_edition(
     # A reader sees each story once, even one recorded in two regions' sections.
     once = edition.for_regions(None)
     context = _context(markup.clean_edition(once), fmt, site_title, base_url, archive_url)
+    # An event's other briefs by their first sentence, the rest a link away (the archive).
+    context["compact"] = context["archive_url"] is not None
     context["subject"] = markup.header_line(_render(env, "email/subject.txt", context))
     context["preheader"] = markup.header_line(_render(env, "email/preheader.txt", context))
     html = _fitting_html(env, context, template_of(once, "html"))
