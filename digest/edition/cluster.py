@@ -41,8 +41,8 @@ cosine of the two groups, each brief of one with each of the other, is also
 at least :data:`THRESHOLD` (average linkage), and every brief of one shares
 a term that is not a place with every brief of the other, their kinds
 agreeing: a brief that shares a person's name with one brief of an event and
-only places with another stays out, however high the mean. Single link, which joined every
-connected group, needed a high threshold (0.32) because one brief like one
+only places with another stays out, however high the mean. Single link, which
+joined every connected group, needed a high threshold (0.32) because one brief like one
 brief of each of two events bridged them; with the mean, a brief that shares
 a name with one brief of an event and nothing with the rest stays out, and
 the threshold can be low enough for briefs that tell one event in other
