@@ -730,3 +730,17 @@ def test_the_archive_body_keeps_every_brief_whole_and_anchors_each() -> None:
     body = render_edition_body(sample_edition(extra=QUAKE))
     assert 'class="also' not in body and "Het Turkse rampenbureau meldt" in body
     assert all(f'id="brief-{s.id}"' in body for s in QUAKE)
+
+
+def test_a_trimmed_mail_counts_an_events_briefs_it_no_longer_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Past the budget each entry keeps two briefs: the labels still count all three.
+    from digest.render import outputs
+
+    monkeypatch.setattr(outputs, "HTML_BUDGET", 1000)
+    rendered = render_linked(sample_edition(extra=QUAKE))
+    assert "quake3" not in rendered.html  # the third brief gave way
+    assert "3 berichten hierover" in rendered.html
+    assert "Lees alle 3 berichten in het archief" in rendered.html
+    assert "Lees alle 3 berichten in het archief" in rendered.text

@@ -22,6 +22,12 @@ class Event:
     """Briefs of one section about the same event, newest first."""
 
     briefs: tuple[EditionBrief, ...]
+    covered: int = 0  # briefs about it in all, when a trimmed mail shows fewer
+
+    @property
+    def size(self) -> int:
+        """How many briefs tell the event, shown or not."""
+        return max(self.covered, len(self.briefs))
 
     @property
     def lead(self) -> EditionBrief:
@@ -170,7 +176,7 @@ def trimmed(by_section: Banded, keep: int, protected: list[Event]) -> tuple[Band
         regrouped: dict[str, list[Event]] = {}
         used = 0
         for index, (band, event) in enumerate(entries):
-            short = Event(event.briefs[:TRIMMED_EVENT])
+            short = Event(event.briefs[:TRIMMED_EVENT], event.size)
             if index == 0 or event in protected or used + len(short.briefs) <= room:
                 regrouped.setdefault(band, []).append(short)
                 used += len(short.briefs)

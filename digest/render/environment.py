@@ -186,7 +186,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
     @pass_context
     def event_label(ctx: Context, event: Event) -> str:
         places = list(dict.fromkeys(b.story.dateline for b in event.briefs if b.story.dateline))
-        count = len(event.briefs)
+        count = event.size
         text = translations(locale).ngettext(
             "%(num)s reports on this", "%(num)s reports on this", count
         ) % {"num": fmt.number(count)}
@@ -198,7 +198,7 @@ def _globals(fmt: Formatter, locale: str) -> dict[str, Any]:
         return text
 
     def all_reports_label(event: Event) -> str:
-        count = len(event.briefs)
+        count = event.size
         return translations(locale).ngettext(
             "Read the report in the archive", "Read all %(num)s reports in the archive", count
         ) % {"num": fmt.number(count)}
