@@ -298,7 +298,7 @@ def test_a_brief_joins_a_group_only_sharing_what_happened_with_each_of_its_brief
     countries = [("VE",), ("VE", "US"), ("VE", "US")]
     assert (0, 1) in similar_pairs(texts, countries)
     assert cluster_texts(texts, countries=countries) == [[0], [1, 2]]
-    monkeypatch.setattr(cluster._Texts, "content", lambda self, index, vector: {"x"})
+    monkeypatch.setattr(cluster._Texts, "content", lambda self, index: {"x"})
     assert cluster_texts(texts, countries=countries) == [[0, 1, 2]]
 
 

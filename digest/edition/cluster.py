@@ -41,11 +41,11 @@ cosine of the two groups, each brief of one with each of the other, is also
 at least :data:`THRESHOLD` (average linkage), and every brief of one shares
 a term that is not a place with every brief of the other, their kinds
 agreeing: a brief that shares a person's name with one brief of an event and
-only places with another stays out, however high the mean. Single link, which
-joined every connected group, needed a high threshold (0.32) because one brief like one
-brief of each of two events bridged them; with the mean, a brief that shares
-a name with one brief of an event and nothing with the rest stays out, and
-the threshold can be low enough for briefs that tell one event in other
+only places with another stays out, however high the mean. Single link,
+which joined every connected group, needed a high threshold (0.32) because one
+brief like one brief of each of two events bridged them; with the mean, a brief
+that shares a name with one brief of an event and nothing with the rest stays
+out, and the threshold can be low enough for briefs that tell one event in other
 words. Only texts sharing a term with document frequency below
 :data:`COMMON_SHARE` of the corpus are compared (any shared term in an
 edition of at most :data:`SMALL` texts), through an inverted index,
@@ -249,17 +249,20 @@ def similar_pairs(
     not places give at least :data:`PLACE_SHARE` of ``threshold``, and whose
     kinds of event (:mod:`digest.edition.eventkinds`) do not differ."""
     weighted, quiet = _weighted(texts, countries)
-    scored = _scored_pairs(_Texts(texts, quiet), _vectors(weighted), threshold)
+    scored = _scored_pairs(_Texts(texts, quiet, _vectors(weighted)), threshold)
     return sorted((i, j) for _, i, j in scored)
 
 
 class _Texts:
-    """What the pairs and the joins ask of the texts: which terms propose
-    pairs, which of those are not places, and each text's kinds of event."""
+    """What the pairs and the joins ask of the texts: their vectors, which
+    terms propose pairs, which are not places, and each text's kinds of event."""
 
-    def __init__(self, texts: Sequence[str], quiet: Sequence[set[str]]) -> None:
+    def __init__(
+        self, texts: Sequence[str], quiet: Sequence[set[str]], vectors: Sequence[dict[str, float]]
+    ) -> None:
         self.texts = texts
         self.quiet = quiet
+        self.vectors = vectors
         self.places = _places(texts)
         self._found: dict[int, Kinds] = {}
         self._content: dict[int, frozenset[str]] = {}
@@ -274,19 +277,18 @@ class _Texts:
         """Whether texts ``i`` and ``j`` may tell one event by their kinds."""
         return agree(self.kinds(i), self.kinds(j))
 
-    def content(self, index: int, vector: dict[str, float]) -> frozenset[str]:
+    def content(self, index: int) -> frozenset[str]:
         """The terms of text ``index`` that are not places (heads found by stem
         included: ``herverkiezing`` shares ``verkies`` with ``verkiezingen``)."""
         if index not in self._content:
             places = self.places
-            self._content[index] = frozenset(t for t in vector if t not in places)
+            self._content[index] = frozenset(t for t in self.vectors[index] if t not in places)
         return self._content[index]
 
 
-def _scored_pairs(
-    texts: _Texts, vectors: Sequence[dict[str, float]], threshold: float
-) -> list[tuple[float, int, int]]:
+def _scored_pairs(texts: _Texts, threshold: float) -> list[tuple[float, int, int]]:
     """:func:`similar_pairs` with their cosines, most similar first."""
+    vectors = texts.vectors
     postings: dict[str, list[int]] = defaultdict(list)
     for index, vec in enumerate(vectors):
         quiet = texts.quiet[index]
@@ -351,7 +353,7 @@ def cluster_texts(
     # vectors over the product of their sizes: one product per join, not |A|·|B|.
     weighted, quiet = _weighted(texts, countries)
     vectors = _vectors(weighted)
-    known = _Texts(texts, quiet)
+    known = _Texts(texts, quiet, vectors)
     sums: dict[int, dict[str, float]] = {}
     sizes = [1] * len(texts)
     members = {i: [i] for i in range(len(texts))}
@@ -361,7 +363,7 @@ def cluster_texts(
         with every brief of the other, and no two differ in their kind of event."""
         content = known.content
         return all(
-            not content(x, vectors[x]).isdisjoint(content(y, vectors[y])) and known.agree(x, y)
+            not content(x).isdisjoint(content(y)) and known.agree(x, y)
             for x in members[a]
             for y in members[b]
         )
@@ -392,7 +394,7 @@ def cluster_texts(
         versions[low] += 1
         parent[high] = low
 
-    for _, i, j in _scored_pairs(known, vectors, threshold):
+    for _, i, j in _scored_pairs(known, threshold):
         a, b = root(i), root(j)
         if a == b or (groups is not None and groups[i] != groups[j]):
             continue
