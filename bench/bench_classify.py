@@ -188,7 +188,7 @@ def main() -> None:
         timings["parse only (synthetic snapshot)"],
     )
     now = (
-        f"{both.per_cpu / 1000:.0f}k briefs/CPU-s, {floor.per_cpu / both.per_cpu:.0f}× the regex "
+        f"{both.per_cpu / 1000:.0f}k briefs/CPU-s, {floor.per_cpu / both.per_cpu:.1f}× the regex "
         f"pass (parse alone {floor.per_cpu / parse.per_cpu:.1f}×)"
     )
     print(

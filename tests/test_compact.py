@@ -185,3 +185,12 @@ def test_a_repeated_line_is_left_to_the_line_parser() -> None:
     line = "2 uur geledenKYIV (ANP) - Kop"
     assert compact_brief(line, {"Kop"}) is None
     assert compact_brief(line, set()) is not None
+
+
+@given(st.lists(st.sampled_from(["", "a", "b", "KYIV (ANP) - Tekst.", "c"]), max_size=12))
+def test_the_repeated_lines_are_those_a_count_finds(lines: list[str]) -> None:
+    from collections import Counter
+
+    from digest.ingest.wire import _repeated
+
+    assert _repeated(lines) == {line for line, n in Counter(lines).items() if n > 1 and line}

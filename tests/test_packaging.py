@@ -25,8 +25,13 @@ COPY_IGNORE = shutil.ignore_patterns(
 )  # fmt: skip
 
 
+def _normal(name: str) -> str:
+    """A distribution's name as PEP 503 compares them (``ahocorasick_rs`` = ``ahocorasick-rs``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _names(requirements: Iterable[str]) -> set[str]:
-    return {re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0].lower() for r in requirements}
+    return {_normal(re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0]) for r in requirements}
 
 
 def _imported(folders: Iterable[Path]) -> set[str]:
@@ -46,7 +51,7 @@ def _undeclared(modules: set[str], declared: set[str]) -> list[str]:
     distributions = packages_distributions()
     missing = []
     for module in sorted(modules):
-        names = {d.lower() for d in distributions.get(module, [module])}
+        names = {_normal(d) for d in distributions.get(module, [module])}
         if not names & declared:
             missing.append(f"{module} (from {', '.join(sorted(names))})")
     return missing

@@ -30,7 +30,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
 
-import ahocorasick
+from digest.classify.automaton import Automaton
 
 KINDS = {
     "n": "name",
@@ -180,30 +180,26 @@ class Tokens:
 
 class WordScreen:
     """An Aho-Corasick automaton over whole words and word beginnings: one pass
-    in C over a text's ``scan`` finds where any of them starts a word."""
+    in compiled code over a text's ``scan`` finds where any of them starts a word."""
 
     def __init__(self, whole: Iterable[str], beginnings: Iterable[str] = ()) -> None:
-        # A key is " word " or " head"; either way its word starts len(key) - 1
-        # characters before the key's end in ``scan``.
+        # A key is " word " or " head"; either way its leading space's index in
+        # ``scan`` is its word's in ``spaced``.
         self.keys = frozenset(f" {word} " for word in whole) | {f" {h}" for h in beginnings}
-        self._automaton: Any = ahocorasick.Automaton()
-        for screen_key in self.keys:
-            self._automaton.add_word(screen_key, len(screen_key) - 1)
+        self._automaton = Automaton(sorted(self.keys))
         self.empty = not self.keys
-        if not self.empty:
-            self._automaton.make_automaton()
 
     def any(self, tok: Tokens) -> bool:
         """Whether one of the words or beginnings occurs in ``tok``."""
-        return not self.empty and next(self._automaton.iter(tok.scan), None) is not None
+        return not self.empty and bool(self._automaton.matches(tok.scan))
 
     def starts(self, tok: Tokens) -> Iterator[int]:
         """Every position in ``tok.spaced`` where a word or beginning starts, in order."""
         if self.empty:
             return
-        # The leading space's index in scan is the word's in spaced; a phrase of
-        # two words ends after the second word's own matches, hence the sort.
-        yield from sorted({end - size for end, size in self._automaton.iter(tok.scan)})
+        # Matches come in the order they end; a phrase of two words ends after
+        # the second word's own matches, hence the sort.
+        yield from sorted({start for _, start, _ in self._automaton.matches(tok.scan)})
 
 
 class Screens:
@@ -212,25 +208,16 @@ class Screens:
 
     def __init__(self, *screens: WordScreen) -> None:
         self.count = len(screens)
-        owners: dict[str, list[int]] = {}
-        for number, screen in enumerate(screens):
-            for screen_key in screen.keys:
-                owners.setdefault(screen_key, []).append(number)
-        self._automaton: Any = ahocorasick.Automaton()
-        for screen_key, numbers in owners.items():
-            self._automaton.add_word(screen_key, (len(screen_key) - 1, tuple(numbers)))
-        if owners:
-            self._automaton.make_automaton()
-        self.empty = not owners
+        keys = sorted(frozenset().union(*(screen.keys for screen in screens)))
+        self._automaton = Automaton(keys)
+        # For each screen, whether each key (by its index) is one of its own.
+        self._own = [[key in screen.keys for key in keys] for screen in screens]
+        self.empty = not keys
 
     def starts(self, tok: Tokens) -> list[list[int]]:
         """``screen.starts(tok)`` for every screen, in the order given."""
-        found: list[set[int]] = [set() for _ in range(self.count)]
-        if not self.empty:
-            for end, (size, numbers) in self._automaton.iter(tok.scan):
-                for number in numbers:
-                    found[number].add(end - size)
-        return [sorted(starts) for starts in found]
+        found = [] if self.empty else self._automaton.matches(tok.scan)
+        return [sorted({start for key, start, _ in found if own[key]}) for own in self._own]
 
 
 def tokens(text: str) -> Tokens:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from digest.classify.batch import collector_paused
 from digest.classify.classifier import Classifier, joined_items
 from digest.classify.regions import ContextRules, Label, Region, with_context
 from digest.model import Item
@@ -28,5 +29,6 @@ class Labeller:
         return self._one(item)
 
     def labels(self, items: Sequence[Item]) -> list[Label]:
-        joined = joined_items(items)
-        return self.rules.labels(items, self.classifier.labels(items, joined), joined)
+        with collector_paused():
+            joined = joined_items(items)
+            return self.rules.labels(items, self.classifier.labels(items, joined), joined)

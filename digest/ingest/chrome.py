@@ -91,11 +91,11 @@ def normalise_lines(text: str) -> list[str]:
         text = unicodedata.normalize("NFC", text)
     if _has_odd_chars(text):
         text = _ODD_CHARS.sub(lambda odd: _REPLACEMENT[odd.group()], text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = []
-    for raw in text.split("\n"):
-        line = raw.strip()
-        lines.append(" ".join(line.split()) if "  " in line else line)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = list(map(str.strip, text.split("\n")))
+    if "  " in text:  # only a line with a double space inside has its runs collapsed
+        lines = [" ".join(line.split()) if "  " in line else line for line in lines]
     return lines
 
 

@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from digest.classify.batch import collector_paused
 from digest.ingest.chrome import (
     RUBRICS,
     is_chrome,
@@ -79,7 +80,8 @@ def parse_snapshot(text: str, captured_at: datetime, source: str) -> ParseResult
     """
     if captured_at.tzinfo is None or captured_at.utcoffset() is None:
         raise ValueError(f"captured_at must be timezone-aware, got {captured_at.isoformat()}")
-    return _parse_lines(normalise_lines(text), captured_at, source, compact=True)
+    with collector_paused():
+        return _parse_lines(normalise_lines(text), captured_at, source, compact=True)
 
 
 def _parse_lines(
@@ -88,7 +90,7 @@ def _parse_lines(
     """``parse_snapshot`` of normalised lines; ``compact`` lets runs of compact
     brief lines through the one-match reading of :mod:`digest.ingest.compact`
     (False reads every line with the line parser, the rule that reading must equal)."""
-    repeated = {line for line, count in Counter(lines).items() if count > 1 and line}
+    repeated = _repeated(lines)
     parser = _Parser(captured_at, source, repeated)
     feed, feed_time = parser.feed, parser.feed_time
     index, total = 0, len(lines)
@@ -116,6 +118,15 @@ _Fields = tuple[
     Kind, str | None, str | None, tuple[str, ...], str, datetime | None, str | None, str,
     datetime | None,
 ]  # fmt: skip
+
+
+def _repeated(lines: list[str]) -> set[str]:
+    """The lines (not empty) that occur more than once; most pages have none,
+    which one set of the lines shows."""
+    blank = lines.count("")
+    if len(set(lines)) == len(lines) - blank + (blank > 0):
+        return set()
+    return {line for line, count in Counter(lines).items() if count > 1 and line}
 
 
 def _stripped_dateline(text: str) -> bool:
