@@ -32,8 +32,9 @@ class Automaton:
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = tuple(keys)
         ascii_keys = [index for index, key in enumerate(self.keys) if key.isascii()]
-        # An ASCII text holds no other key, so its automaton needs only these.
-        self._ascii_index = ascii_keys
+        # An ASCII text holds no other key, so its automaton needs only these;
+        # their indexes among all keys, unless they are all of them.
+        self._ascii_index = None if len(ascii_keys) == len(self.keys) else ascii_keys
         self._ascii = (
             ahocorasick_rs.BytesAhoCorasick(
                 [self.keys[i].encode() for i in ascii_keys],
@@ -56,9 +57,9 @@ class Automaton:
             if self._ascii is None:
                 return []
             found = self._ascii.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
-            if len(self._ascii_index) == len(self.keys):
-                return found
             index = self._ascii_index
+            if index is None:
+                return found
             return [(index[key], start, end) for key, start, end in found]
         if self._text is None:
             return []

@@ -1,9 +1,9 @@
 """Batch steps that allocate many small objects run with the cyclic garbage
 collector paused.
 
-Parsing a snapshot, classifying it and storing it make tens of thousands of
-items, tuples and rows that reference counting frees; none of them forms a
-cycle. Each few hundred of them start a collection that walks the young
+Parsing a snapshot and classifying it make tens of thousands of items and
+tuples that reference counting frees; none of them forms a cycle.
+Each few hundred of them start a collection that walks the young
 objects, and now and then one that walks the whole heap (the gazetteer, the
 compiled automata, the loaded config). Pausing the collector for the batch
 leaves the freeing to reference counting and lets the next collection after

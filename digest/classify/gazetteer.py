@@ -187,16 +187,13 @@ class WordScreen:
         # ``scan`` is its word's in ``spaced``.
         self.keys = frozenset(f" {word} " for word in whole) | {f" {h}" for h in beginnings}
         self._automaton = Automaton(sorted(self.keys))
-        self.empty = not self.keys
 
     def any(self, tok: Tokens) -> bool:
         """Whether one of the words or beginnings occurs in ``tok``."""
-        return not self.empty and bool(self._automaton.matches(tok.scan))
+        return bool(self._automaton.matches(tok.scan))
 
     def starts(self, tok: Tokens) -> Iterator[int]:
         """Every position in ``tok.spaced`` where a word or beginning starts, in order."""
-        if self.empty:
-            return
         # Matches come in the order they end; a phrase of two words ends after
         # the second word's own matches, hence the sort.
         yield from sorted({start for _, start, _ in self._automaton.matches(tok.scan)})
@@ -207,16 +204,14 @@ class Screens:
     screen's ``starts``, as if each had scanned it alone."""
 
     def __init__(self, *screens: WordScreen) -> None:
-        self.count = len(screens)
         keys = sorted(frozenset().union(*(screen.keys for screen in screens)))
         self._automaton = Automaton(keys)
         # For each screen, whether each key (by its index) is one of its own.
         self._own = [[key in screen.keys for key in keys] for screen in screens]
-        self.empty = not keys
 
     def starts(self, tok: Tokens) -> list[list[int]]:
         """``screen.starts(tok)`` for every screen, in the order given."""
-        found = [] if self.empty else self._automaton.matches(tok.scan)
+        found = self._automaton.matches(tok.scan)
         return [sorted({start for key, start, _ in found if own[key]}) for own in self._own]
 
 
