@@ -11,6 +11,7 @@ less in the CPU figure. ``table_row`` prints one row of the speed table
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import statistics
 import time
@@ -109,3 +110,22 @@ def started_postgres() -> Iterator[Any]:
     finally:
         server.stop()
         shutil.rmtree(server.root, ignore_errors=True)
+
+
+def postgres_cpu(server: Any) -> float:
+    """CPU seconds the PostgreSQL server of :func:`started_postgres` has spent so
+    far: the postmaster, the backends it has reaped and those still running."""
+    tick = os.sysconf("SC_CLK_TCK")
+    first = (server.datadir / "postmaster.pid").read_text().split()[0]
+
+    def fields(pid: str) -> list[str]:  # /proc/PID/stat after the command name
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+
+    total = sum(int(value) for value in fields(first)[11:15])  # utime stime cutime cstime
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            found = fields(pid)
+            if found[1] == first:  # a backend: its own time (reaped ones are in cutime)
+                total += int(found[11]) + int(found[12])
+    return total / tick

@@ -78,13 +78,29 @@ def plan_active(
     if choices:
         with store.begin() as conn:
             top = conn.execute(select(func.max(subscribers.c.id))).scalar() or 0
+        added = 0
         for low in range(0, top, WINDOW):
             with store.begin() as conn, _choices_table(conn, choices) as chosen:
                 insert = _insert_window(
                     store.dialect, edition_id, chosen, low, edition_name, opt_in
                 )
-                conn.execute(insert)
+                added += conn.execute(insert).rowcount
+        if added and store.dialect == "postgresql":
+            _analyze(store)
     plan_rows(store, edition_id, _late_rows(store, edition_id, decide, edition_name, opt_in))
+
+
+def _analyze(store: Store) -> None:
+    """Fresh planner statistics for the ledger and the subscribers on PostgreSQL,
+    once a plan added rows. Until autovacuum gets to them (a minute or more
+    later), the planner takes the new edition for a few hundred rows and a list
+    just imported for a few thousand: it then reads every row of the edition
+    for each recorded chunk, and every subscriber for each claim, instead of
+    looking their ids up (measured per chunk of 1000: 31 ms instead of 7 to
+    record, 38 instead of 21 to claim). ANALYZE reads a sample, not the table;
+    without the right to run it PostgreSQL warns and goes on."""
+    with store.begin() as conn:
+        conn.exec_driver_sql("ANALYZE deliveries, subscribers")
 
 
 def _segment(regions: str | None, locale: str) -> SegmentKey:
