@@ -7,9 +7,12 @@ Paths in the file are relative to the file itself.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+import types
+import typing
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -499,12 +502,12 @@ _MESSAGES = {
     "model_type": "must be a table; write [{key}] and its keys",
     "model_attributes_type": "must be a table; write [{key}] and its keys",
     "dict_type": "must be a table; write [{key}] and its keys",
-    "list_type": "must be a list; write [[{key}]] tables or [...]",
+    "list_type": "must be a list; write {listed}",
     "path_type": "must be a path; write it in quotes",
     "literal_error": "write one of {expected}",
-    "greater_than_equal": "is too small; write {ge} or more",
-    "greater_than": "is too small; write more than {gt}",
-    "less_than_equal": "is too large; write {le} or less",
+    "greater_than_equal": "{input!r} is too small; write {ge} or more",
+    "greater_than": "{input!r} is too small; write more than {gt}",
+    "less_than_equal": "{input!r} is too large; write {le} or less",
 }
 
 
@@ -516,15 +519,68 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 
 def _format_error(error: Any) -> str:
-    where = _where(tuple(error["loc"]))
-    key = str(next((p for p in reversed(error["loc"]) if isinstance(p, str)), where))
+    loc = tuple(error["loc"])
+    where = _where(loc)
+    key = str(next((p for p in reversed(loc) if isinstance(p, str)), where))
     message = _MESSAGES.get(error["type"])
     if message is None:
         message = str(error["msg"]).removeprefix("Value error, ")
         message = message.replace("Input should be", "must be")
         if message.startswith("Config value '"):  # a check across tables names its own key
             return message
-    return f"Config value '{where}': {message.format(key=key, **error.get('ctx', {}))}"
+    if error["type"] == "extra_forbidden":
+        known = _keys_of(_model_in(_annotation_at(loc[:-1])))
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        if near:
+            message = f"unknown key; write '{near[0]}' if you meant that one"
+    tables = _model_in(_item_of(_annotation_at(loc))) is not None
+    listed = f"[[{key}]] tables" if tables else 'a list in brackets, e.g. ["..."]'
+    values = {"key": key, "listed": listed, "input": error.get("input"), **error.get("ctx", {})}
+    return f"Config value '{where}': {message.format(**values)}"
+
+
+def _annotation_at(loc: tuple[Any, ...]) -> Any:
+    """The type a key path of ``digest.toml`` (``("editions", 0, "cron")``) must
+    have, from the models; None where the path leaves them."""
+    annotation: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            annotation = _item_of(annotation)
+            continue
+        model = _model_in(annotation)
+        fields = model.model_fields if model is not None else {}
+        found = next((f for name, f in fields.items() if part in (name, f.alias)), None)
+        if found is None:
+            return None
+        annotation = found.annotation
+    return annotation
+
+
+def _options(annotation: Any) -> tuple[Any, ...]:
+    """The members of ``X | None`` (or ``X`` alone)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The table model of an annotation (``SiteConfig``, ``SiteConfig | None``)."""
+    found = (a for a in _options(annotation) if isinstance(a, type) and issubclass(a, BaseModel))
+    return next(found, None)
+
+
+def _item_of(annotation: Any) -> Any:
+    """The item type of ``list[X]`` or ``tuple[X, ...]`` (also ``| None``)."""
+    for option in _options(annotation):
+        if typing.get_origin(option) in (list, tuple) and typing.get_args(option):
+            return typing.get_args(option)[0]
+    return None
+
+
+def _keys_of(model: type[BaseModel] | None) -> list[str]:
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items() if name != "path"]
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

@@ -153,6 +153,23 @@ def test_a_bad_config_is_reported_whole_and_nothing_is_written(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digest.toml", "regions.toml"]
 
 
+def test_a_missing_regions_file_is_reported_beside_the_settings_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a tester: with a bad time zone as well, the missing regions file
+    was reported only once the time zone was fixed."""
+    config = write_site(tmp_path, {"site.timezone": "Mars/Olympus", "site.regions": "nope.toml"})
+    monkeypatch.setenv("DIGEST_SECRET_KEY", SECRET)
+    assert main(["--config", str(config), "briefs"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert "Config value 'site.timezone'" in lines[0]
+    assert lines[1] == (
+        f"digest: error: {tmp_path / 'nope.toml'}: file not found; "
+        "create it or point [site] regions at another file"
+    )
+
+
 SITE_COMMANDS = sorted(set(REGISTRY) - {"init"})
 
 
@@ -359,6 +376,19 @@ def test_group_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
     for name in REGISTRY:
         assert re.search(rf"^  {name}\s", out, re.M), name
     assert set(cli.list_commands(click.Context(cli))) == set(REGISTRY)
+
+
+def test_a_summary_that_lists_a_groups_commands_lists_them_all() -> None:
+    """``digest subscribers`` said "add, import, list, editions, consent, remove,
+    export": not ``prune`` (found by a tester)."""
+    for name, (_, _, summary) in REGISTRY.items():
+        command = load_command(name)
+        if not isinstance(command, click.Group):
+            continue
+        words = set(re.findall(r"\w+", summary))
+        names = set(command.list_commands(click.Context(command)))
+        if len(names & words) >= 2:  # the summary lists the group's commands
+            assert names <= words, (name, names - words)
 
 
 # --- a fast command line: what --help imports (the bench measures the time) -------------

@@ -49,6 +49,43 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert str(tmp_path / "digest.toml") in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # a near miss is named, in a table, a list's table and under an alias
+        ({"site": {"lcoale": "nl"}}, "'site.lcoale': unknown key; write 'locale' if you meant"),
+        (
+            {"editions": [{"name": "a", "title": "A", "cron": "0 7 * * *", "mni_briefs": 1}]},
+            "'editions[0].mni_briefs': unknown key; write 'min_briefs' if you meant",
+        ),
+        ({"delivery": {"frmo": "a@example.org"}}, "'delivery.frmo': unknown key; write 'from'"),
+        ({"deliveyr": {}}, "'deliveyr': unknown key; write 'delivery' if you meant"),
+        ({"site": {"zzzz": 1}}, "'site.zzzz': unknown key; check the spelling against the README"),
+        # the value out of range is quoted
+        (
+            {"editions": [{"name": "a", "title": "A", "cron": "0 7 * * *", "min_briefs": -3}]},
+            "'editions[0].min_briefs': -3 is too small; write 0 or more",
+        ),
+        # a list of values and a list of tables are written differently
+        (
+            {"archive": {"topics": "x"}},
+            """'archive.topics': must be a list; write a list in brackets, e.g. ["..."]""",
+        ),
+        ({"editions": "x"}, "'editions': must be a list; write [[editions]] tables"),
+    ],
+)
+def test_config_messages_name_the_value_and_the_likely_key(
+    data: dict[str, object], expected: str, tmp_path: Path
+) -> None:
+    """Found by a tester: -3 was not quoted, 'lcoale' got no suggestion, and a
+    list of keywords was told to be written as [[topics]] tables."""
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(data, tmp_path / "digest.toml")
+    assert any(p.startswith(f"Config value {expected}") for p in info.value.problems), (
+        info.value.problems
+    )
+
+
 def test_missing_and_broken_files_are_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "nope.toml")

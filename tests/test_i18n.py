@@ -92,3 +92,21 @@ def test_numbers_kept_per_formatter_are_babels_own(value: float) -> None:
         expected = format_decimal(value, locale=locale)
         assert fmt.number(value) == expected
         assert fmt.number(value) == expected  # kept, for a whole number
+
+
+@pytest.mark.parametrize(
+    ("locale", "day", "full_day"),
+    [
+        ("nl", "woensdag 2 december", "woensdag 2 december 2026"),
+        ("en", "Wednesday, December 2", "Wednesday, December 2, 2026"),
+    ],
+)
+def test_a_day_is_written_in_the_order_of_the_locales_full_date(
+    locale: str, day: str, full_day: str
+) -> None:
+    """Found by a tester: English mail said "Thursday, December 3, 2026" in its
+    header and "since Wednesday 2 December" in its summary."""
+    fmt = Formatter(locale)
+    moment = datetime(2026, 12, 2, 14, 15, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    assert fmt.date(moment, "EEEE d MMMM") == day
+    assert fmt.date(moment, "EEEE d MMMM y") == full_day == fmt.date(moment, "full")

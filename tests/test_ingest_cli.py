@@ -67,6 +67,18 @@ def test_briefs_json_has_parse_keys_plus_story_fields(runner: CliRunner) -> None
     assert len(json.loads(groenland.output)) == 4
 
 
+def test_briefs_texts_start_in_one_column(runner: CliRunner) -> None:
+    """Found by a tester: a story with a region tag had its text further right."""
+    runner.invoke(cli, ["ingest", str(SEEDS), "--captured-at", CAPTURED])
+    lines = runner.invoke(cli, ["briefs"]).output.splitlines()
+    stories = {
+        s["id"]: s["text"][:60] for s in json.loads(runner.invoke(cli, ["briefs", "--json"]).output)
+    }
+    starts = {line.index(stories[line.split()[0]]) for line in lines}
+    assert len(lines) == 16 and len(starts) == 1, lines
+    assert any("[groenland]" in line for line in lines)
+
+
 def test_briefs_since_filters(runner: CliRunner) -> None:
     runner.invoke(cli, ["ingest", str(SEEDS), "--captured-at", CAPTURED])
     result = runner.invoke(cli, ["briefs", "--json", "--since", "2026-01-21T09:30:00+01:00"])

@@ -400,6 +400,7 @@ def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
     assert again.exit_code == 0 and again.output == ""
     status = CliRunner().invoke(cli, ["send", "ochtend", "--status"])
     assert "  uncertain: 1" in status.output and "one resend after 1h: 1" in status.output
+    assert ": 3 subscribers in the ledger" in status.output  # a plural, not "subscriber(s)"
     later = datetime.now(UTC) + timedelta(hours=2)
     report = run_in_process(site, at=datetime.fromisoformat("2026-01-21T09:00+01:00"),
                             now=lambda: later)  # fmt: skip

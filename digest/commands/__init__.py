@@ -95,7 +95,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "subscribers": (
         "subscribers",
         "subscribers",
-        "Manage who gets the editions: add, import, list, editions, consent, remove, export.",
+        "Who gets the editions: add, import, list, editions, consent, remove, prune, export.",
     ),
 }
 

@@ -54,9 +54,8 @@ class App:
         try:
             site = read_toml(Path(config_file), "").get("site", {})
             name = site.get("regions", "regions.toml") if isinstance(site, dict) else None
-            regions = Path(config_file).parent / str(name)
-            if isinstance(name, str) and regions.is_file():
-                load_regions(regions)
+            if isinstance(name, str):  # a missing regions file is one of the problems too
+                load_regions(Path(config_file).parent / name)
         except ConfigError as exc:
             return [] if exc.path == config_file else [exc]
         return []

@@ -164,12 +164,14 @@ def briefs(
         click.echo(json.dumps([s.to_json() for s in found], ensure_ascii=False, indent=2))
         return
     zone = app.config.zone
-    for story in found:
+    tags = [f"[{', '.join(story.regions)}]" if story.regions else "" for story in found]
+    width = max(map(len, tags), default=0)  # the texts start in one column
+    for story, tag in zip(found, tags, strict=True):
         when = (
             story.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
             if (story.published_at)
             else "undated         "
         )
-        place = story.dateline or story.title or ""
-        regions = f" [{', '.join(story.regions)}]" if story.regions else ""
-        click.echo(f"{story.id}  {when}  {place[:24]:<24}{regions}  {story.text[:60]}")
+        place = (story.dateline or story.title or "")[:24]
+        regions = f" {tag:<{width}}" if width else ""
+        click.echo(f"{story.id}  {when}  {place:<24}{regions}  {story.text[:60]}")

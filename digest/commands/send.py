@@ -87,7 +87,7 @@ def _print_status(app: App, found: Edition) -> None:
 
     counts = ledger.counts(app.store, found.id)
     waiting = settle.waiting(app.store, found.id)
-    click.echo(f"{found.id}: {sum(counts.values())} subscriber(s) in the ledger")
+    click.echo(f"{found.id}: {plural(sum(counts.values()), 'subscriber')} in the ledger")
     for status in ledger.STATUSES:
         if counts.get(status):
             click.echo(f"  {status}: {counts[status]}")

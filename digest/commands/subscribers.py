@@ -46,7 +46,7 @@ def _chosen_editions(app: App, text: str | None) -> frozenset[str]:
 
 @click.group("subscribers")
 def subscribers() -> None:
-    """Manage who gets the editions: add, import, list, editions, consent, remove, export."""
+    """Who gets the editions: add, import, list, editions, consent, remove, prune, export."""
 
 
 @subscribers.command("add")

@@ -53,6 +53,14 @@ def _local(value: datetime, zone: tzinfo | None) -> datetime:
 
 KEPT = 65536  # formatted values a Formatter keeps; beyond that it formats each time
 
+# The templates write a day as Dutch orders it ("dinsdag 20 januari 2026"); a
+# locale whose own full date orders it otherwise gets the same parts in its
+# order, so that a page never mixes "Tuesday, January 20, 2026" with
+# "Tuesday 20 January" (English: the order of Babel's full date).
+_DAY_PATTERNS = {
+    "en": {"EEEE d MMMM": "EEEE, MMMM d", "EEEE d MMMM y": "EEEE, MMMM d, y"},
+}
+
 
 class Formatter:
     """Babel formatting bound to one locale; each method takes the zone to show."""
@@ -61,6 +69,7 @@ class Formatter:
         self.locale = Locale.parse(check_locale(locale))
         self.gettext = translations(locale).gettext
         self._cache: dict[tuple[Any, ...], str] = {}
+        self._patterns = _DAY_PATTERNS.get(self.locale.language, {})
 
     def _cached(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
         found = self._cache.get(key)
@@ -71,8 +80,10 @@ class Formatter:
         return found
 
     def date(self, value: datetime, fmt: str = "full", zone: tzinfo | None = None) -> str:
-        """``woensdag 21 januari 2026`` (full), or a Babel pattern/width."""
+        """``woensdag 21 januari 2026`` (full), or a Babel pattern/width (a Dutch
+        day pattern in the locale's own order, see ``_DAY_PATTERNS``)."""
         local = _local(value, zone)
+        fmt = self._patterns.get(fmt, fmt)
         return self._cached(
             ("d", local.date(), fmt), lambda: format_date(local, fmt, locale=self.locale)
         )
