@@ -280,6 +280,29 @@ def test_a_plan_on_postgresql_leaves_fresh_statistics(fresh_postgres_url: str) -
     assert estimates == {"deliveries": 400, "subscribers": 400}
 
 
+def test_a_plan_does_not_wait_long_for_statistics_another_holds(
+    fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A VACUUM or ANALYZE elsewhere holds the ledger: the plan is written and the
+    send can start, without fresh statistics, after ANALYZE_WAIT."""
+    monkeypatch.setattr(plan_module, "ANALYZE_WAIT", "200ms")
+    store = open_store(fresh_postgres_url)
+    record(store, make_edition())
+    add_readers(store, 40)
+    other = open_store(fresh_postgres_url)
+    with other.begin() as conn:  # what a running ANALYZE or VACUUM holds
+        conn.exec_driver_sql("LOCK TABLE deliveries IN SHARE UPDATE EXCLUSIVE MODE")
+        plan_active(store, EDITION, lambda key: ChoiceRows(key.label))
+    assert ledger.counts(store, EDITION) == {"pending": 40}
+    with store.begin() as conn:
+        (estimate,) = conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE relname = 'deliveries'"
+        ).one()
+    other.close()
+    store.close()
+    assert estimate != 40  # not analyzed: it gave up waiting
+
+
 def test_planning_everyone_groups_segments_and_keeps_what_happened(store: Store) -> None:
     record(store, make_edition())
     add_readers(store, 64)

@@ -38,7 +38,7 @@ from sqlalchemy import (
 
 from digest.deliver.ledger import PENDING
 from digest.deliver.segments import SegmentKey
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, StoreError
 from digest.store import Store, upsert_insert
 from digest.store.bulk import insert_many
 from digest.store.schema import deliveries, subscribers
@@ -90,6 +90,10 @@ def plan_active(
     plan_rows(store, edition_id, _late_rows(store, edition_id, decide, edition_name, opt_in))
 
 
+ANALYZE_WAIT = "2s"  # how long the statistics may wait for a lock (see _analyze)
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ran out
+
+
 def _analyze(store: Store) -> None:
     """Fresh planner statistics for the ledger and the subscribers on PostgreSQL,
     once a plan added rows. Until autovacuum gets to them (a minute or more
@@ -98,9 +102,17 @@ def _analyze(store: Store) -> None:
     for each recorded chunk, and every subscriber for each claim, instead of
     looking their ids up (measured per chunk of 1000: 31 ms instead of 7 to
     record, 38 instead of 21 to claim). ANALYZE reads a sample, not the table;
-    without the right to run it PostgreSQL warns and goes on."""
-    with store.begin() as conn:
-        conn.exec_driver_sql("ANALYZE deliveries, subscribers")
+    without the right to run it PostgreSQL warns and goes on. It waits at most
+    ``ANALYZE_WAIT`` for a table another ANALYZE or a VACUUM holds (an
+    anti-wraparound vacuum of a large ledger can take minutes): the statistics
+    only speed the send up, so the send starts without them."""
+    try:
+        with store.begin() as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ANALYZE_WAIT}'")
+            conn.exec_driver_sql("ANALYZE deliveries, subscribers")
+    except StoreError as exc:
+        if getattr(getattr(exc.__cause__, "orig", None), "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
 
 
 def _segment(regions: str | None, locale: str) -> SegmentKey:
