@@ -505,9 +505,9 @@ _MESSAGES = {
     "list_type": "must be a list; write {listed}",
     "path_type": "must be a path; write it in quotes",
     "literal_error": "write one of {expected}",
-    "greater_than_equal": "{input!r} is too small; write {ge} or more",
-    "greater_than": "{input!r} is too small; write more than {gt}",
-    "less_than_equal": "{input!r} is too large; write {le} or less",
+    "greater_than_equal": "{input} is too small; write {ge} or more",
+    "greater_than": "{input} is too small; write more than {gt}",
+    "less_than_equal": "{input} is too large; write {le} or less",
 }
 
 
@@ -523,11 +523,12 @@ def _format_error(error: Any) -> str:
     where = _where(loc)
     key = str(next((p for p in reversed(loc) if isinstance(p, str)), where))
     message = _MESSAGES.get(error["type"])
-    if message is None:
+    if message is None:  # pydantic's or a validator's text, which may quote the value as is
         message = str(error["msg"]).removeprefix("Value error, ")
         message = message.replace("Input should be", "must be")
         if message.startswith("Config value '"):  # a check across tables names its own key
             return message
+        return f"Config value '{where}': {message}"
     if error["type"] == "extra_forbidden":
         known = _keys_of(_model_in(_annotation_at(loc[:-1])))
         near = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
@@ -535,8 +536,16 @@ def _format_error(error: Any) -> str:
             message = f"unknown key; write '{near[0]}' if you meant that one"
     tables = _model_in(_item_of(_annotation_at(loc))) is not None
     listed = f"[[{key}]] tables" if tables else 'a list in brackets, e.g. ["..."]'
-    values = {"key": key, "listed": listed, "input": error.get("input"), **error.get("ctx", {})}
+    shown = _shown(error.get("input"))
+    values = {"key": key, "listed": listed, "input": shown, **error.get("ctx", {})}
     return f"Config value '{where}': {message.format(**values)}"
+
+
+def _shown(value: Any) -> str:
+    """A value as the TOML file wrote it: ``false``, ``-3``, ``'text'``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _annotation_at(loc: tuple[Any, ...]) -> Any:
@@ -578,9 +587,11 @@ def _item_of(annotation: Any) -> Any:
 
 
 def _keys_of(model: type[BaseModel] | None) -> list[str]:
+    """The keys a table of ``model`` may hold (the config's own ``path`` is not one)."""
     if model is None:
         return []
-    return [field.alias or name for name, field in model.model_fields.items() if name != "path"]
+    fields = model.model_fields.items()
+    return [f.alias or name for name, f in fields if not (model is Config and name == "path")]
 
 
 def config_path(explicit: str | Path | None = None) -> Path:
@@ -616,10 +627,10 @@ def read_toml(path: Path, missing_hint: str) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(str(path), [f"file not found; {missing_hint}"]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [f"cannot be read: {exc}"]) from exc
-    except tomllib.TOMLDecodeError as exc:
+    except tomllib.TOMLDecodeError as exc:  # before ValueError: it is one
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ConfigError(str(path), [f"cannot be read: {exc}"]) from exc
 
 
 def load_config(explicit: str | Path | None = None) -> Config:

@@ -170,6 +170,38 @@ def test_a_missing_regions_file_is_reported_beside_the_settings_problems(
     )
 
 
+def test_a_regions_file_beside_a_symlinked_site_is_found_as_the_config_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deploy layout: site/ is a link into releases/1/, the regions file sits
+    beside site/ ("../regions.toml", ".." taken from the link's own path, as
+    Config.resolve does). Found by a reviewer: only the settings' problem is real."""
+    (tmp_path / "releases" / "1").mkdir(parents=True)
+    config = write_site(
+        tmp_path / "releases" / "1",
+        {"site.timezone": "Mars/Olympus", "site.regions": "../regions.toml"},
+    )
+    (tmp_path / "regions.toml").write_text(REGIONS, encoding="utf-8")
+    (tmp_path / "site").symlink_to(config.parent)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", SECRET)
+    assert main(["--config", str(tmp_path / "site" / "digest.toml"), "briefs"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "Config value 'site.timezone'" in lines[0], lines
+
+
+def test_a_regions_path_with_a_nul_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_site(tmp_path, {"site.timezone": "Mars/Olympus", "site.regions": "a-b"})
+    text = config.read_text(encoding="utf-8")  # TOML's own escape: the file holds no NUL
+    config.write_text(text.replace('"a-b"', '"a\\u0000b"'), encoding="utf-8")
+    monkeypatch.setenv("DIGEST_SECRET_KEY", SECRET)
+    assert main(["--config", str(config), "briefs"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.splitlines()) == 2, err
+    assert "cannot be read" in err.splitlines()[1]
+
+
 SITE_COMMANDS = sorted(set(REGISTRY) - {"init"})
 
 

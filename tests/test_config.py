@@ -72,6 +72,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
             """'archive.topics': must be a list; write a list in brackets, e.g. ["..."]""",
         ),
         ({"editions": "x"}, "'editions': must be a list; write [[editions]] tables"),
+        # a source's path is a key like any other (only the config's own is not)
+        ({"sources": [{"name": "s", "paht": "x"}]}, "'sources[0].paht': unknown key; write 'path'"),
+        # a value as the file wrote it, and braces in it are only text
+        ({"delivery": {"smtp": {"port": False}}}, "'delivery.smtp.port': false is too small"),
+        ({"site": {"timezone": "{oops}"}}, "'site.timezone': unknown time zone '{oops}'"),
+        ({"site": {"timezone": "Mars/{0}"}}, "'site.timezone': unknown time zone 'Mars/{0}'"),
     ],
 )
 def test_config_messages_name_the_value_and_the_likely_key(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import locale as process_locale
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -110,3 +111,28 @@ def test_a_day_is_written_in_the_order_of_the_locales_full_date(
     moment = datetime(2026, 12, 2, 14, 15, tzinfo=ZoneInfo("Europe/Amsterdam"))
     assert fmt.date(moment, "EEEE d MMMM") == day
     assert fmt.date(moment, "EEEE d MMMM y") == full_day == fmt.date(moment, "full")
+
+
+def _day_patterns() -> set[str]:
+    """Every date pattern the templates and the code hand to the formatter."""
+    from digest.render import environment
+
+    found = {environment.DAY_MONTH, environment.SHORT_DAY}
+    for template in (PROJECT_ROOT / "templates").rglob("*.html"):
+        found |= set(re.findall(r'format_date\("([^"]+)"\)', template.read_text("utf-8")))
+    for module in (PROJECT_ROOT / "digest").rglob("*.py"):
+        found |= set(re.findall(r'fmt\.date\([^()]*?, "([^"]+)"', module.read_text("utf-8")))
+    return found - {"full", "long", "medium", "short"}
+
+
+def test_every_day_pattern_in_use_has_the_english_order() -> None:
+    """The day before the month is Dutch order; English writes the month first
+    wherever a pattern is used (the tester's "Mon 19 Jan" beside "Tuesday, January 20")."""
+    patterns = _day_patterns()
+    assert {"EEE d MMM", "d MMMM", "EEEE d MMMM y"} <= patterns  # the scan finds them
+    moment = datetime(2026, 1, 19, 5, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    for pattern in patterns:
+        english = Formatter("en").date(moment, pattern)
+        assert english.index("Jan") < english.index("19"), (pattern, english)
+        dutch = Formatter("nl").date(moment, pattern)
+        assert dutch.index("19") < dutch.index("jan"), (pattern, dutch)

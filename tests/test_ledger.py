@@ -281,10 +281,10 @@ def test_a_plan_on_postgresql_leaves_fresh_statistics(fresh_postgres_url: str) -
 
 
 def test_a_plan_does_not_wait_long_for_statistics_another_holds(
-    fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A VACUUM or ANALYZE elsewhere holds the ledger: the plan is written and the
-    send can start, without fresh statistics, after ANALYZE_WAIT."""
+    send can start, without fresh statistics, after ANALYZE_WAIT; a warning says so."""
     monkeypatch.setattr(plan_module, "ANALYZE_WAIT", "200ms")
     store = open_store(fresh_postgres_url)
     record(store, make_edition())
@@ -301,6 +301,9 @@ def test_a_plan_does_not_wait_long_for_statistics_another_holds(
     other.close()
     store.close()
     assert estimate != 40  # not analyzed: it gave up waiting
+    (warning,) = [r for r in caplog.records if r.name == "digest.deliver.plan"]
+    assert warning.levelname == "WARNING" and "the send goes on without them" in warning.message
+    assert "lock timeout" in warning.message  # PostgreSQL's reason, named
 
 
 def test_planning_everyone_groups_segments_and_keeps_what_happened(store: Store) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,8 @@ class App:
             site = read_toml(Path(config_file), "").get("site", {})
             name = site.get("regions", "regions.toml") if isinstance(site, dict) else None
             if isinstance(name, str):  # a missing regions file is one of the problems too
-                load_regions(Path(config_file).parent / name)
+                # made absolute as Config.resolve does (".." folded, symlinks kept)
+                load_regions(Path(os.path.normpath(Path(config_file).parent / name)))
         except ConfigError as exc:
             return [] if exc.path == config_file else [exc]
         return []

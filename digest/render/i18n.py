@@ -56,9 +56,17 @@ KEPT = 65536  # formatted values a Formatter keeps; beyond that it formats each 
 # The templates write a day as Dutch orders it ("dinsdag 20 januari 2026"); a
 # locale whose own full date orders it otherwise gets the same parts in its
 # order, so that a page never mixes "Tuesday, January 20, 2026" with
-# "Tuesday 20 January" (English: the order of Babel's full date).
+# "Tuesday 20 January" (English: the order of Babel's full date). A test
+# holds every pattern the templates and the code use to this table.
 _DAY_PATTERNS = {
-    "en": {"EEEE d MMMM": "EEEE, MMMM d", "EEEE d MMMM y": "EEEE, MMMM d, y"},
+    "en": {
+        "EEEE d MMMM y": "EEEE, MMMM d, y",
+        "EEEE d MMMM": "EEEE, MMMM d",
+        "EEE d MMM": "EEE, MMM d",
+        "d MMMM yyyy": "MMMM d, yyyy",
+        "d MMMM": "MMMM d",
+        "d MMM": "MMM d",
+    },
 }
 
 
