@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from digest.errors import StoreError
 from digest.model import Item
-from digest.store import Store, open_store
+from digest.store import Store, dedupe, open_store
 from digest.store.schema import snapshots, stories, story_revisions
 from digest.store.stories import (
     SnapshotMeta,
@@ -155,6 +155,27 @@ def test_reworded_brief_is_a_new_revision_and_latest_text_wins(store: Store) -> 
     assert found == story.id
     assert [(r.number, r.text) for r in revisions] == [(1, TEXT), (2, reworded)]
     assert revisions[1].seen_at == later  # when that wording was first seen
+
+
+def test_a_story_updated_day_after_day_stays_one_story(store: Store) -> None:
+    """Found by a tester over three days: the third day's wording was 48 h from
+    the story's first publication, more than SAME_STORY_MAX_GAP, but a day from
+    its last wording, and became a second story (two pages with one slug)."""
+    texts = [TEXT + f" Er zijn {n} doden gemeld." for n in (3700, 4100, 4500)]
+    for day, text in enumerate(texts):
+        captured = T0 + timedelta(days=day)
+        put(store, f"day{day}", [brief(text, captured=captured)], captured)
+    [story] = list_stories(store)
+    assert story.revisions == 3 and story.text == texts[-1]
+    assert story.published_at == T0 - timedelta(minutes=60)  # first published stays
+
+
+def test_a_story_not_reworded_for_longer_than_the_gap_is_a_new_one(store: Store) -> None:
+    put(store, "a", [brief()])
+    later = T0 + dedupe.SAME_STORY_MAX_GAP + timedelta(hours=2)
+    reworded = TEXT + " Er zijn 3700 doden gemeld."
+    counts = put(store, "b", [brief(reworded, captured=later)], later)
+    assert (counts.new, counts.updated) == (1, 0)
 
 
 def test_older_capture_ingested_late_does_not_overwrite_newer_text(store: Store) -> None:

@@ -73,6 +73,7 @@ class Candidate:
     title: str | None
     published_at: datetime | None
     signature: frozenset[str]
+    updated_at: datetime | None = None  # when its latest wording was published
 
 
 def match_key(
@@ -93,7 +94,12 @@ def is_revision_of(item: Item, item_signature: frozenset[str], candidate: Candid
         return False
     if item.dateline is None and (item.title is None or item.title != candidate.title):
         return False
-    if not close_in_time(item.published_at, candidate.published_at):
+    # Close to the story's first publication or to its latest wording: a story the
+    # wire rewords day after day stays one story.
+    latest = candidate.updated_at
+    if not close_in_time(item.published_at, candidate.published_at) and not (
+        latest is not None and close_in_time(item.published_at, latest)
+    ):
         return False
     return similarity(item_signature, candidate.signature) >= SAME_STORY_MIN_JACCARD
 

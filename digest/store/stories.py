@@ -79,16 +79,18 @@ def _candidates(
     near: ColumnElement[bool] = stories.c.published_at.is_(None)
     if dated:
         gap = dedupe.SAME_STORY_MAX_GAP
-        near = near | stories.c.published_at.between(min(dated) - gap, max(dated) + gap)
+        low, high = min(dated) - gap, max(dated) + gap
+        near = near | stories.c.published_at.between(low, high)
+        near = near | stories.c.updated_at.between(low, high)  # reworded lately
     columns = (stories.c.id, stories.c.kind, stories.c.dateline, stories.c.title,
-               stories.c.published_at, stories.c.text)  # fmt: skip
+               stories.c.published_at, stories.c.text, stories.c.updated_at)  # fmt: skip
     found: dict[tuple[str, str | None, str | None], list[dedupe.Candidate]] = {}
     for column, values in ((stories.c.dateline, datelines), (stories.c.title, titles)):
         for chunk in _chunks(values):
             for row in conn.execute(select(*columns).where(column.in_(chunk) & near)):
                 candidate = dedupe.Candidate(
                     row.id, row.kind, row.dateline, row.title,
-                    row.published_at, dedupe.signature(row.text),
+                    row.published_at, dedupe.signature(row.text), row.updated_at,
                 )  # fmt: skip
                 key = dedupe.match_key(row.kind, row.dateline, row.title)
                 found.setdefault(key, []).append(candidate)
