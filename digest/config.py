@@ -474,6 +474,12 @@ class Config(Section):
             return prefix + str(self.resolve(raw))
         return url
 
+    def work_dir(self, name: str) -> Path:
+        """A folder for the editor's own files (built editions, previews): beside
+        the outbox, so ``var/`` both in a checkout and in a site ``digest init``
+        made (a fixed ``../var`` fits only the checkout's ``config/`` folder)."""
+        return self.resolve(self.delivery.outbox.dir).parent / name
+
     def edition(self, name: str | None) -> EditionConfig:
         """The named edition, or the first one; raises ConfigError if unknown."""
         if name is None:

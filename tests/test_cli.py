@@ -381,7 +381,8 @@ def test_a_folder_that_cannot_be_made_is_one_line(
     monkeypatch.delenv("DIGEST_DATABASE_URL", raising=False)
     if args == ["send"]:
         assert main(["--config", config, "subscribers", "add", "a@example.org", "--active"]) == 0
-        build = ["build", "--at", "2026-01-21T07:00+01:00"]
+        # (its files not beside the blocked outbox, where they go by default)
+        build = ["build", "--at", "2026-01-21T07:00+01:00", "--out", str(tmp_path / "built")]
         assert main(["--config", config, "ingest", "--captured-at", "2026-01-21T06:00+01:00"]) == 0
         assert main(["--config", config, *build]) == 0
         capsys.readouterr()

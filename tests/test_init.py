@@ -62,3 +62,28 @@ def test_a_site_in_the_current_folder_is_found_without_config(
         encoding="utf-8",
     )
     assert load_config().site.title == "De Krant"
+
+
+def test_a_new_sites_builds_and_previews_stay_in_its_own_var(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a tester with the wheel: `digest build` and `digest preview` wrote
+    to var/ in the folder above the site (a default of ../var, the checkout's)."""
+    site = tmp_path / "krant"
+    assert main(["init", str(site)]) == 0
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "a-test-key-that-is-long-enough-0123456789")
+    config = ["--config", str(site / "digest.toml")]
+    at = ["--at", "2026-01-21T07:05+01:00"]
+    assert main([*config, "ingest", "--captured-at", "2026-01-21T07:00+01:00"]) == 0
+    assert main([*config, "build", *at]) == 0
+    assert main([*config, "preview", *at]) == 0
+    # --at 07:05 names the 07:00 edition, as build took it (it wanted 07:00 exactly)
+    capsys.readouterr()
+    assert main([*config, "send", "--status", *at]) == 0
+    assert "ochtend-2026-01-21T0700: 0 subscribers in the ledger" in capsys.readouterr().out
+    # a new site has no readers: the send says how to add them (it said only "0 sent")
+    assert main([*config, "send", *at]) == 0
+    assert "no active subscriber gets this edition: add readers with" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["krant"]  # nothing beside the site
+    assert {p.suffix for p in (site / "var" / "editions").iterdir()} == {".html", ".txt", ".md"}
+    assert any((site / "var" / "preview").glob("*.html"))

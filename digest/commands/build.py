@@ -17,8 +17,6 @@ from digest.model import LOCALES
 if TYPE_CHECKING:
     from digest.edition.build import BuildResult
 
-DEFAULT_OUT = Path("../var/editions")
-
 
 @click.command("build")
 @click.argument("edition", required=False)
@@ -30,7 +28,7 @@ DEFAULT_OUT = Path("../var/editions")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for <date>-<edition>.html/.txt/.md (default: var/editions).",
+    help="Folder for <date>-<edition>.html/.txt/.md (default: editions/ beside the outbox).",
 )
 @click.option("--locale", type=click.Choice(LOCALES), help="Interface language (default: [site]).")
 @click.option(
@@ -105,7 +103,7 @@ def build(
     if result.skipped is None:
         page = archive_page(app.store, config, result.edition)
         rendered = render_for_config(result.edition, config, locale or config.site.locale, page)
-        target = out or config.resolve(DEFAULT_OUT)
+        target = out or config.work_dir("editions")
         files = write_outputs(rendered, output_stem(result.edition), target, config.site.base_url)
         checks = preflight(rendered)
     _report(result, files, as_json)

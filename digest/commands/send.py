@@ -52,15 +52,27 @@ class ProgressLine:
 
 
 def find_edition(app: App, name: str, at: datetime | None) -> Edition:
-    """The recorded edition of ``name`` at ``at``, or the latest one of that name."""
+    """The recorded edition of ``name`` at ``at`` (an Extra editie's moment, or
+    the latest slot not after it, as ``build --at`` takes it), or the latest one
+    of that name."""
     from digest.edition.group import edition_id
+    from digest.schedule.slots import latest_slot
     from digest.store.editions import load_edition, previous_edition
 
     zone = app.config.zone
     if at is not None:
-        wanted = edition_id(name, clock.in_zone(at, zone), zone)
+        moment = clock.in_zone(at, zone)
+        wanted = edition_id(name, moment, zone)
         found = load_edition(app.store, wanted)
-        hint = f"no recorded edition {wanted}; build it first with `digest build {name} --at`"
+        config = app.config.edition(name)
+        slot = latest_slot(name, config.cron, zone, moment) if config.kind != "extra" else None
+        if found is None and slot is not None:
+            wanted = edition_id(name, slot.at.astimezone(zone), zone)
+            found = load_edition(app.store, wanted)
+        hint = (
+            f"no recorded edition {wanted}; build it first with "
+            f"`digest build {name} --at {moment.isoformat()}`"
+        )
     else:
         found = previous_edition(app.store, name, END_OF_TIME)
         hint = f"no recorded edition of {name!r}; build one first with `digest build {name}`"

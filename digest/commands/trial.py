@@ -93,8 +93,8 @@ def send_test(
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write preview.html/.txt/.md to (default: print the HTML's path "
-    "under var/preview).",
+    help="Folder to write preview.html/.txt/.md to (default: preview/ beside the outbox, "
+    "var/preview in a new site).",
 )
 @pass_app
 def preview(
@@ -114,7 +114,7 @@ def preview(
 
     found = find_edition(app, app.edition_config(edition).name, at)
     rendered = segment_rendering(app, found, regions, locale)
-    target = out or app.config.resolve(Path("../var/preview"))
+    target = out or app.config.work_dir("preview")
     stem = f"{found.id}-{rendered.locale}-{'+'.join(sorted(regions)) or 'alle'}"
     files = write_outputs(rendered, stem, target, app.config.site.base_url)
     click.echo(f"subject: {rendered.subject}")

@@ -126,4 +126,10 @@ class SendReport:
             f"{plural(self.renders, 'segment render')}, "
             f"{plural(self.retries, 'retried batch', 'retried batches')}"
         )
-        return f"{self.edition_id} via {self.backend}: {', '.join(parts)}; {tail}"
+        line = f"{self.edition_id} via {self.backend}: {', '.join(parts)}; {tail}"
+        if not self.after:  # no ledger row at all: nobody to send to
+            line += (
+                "; no active subscriber gets this edition: add readers with "
+                "`digest subscribers add` or `digest subscribers import`"
+            )
+        return line
