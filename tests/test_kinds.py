@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.cli import main
-from digest.config import crontab
+from digest.config import PROJECT_ROOT, crontab
 from digest.edition.extra import find_burst, is_quiet, released_at
 from digest.model import Story as StoredStory
 from digest.schedule.slots import cron_trigger
@@ -140,7 +140,7 @@ def test_a_burst_in_quiet_hours_waits_for_their_end(
         ('kind = "extra"\nquiet_hours = "22-7"', "'22-7' is not a span of clock times"),
         ('kind = "weekly"\nwithin_minutes = 5', "'editions.x.within_minutes': only for kind"),
         ('kind = "monthly"', "Config value 'editions[1].kind': write one of 'regular', 'weekly'"),
-        ('kind = "extra"\ndaily_cap = 0', "'editions[1].daily_cap': is too small; write 1"),
+        ('kind = "extra"\ndaily_cap = 0', "'editions[1].daily_cap': 0 is too small; write 1"),
     ],
 )
 def test_a_bad_kind_setting_is_one_line_naming_the_key(
@@ -151,6 +151,10 @@ def test_a_bad_kind_setting_is_one_line_naming_the_key(
         '[[editions]]\nname = "ochtend"\ntitle = "O"\n'
         f'[[editions]]\nname = "x"\ntitle = "X"\n{table}\n',
         encoding="utf-8",
+    )
+    # a good regions file beside it: a missing one would be a second problem, reported too
+    (tmp_path / "regions.toml").write_text(
+        (PROJECT_ROOT / "config" / "regions.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     code = main(["--config", str(config), "run"])
     err = capsys.readouterr().err
