@@ -454,12 +454,9 @@ class Config(Section):
         return self.path.parent
 
     def resolve(self, path: Path) -> Path:
-        """A path from the config file, made absolute against the file's folder.
-
-        Symlinks are kept as they are (``..`` is folded lexically): the archive
-        folder is a symlink that publishing swaps, and must be named, not followed.
-        """
-        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
+        """A path from the config file, made absolute against the file's folder
+        (:func:`resolve_beside`)."""
+        return resolve_beside(self.base_dir, path)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -598,6 +595,15 @@ def _keys_of(model: type[BaseModel] | None) -> list[str]:
         return []
     fields = model.model_fields.items()
     return [f.alias or name for name, f in fields if not (model is Config and name == "path")]
+
+
+def resolve_beside(folder: Path, path: Path) -> Path:
+    """``path`` as a config file in ``folder`` means it: absolute against that folder.
+
+    Symlinks are kept as they are (``..`` is folded lexically): the archive
+    folder is a symlink that publishing swaps, and must be named, not followed.
+    """
+    return Path(os.path.normpath(path if path.is_absolute() else folder / path))
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

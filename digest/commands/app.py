@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,14 +49,14 @@ class App:
     def _regions_problems(self, config_file: str) -> list[ConfigError]:
         """The regions file's problems when the settings are bad (so both are reported)."""
         from digest.classify.regions import load_regions
-        from digest.config import read_toml
+        from digest.config import SiteConfig, read_toml, resolve_beside
 
         try:
             site = read_toml(Path(config_file), "").get("site", {})
-            name = site.get("regions", "regions.toml") if isinstance(site, dict) else None
+            default = str(SiteConfig.model_fields["regions"].default)
+            name = site.get("regions", default) if isinstance(site, dict) else None
             if isinstance(name, str):  # a missing regions file is one of the problems too
-                # made absolute as Config.resolve does (".." folded, symlinks kept)
-                load_regions(Path(os.path.normpath(Path(config_file).parent / name)))
+                load_regions(resolve_beside(Path(config_file).parent, Path(name)))
         except ConfigError as exc:
             return [] if exc.path == config_file else [exc]
         return []

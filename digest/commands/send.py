@@ -65,10 +65,11 @@ def find_edition(app: App, name: str, at: datetime | None) -> Edition:
         wanted = edition_id(name, moment, zone)
         found = load_edition(app.store, wanted)
         config = app.config.edition(name)
-        slot = latest_slot(name, config.cron, zone, moment) if config.kind != "extra" else None
-        if found is None and slot is not None:
-            wanted = edition_id(name, slot.at.astimezone(zone), zone)
-            found = load_edition(app.store, wanted)
+        if found is None and config.kind != "extra":
+            slot = latest_slot(name, config.cron, zone, moment)
+            if slot is not None:
+                wanted = edition_id(name, slot.at.astimezone(zone), zone)
+                found = load_edition(app.store, wanted)
         hint = (
             f"no recorded edition {wanted}; build it first with "
             f"`digest build {name} --at {moment.isoformat()}`"

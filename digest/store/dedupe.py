@@ -96,9 +96,10 @@ def is_revision_of(item: Item, item_signature: frozenset[str], candidate: Candid
         return False
     # Close to the story's first publication or to its latest wording: a story the
     # wire rewords day after day stays one story.
-    latest = candidate.updated_at
-    if not close_in_time(item.published_at, candidate.published_at) and not (
-        latest is not None and close_in_time(item.published_at, latest)
+    latest = candidate.updated_at or candidate.published_at
+    if not (
+        close_in_time(item.published_at, candidate.published_at)
+        or close_in_time(item.published_at, latest)
     ):
         return False
     return similarity(item_signature, candidate.signature) >= SAME_STORY_MIN_JACCARD
