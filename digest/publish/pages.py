@@ -170,6 +170,7 @@ class Renderer:
         self.story_urls = story_urls or {}
         self._chrome: dict[tuple[str, str | None], Chrome] = {}
         self._chrome_modules: dict[str, Any] = {}
+        self._macros: Any = None
 
     def resolve(self, html: str, root: str) -> str:
         """``html`` with its story links (:func:`story_href`) pointing at the story
@@ -314,6 +315,7 @@ class Renderer:
             "canonical": canonical,
             "link": link,
             "chrome": self.chrome(root, url, link),
+            "m": self.macros(),
             "share_image": site_root + SHARE_IMAGE,
             "og_locale": OG_LOCALES.get(self.settings.locale, self.settings.locale),
             "collection_ld": lambda name, parts: collection_ld(
@@ -326,6 +328,16 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise PublishError(f"archive template {template} (page /{url}): {exc}") from exc
         return self.resolve(text, root).encode()
+
+    def macros(self) -> Any:
+        """``archive/macros.html`` as a module, made once: the pages find it as ``m``
+        (an ``{% import %}`` in each page would look the module up on every render)."""
+        if self._macros is None:
+            try:
+                self._macros = self.env.get_template("archive/macros.html").make_module()
+            except jinja2.TemplateError as exc:
+                raise PublishError(f"archive template archive/macros.html: {exc}") from exc
+        return self._macros
 
     def chrome(self, root: str, url: str, link: Callable[[str], str]) -> Chrome:
         """The shared header, search form and footer of a page at ``url``, linking

@@ -90,6 +90,15 @@ def _tidy(text: str) -> str:
 def _context(
     edition: Edition, fmt: Formatter, site_title: str, base_url: str, archive_url: str | None
 ) -> dict[str, Any]:
+    context = _body_context(edition, fmt, site_title, base_url, archive_url)
+    return context | {"summary": _summary(edition, fmt), **_front(edition, fmt, context["title"])}
+
+
+def _body_context(
+    edition: Edition, fmt: Formatter, site_title: str, base_url: str, archive_url: str | None
+) -> dict[str, Any]:
+    """What the sections need: :func:`_context` without the front matter (the
+    summary, "In het kort", the contents line, subject and preheader)."""
     issued = edition.issued_at
     greeting = next(text for limit, text in GREETINGS if issued.hour < limit)
     return {
@@ -104,8 +113,6 @@ def _context(
         "note_html": Markup(markup.note_to_html(edition.note_markdown))
         if edition.note_markdown
         else None,
-        "summary": _summary(edition, fmt),
-        **_front(edition, fmt, shown_title(edition, fmt)),
     }
 
 
@@ -235,7 +242,7 @@ def render_edition_body(
     partials the mail uses, for the archive; style it with partials/edition.css."""
     env = env or default_environment(locale)
     fmt = formatter_of(env)
-    context = _context(markup.clean_edition(edition), fmt, "", "", None)
+    context = _body_context(markup.clean_edition(edition), fmt, "", "", None)
     return _render(env, template_of(edition, "body"), context)
 
 
