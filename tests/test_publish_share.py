@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from digest.publish import share
@@ -39,3 +42,38 @@ def test_share_images_equal_the_image_drawn_whole() -> None:
     ]
     for case in [*cases, *cases]:  # the second round from kept headings
         assert share_png(*case) == _drawn_whole(*case), case
+
+
+def _filled(words: list[str], fits: Callable[[str], bool]) -> list[str]:
+    """The plain rule: each word goes on the line while the line still fits."""
+    lines: list[str] = []
+    for word in words:
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+@given(st.lists(st.text("abcdé·()0123456789", min_size=1, max_size=14), max_size=40),
+       st.integers(min_value=3, max_value=60))  # fmt: skip
+def test_wrapping_by_halving_gives_the_lines_of_filling_word_by_word(
+    words: list[str], room: int
+) -> None:
+    def fits(text: str) -> bool:
+        return len(text) <= room
+
+    assert share.wrap(words, fits) == _filled(words, fits)
+
+
+def test_wrapping_measures_a_few_times_per_line() -> None:
+    measured: list[str] = []
+
+    def fits(text: str) -> bool:
+        measured.append(text)
+        return len(text) <= 40
+
+    words = "Groenland (3) · Iran (4) · Venezuela (2) · Zeeland (5) · Overig (7)".split() * 3
+    lines = share.wrap(words, fits)
+    assert lines == _filled(words, lambda text: len(text) <= 40)
+    assert len(measured) <= 6 * len(lines) < len(words)

@@ -10,6 +10,7 @@ root) names the site alone; pages that are not about one edition use it.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -64,15 +65,7 @@ def _lines(draw: ImageDraw.ImageDraw, text: str, font: _Font, fill: tuple[int, i
            y: int, most: int) -> int:  # fmt: skip
     """Draw ``text`` wrapped to the width in at most ``most`` lines; the next free y."""
     room = WIDTH - 2 * MARGIN
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        trial = f"{line} {word}".strip()
-        if draw.textlength(trial, font=font) <= room:
-            line = trial
-            continue
-        lines.append(line)
-        line = word
-    lines.append(line)
+    lines = wrap(text.split(), lambda shown: draw.textlength(shown, font=font) <= room)
     if len(lines) > most:
         lines = lines[:most]
         last = lines[-1]
@@ -84,3 +77,23 @@ def _lines(draw: ImageDraw.ImageDraw, text: str, font: _Font, fill: tuple[int, i
         draw.text((MARGIN, y), shown, font=font, fill=fill)
         y += int(size * 1.25)
     return y
+
+
+def wrap(words: Sequence[str], fits: Callable[[str], bool]) -> list[str]:
+    """``words`` in lines, each as many words as ``fits`` (a word too wide gets a
+    line of its own): what filling each line word by word gives, found by halving,
+    so a line costs a few measurements instead of one per word (a line only gets
+    wider with each word)."""
+    lines: list[str] = []
+    start = 0
+    while start < len(words):
+        low, high = start + 1, len(words)  # words[start:low] is a line, fitting or not
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(" ".join(words[start:middle])):
+                low = middle
+            else:
+                high = middle - 1
+        lines.append(" ".join(words[start:low]))
+        start = low
+    return lines or [""]
