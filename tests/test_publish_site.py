@@ -423,6 +423,25 @@ def test_sections_are_cut_right_when_the_partials_change(tmp_path: Path) -> None
     assert '<section class="part">' in (out / "2026/01/05/ochtend/index.html").read_text()
 
 
+def test_pages_use_the_macros_of_a_templates_folder(tmp_path: Path) -> None:
+    """Pages find ``m`` without importing it: a [site] templates folder's
+    ``archive/macros.html`` is the one they call, and an overridden page that
+    still imports the macros itself renders too."""
+    archive = tmp_path / "templates" / "archive"
+    archive.mkdir(parents=True)
+    shipped = (Path(__file__).parents[1] / "templates/archive/macros.html").read_text()
+    mine = shipped.replace("<time datetime=", '<time class="mine" datetime=', 1)
+    archive.joinpath("macros.html").write_text(mine, encoding="utf-8")
+    archive.joinpath("topics.html").write_text(
+        '{% import "archive/macros.html" as mine %}{{ mine.briefs(3) }}', encoding="utf-8"
+    )
+    env = archive_environment([tmp_path / "templates"])
+    out = tmp_path / "site"
+    build_archive(make_editions(2), SETTINGS, out, env=env, search=False)
+    assert '<time class="mine"' in (out / "2026/01/05/ochtend/index.html").read_text()
+    assert (out / "onderwerp/index.html").read_text().strip() == "3 berichten"
+
+
 def test_a_region_page_shows_an_updated_story_once(tmp_path: Path) -> None:
     """Region pages showed each brief of a repeated story twice."""
     first, second = make_editions(2)
