@@ -333,10 +333,7 @@ class Renderer:
         """``archive/macros.html`` as a module, made once: the pages find it as ``m``
         (an ``{% import %}`` in each page would look the module up on every render)."""
         if self._macros is None:
-            try:
-                self._macros = self.env.get_template("archive/macros.html").make_module()
-            except jinja2.TemplateError as exc:
-                raise PublishError(f"archive template archive/macros.html: {exc}") from exc
+            self._macros = self._module("archive/macros.html", {})
         return self._macros
 
     def chrome(self, root: str, url: str, link: Callable[[str], str]) -> Chrome:
@@ -357,13 +354,16 @@ class Renderer:
     def _chrome_module(self, root: str, link: Callable[[str], str]) -> Any:
         found = self._chrome_modules.get(root)
         if found is None:
-            template = self.env.get_template("archive/chrome.html")
-            try:
-                found = template.make_module({"site": self.settings, "root": root, "link": link})
-            except jinja2.TemplateError as exc:
-                raise PublishError(f"archive template archive/chrome.html: {exc}") from exc
-            self._chrome_modules[root] = found
+            variables = {"site": self.settings, "root": root, "link": link}
+            found = self._chrome_modules[root] = self._module("archive/chrome.html", variables)
         return found
+
+    def _module(self, name: str, variables: dict[str, Any]) -> Any:
+        """The template ``name`` run once with ``variables``, as a module of its macros."""
+        try:
+            return self.env.get_template(name).make_module(variables)
+        except jinja2.TemplateError as exc:
+            raise PublishError(f"archive template {name}: {exc}") from exc
 
     def _extra(self, page: Page) -> dict[str, Any]:
         context = dict(page.context)
