@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from digest import __version__
+from digest.classify.batch import collector_paused
 from digest.classify.gazetteer import load_gazetteer
 from digest.errors import plural
 from digest.model import Edition, Revision
@@ -166,12 +167,13 @@ def _build(
             pages = int(str(publication.live_inputs.get("pages", 0)))
             status = f"{len(shards)} shards, 0 rebuilt" if binary else "not built"
             return _report(out, len(entries), pages, len(publication.live), [], [], status)
-        with _facts(publication, settings) as known:
+        with _facts(publication, settings) as known, collector_paused():
             known.keep(entries, settings.topics, load_gazetteer())
             plan = plan_site(
                 entries, settings, site_key=site_key, shards=[s.name for s in shards],
                 revisions=revisions, facts=known.of,
             )  # fmt: skip
+        gc.freeze()  # the plan lives as long as the build: not scanned again while rendering
         publication.inputs = {"key": inputs, "pages": len(plan.pages)}
         with _body_cache(publication, site_key) as cache:
             renderer = Renderer(env, settings, assets, cache, plan.story_urls())

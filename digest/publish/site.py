@@ -118,7 +118,7 @@ class SitePlan:
 
 def digest_of(*parts: object) -> str:
     """A short stable hash of ``parts`` (their ``str``), for keys and fingerprints."""
-    text = "\x1f".join(str(p) for p in parts)
+    text = "\x1f".join(map(str, parts))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
@@ -286,22 +286,34 @@ def plan_site(
         stories = collect_stories(entries, revisions)
         topics = collect_topics(stories, settings)
     else:
-        known = facts
-        stories = collect_stories(
-            entries, revisions, lambda entry, story: known(entry.fingerprint)[story.id][0]
-        )
+        urls, mentioned = _story_facts(entries, facts)
+        stories = collect_stories(entries, revisions, urls)
         topics = collect_topics(
-            stories,
-            settings,
-            mentions_of=lambda info: known(info.carried[-1].entry.fingerprint)[info.id][1],
+            stories, settings, mentions_of=lambda info: mentioned[info.story.id]
         )
     following: dict[str, list[tuple[str, str]]] = {}
     for topic in topics:
+        link = (topic.name, topic.url)
         for info in topic.stories:
-            following.setdefault(info.id, []).append((topic.name, topic.url))
+            following.setdefault(info.story.id, []).append(link)
     pages += story_pages(stories, key, following)
     pages += topic_pages(topics, key, settings.per_page)
     return SitePlan(tuple(entries), tuple(regions), tuple(pages), tuple(stories), tuple(topics))
+
+
+def _story_facts(
+    entries: Sequence[EditionEntry], facts: Callable[[str], Mapping[str, Sequence[Any]]]
+) -> tuple[dict[str, str], dict[str, Sequence[Any]]]:
+    """Each story's address, as the first edition that carried it gives it, and its
+    mentions, as the last one does: each edition's facts read once, in order."""
+    urls: dict[str, str] = {}
+    mentioned: dict[str, Sequence[Any]] = {}
+    for entry in entries:
+        for story_id, (url, found) in facts(entry.fingerprint).items():
+            if story_id not in urls:
+                urls[story_id] = url
+            mentioned[story_id] = found
+    return urls, mentioned
 
 
 def _edition_pages(entries: Sequence[EditionEntry], key: Callable[..., str]) -> list[Page]:

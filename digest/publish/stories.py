@@ -110,11 +110,11 @@ def story_url(first: Story) -> str:
 def collect_stories(
     entries: Sequence[EditionEntry],
     revisions: Mapping[str, Sequence[Revision]] | None = None,
-    url_of: Callable[[EditionEntry, Story], str] | None = None,
+    urls: Mapping[str, str] | None = None,
 ) -> list[StoryInfo]:
-    """Every story the editions carried, in order of first appearance. ``url_of``
-    gives :func:`story_url` of a story as an edition carried it, when it is
-    known already (``facts``)."""
+    """Every story the editions carried, in order of first appearance. ``urls``
+    gives each story's :func:`story_url` (as the first edition that carried it
+    showed it), when it is known already (``facts``)."""
     carried: dict[str, list[Carrying]] = {}
     regions: dict[str, dict[str, str]] = {}
     for entry in entries:
@@ -134,9 +134,7 @@ def collect_stories(
         infos.append(
             StoryInfo(
                 story=items[-1].brief.story,
-                url=url_of(items[0].entry, items[0].brief.story)
-                if url_of is not None
-                else story_url(items[0].brief.story),
+                url=urls[story_id] if urls is not None else story_url(items[0].brief.story),
                 revisions=stored or _shown_wordings(items),
                 carried=tuple(items),
                 regions=tuple(regions.get(story_id, {}).items()),
@@ -169,15 +167,16 @@ def story_pages(
     ``topics`` (story id -> the ``(name, url)`` of the topics it belongs to)."""
     pages = []
     for info in stories:
-        follow = tuple(topics.get(info.id, ()))
         story = info.story  # a wording's number and moment identify its text
+        follow = tuple(topics.get(story.id, ()))
         updated = story.updated_at.timestamp() if story.updated_at else None
-        stamps = ";".join(f"{r.number}@{r.seen_at.timestamp()}" for r in info.revisions)
+        stamps = ";".join([f"{r.number}@{r.seen_at.timestamp()}" for r in info.revisions])
         carried = ";".join(
-            f"{c.entry.url}#{c.section_key}{c.brief.updated:d}" for c in info.carried
+            [f"{c.entry.url}#{c.section_key}{c.brief.updated:d}" for c in info.carried]
         )
         page_key = key("story", info.url, story.revisions, updated, stamps, carried,
                        info.regions, follow)  # fmt: skip
         context = {"story": info, "topics": follow}
-        pages.append(Page(info.url, "archive/story.html", context, page_key, info.last_shown))
+        shown = info.carried[-1].entry.local_slot
+        pages.append(Page(info.url, "archive/story.html", context, page_key, shown))
     return pages

@@ -171,7 +171,7 @@ def people(text: str, gazetteer: Gazetteer) -> set[str]:
 
 def newest_first(stories: Sequence[StoryInfo]) -> list[StoryInfo]:
     """``stories`` by the last edition that carried them, newest first."""
-    return sorted(stories, key=lambda s: (s.last_shown, s.id), reverse=True)
+    return sorted(stories, key=lambda s: (s.carried[-1].entry.local_slot, s.story.id), reverse=True)
 
 
 def topic_pages(
