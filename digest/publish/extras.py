@@ -12,7 +12,7 @@ from digest.publish import follow
 from digest.publish.follow import newest_stories
 from digest.publish.pages import SHARE_IMAGE, Renderer
 from digest.publish.share import share_png
-from digest.publish.site import EditionEntry, SitePlan, SiteSettings, digest_of
+from digest.publish.site import EditionEntry, SitePlan, SiteSettings, digest_of, settings_key
 from digest.render.environment import formatter_of, section_title_of
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def extra_jobs(
     plan: SitePlan, settings: SiteSettings, site_key: str
 ) -> Iterator[tuple[str, str, str, int]]:
     """``(path, key, kind, index)`` of every extra file of ``plan``."""
-    size, text = settings.feed_size, str(settings)  # once: every key holds it
+    size, text = settings.feed_size, settings_key(settings)  # once: every key holds it
     for n, topic in enumerate(plan.topics):
         shown = [
             (s.url, s.story.revisions, s.last_shown.timestamp())

@@ -19,7 +19,7 @@ from digest.publish.assets import Assets
 from digest.publish.extras import KINDS as EXTRA_KINDS
 from digest.publish.extras import extra_jobs, render_extra
 from digest.publish.pages import Renderer
-from digest.publish.site import EditionEntry, SitePlan, SiteSettings, digest_of
+from digest.publish.site import EditionEntry, SitePlan, SiteSettings, digest_of, settings_key
 from digest.publish.writer import Output, Record
 
 PARALLEL_FROM = 200  # jobs; below this, worker start-up costs more than it saves
@@ -38,7 +38,7 @@ def plan_outputs(
 ) -> tuple[dict[str, Output], list[str], list[Job]]:
     """Files whose content is known (assets), the paths whose key equals the live
     file's (unchanged), and jobs for the rest."""
-    text = str(settings)  # once: every key holds it
+    text = settings_key(settings)  # once: every key holds it
     known = {p: Output.of("asset", data) for p, data in assets.files.items()}
     kept: list[str] = []
     todo: list[Job] = []

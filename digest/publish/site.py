@@ -122,6 +122,12 @@ def digest_of(*parts: object) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
+def settings_key(settings: SiteSettings) -> str:
+    """A short hash of every setting: part of each file's key (hashing the settings
+    once, not their text in every key of the archive)."""
+    return digest_of(settings)
+
+
 def edition_fingerprint(edition: Edition) -> str:
     """Changes whenever what readers see of ``edition`` can change.
 
@@ -266,7 +272,7 @@ def plan_site(
     from digest.publish.topics import collect_topics, topic_pages
 
     regions = collect_regions(entries)
-    settings_text = str(settings)  # once: every page key holds it
+    settings_text = settings_key(settings)  # once: every page key holds it
     key: Callable[..., str] = lambda *parts: digest_of(site_key, settings_text, *parts)  # noqa: E731
     pages: list[Page] = []
     pages += _edition_pages(entries, key)
