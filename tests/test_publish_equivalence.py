@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from digest.classify.gazetteer import load_gazetteer
 from digest.edition.group import group_edition
 from digest.model import Edition
+from digest.publish.facts import edition_facts
+from digest.publish.site import place_editions, plan_site
+from digest.publish.stories import story_url
 from tests.sample_edition import ZONE
-from tests.test_publish_site import REGIONS, make_editions, make_story, publish
+from tests.test_publish_site import REGIONS, SETTINGS, make_editions, make_story, publish
 from tests.test_publish_writer import assert_consistent
 
 
@@ -81,3 +85,25 @@ def test_publishing_day_by_day_gives_the_full_build_byte_for_byte(
         differing = [path for path in built if built[path] != full[path]]
         assert differing == [], f"step {number}"
         assert_consistent(out)
+
+
+def test_the_kept_facts_plan_the_pages_that_deriving_them_plans() -> None:
+    """Planning with each edition's kept facts (addresses from the first edition
+    that carried a story, mentions from the last) gives the pages, keys, story
+    addresses and topics that deriving them from the stories gives; with a story
+    carried again in a new wording that mentions a place the first did not."""
+    editions = steps()[5]  # its last edition carries a story of the third again
+    first, again = editions[2].sections[0].briefs[0].story, editions[-1]
+    assert first.id in {b.story.id for s in again.sections for b in s.briefs}
+    settings = replace(SETTINGS, topic_min=1, topics=("dodental",))
+    entries = place_editions(editions, settings)
+    gazetteer = load_gazetteer()
+    kept = {e.fingerprint: edition_facts(e, settings.topics, gazetteer) for e in entries}
+    derived = plan_site(entries, settings, site_key="k")
+    planned = plan_site(entries, settings, site_key="k", facts=kept.__getitem__)
+    assert [(p.url, p.key) for p in planned.pages] == [(p.url, p.key) for p in derived.pages]
+    assert planned.story_urls() == derived.story_urls()
+    topics = [(t.kind, t.name, [s.id for s in t.stories]) for t in planned.topics]
+    assert topics == [(t.kind, t.name, [s.id for s in t.stories]) for t in derived.topics]
+    assert ("keyword", "dodental", [first.id]) in topics  # only its new wording says it
+    assert planned.story_urls()[first.id] == story_url(first)  # as first carried
