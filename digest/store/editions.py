@@ -10,6 +10,7 @@ that was never sent (no ``deliveries`` rows).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from digest import clock
+from digest.classify.batch import collector_paused
 from digest.errors import StoreError, plural
 from digest.model import Edition, EditionBrief, EditionSection, Story
 from digest.store import Store
@@ -293,4 +295,12 @@ def list_editions(
 
         query = query.where(editions.c.id.not_in(unreleased_ids()))
     with store.begin() as conn:
-        return [edition_from_json(json.loads(p)) for p in conn.execute(query).scalars()]
+        return decode_editions(conn.execute(query).scalars())
+
+
+def decode_editions(payloads: Iterable[str]) -> list[Edition]:
+    """The editions of recorded payloads. The cyclic collector is paused meanwhile:
+    decoding makes tens of objects per story that live on and form no cycles, and
+    each collection in between walked them all again (a quarter of the time)."""
+    with collector_paused():
+        return [edition_from_json(json.loads(payload)) for payload in payloads]

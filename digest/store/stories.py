@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, bindparam, select, update
 
+from digest.classify.batch import collector_paused
 from digest.classify.regions import Label
 from digest.model import Item, Revision, Story
 from digest.store import Store, dedupe
@@ -344,7 +345,7 @@ def revisions_of(store: Store, story_ids: Iterable[str]) -> dict[str, tuple[Revi
     ids = sorted(set(story_ids))
     found: dict[str, list[Revision]] = {}
     columns = story_revisions.c
-    with store.begin() as conn:
+    with store.begin() as conn, collector_paused():  # long-lived rows, no cycles
         for start in range(0, len(ids), _CHUNK):
             query = (
                 select(
