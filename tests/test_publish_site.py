@@ -340,10 +340,12 @@ def test_untrusted_text_is_inert_in_every_page(archive: Path) -> None:
 
 
 def test_publish_command_publishes_editions_built_from_snapshots(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole pipeline: seeds and test snapshots ingested, two editions built
-    and recorded, then published from the store."""
+    and recorded, then published from the store; then again to the same ``--out``,
+    absolute and relative (it was followed to the live generation and refused as
+    "not a digest archive" from the second publish on)."""
     config = tmp_path / "digest.toml"
     config.write_text(
         f"""
@@ -384,6 +386,12 @@ base_url = "{BASE}"
         assert target.is_file(), f"{page}: {href}"
     for feed in [out / "feed.xml", *out.glob("regio/*/feed.xml")]:
         assert feedparser.parse(feed.read_bytes()).bozo == 0, feed
+    monkeypatch.chdir(tmp_path)
+    for again in (str(out), "site"):
+        assert main([*run, "publish", "--out", again, "--no-search"]) == 0, again
+        assert " 0 files written" in capsys.readouterr().out
+    assert out.is_symlink()
+    assert list((tmp_path / ".site.generations").glob(".*.generations")) == []
 
 
 def test_publish_archive_has_every_recorded_edition_whatever_the_clock(

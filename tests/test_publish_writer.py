@@ -188,6 +188,12 @@ def test_a_foreign_folder_is_never_overwritten(tmp_path: Path) -> None:
     with pytest.raises(PublishError, match="is not a digest archive"):
         publish(make_editions(1), folder)
     assert (folder / "mine.html").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing made beside it
+    elsewhere = tmp_path / "link"
+    elsewhere.symlink_to(folder)
+    with pytest.raises(PublishError, match="not to a digest archive generation"):
+        publish(make_editions(1), elsewhere)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "site"]
     empty = tmp_path / "empty"
     empty.mkdir()
     publish(make_editions(1), empty)

@@ -24,12 +24,14 @@ def publish(app: App, out: Path | None, no_search: bool, quiet: bool) -> None:
     Only what changed is written, into a new generation that replaces the
     live one in a single step: a failed publish leaves the archive as it was.
     """
+    from digest.config import resolve_beside
     from digest.publish import publish_archive
 
     report = publish_archive(
         app.store,
         app.config,
-        out=out.resolve() if out else None,
+        # named, not followed: the archive is a link to its live generation
+        out=resolve_beside(Path.cwd(), out) if out else None,
         search=not no_search,
     )
     if not quiet:

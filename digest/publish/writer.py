@@ -219,6 +219,7 @@ class Publication:
     # -- opening -------------------------------------------------------------
     def __enter__(self) -> Publication:
         with self._errors(self.home):
+            self._refuse_foreign()  # before anything is made beside it
             self.home.mkdir(parents=True, exist_ok=True)
             self._lock = (self.home / "lock").open("a")
             try:
@@ -255,23 +256,31 @@ class Publication:
             self._lock.close()
 
     def _live_generation(self) -> str | None:
+        """The generation the archive link points at (``None``: no archive yet; an
+        empty folder in its place is removed, to become the link)."""
+        self._refuse_foreign()
+        target = self.target
+        if target.is_symlink():
+            return Path(os.readlink(target)).name
+        if target.is_dir():
+            target.rmdir()  # an empty folder (e.g. made by hand) becomes the link
+        return None
+
+    def _refuse_foreign(self) -> None:
+        """Raise unless the target is an archive link, an empty folder or absent."""
         target = self.target
         if target.is_symlink():
             pointed = Path(os.readlink(target))
-            if pointed.parent.name == self.home.name and pointed.name in GENERATIONS:
-                return pointed.name
-            raise PublishError(
-                f"{target} links to {pointed}, not to a digest archive generation; "
-                "remove the link or publish somewhere else"
-            )
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()  # an empty folder (e.g. made by hand) becomes the link
-        elif target.exists():
+            if pointed.parent.name != self.home.name or pointed.name not in GENERATIONS:
+                raise PublishError(
+                    f"{target} links to {pointed}, not to a digest archive generation; "
+                    "remove the link or publish somewhere else"
+                )
+        elif target.exists() and not (target.is_dir() and not any(target.iterdir())):
             raise PublishError(
                 f"{target} exists and is not a digest archive; move it away or choose "
                 "another [archive] dir / --out"
             )
-        return None
 
     @property
     def spare_name(self) -> str:
