@@ -14,7 +14,8 @@ import pytest
 
 from digest.classify.gazetteer import load_gazetteer
 from digest.edition.group import group_edition
-from digest.model import Edition
+from digest.model import Edition, Revision
+from digest.publish import build_archive
 from digest.publish.facts import edition_facts
 from digest.publish.site import place_editions, plan_site
 from digest.publish.stories import story_url
@@ -107,3 +108,23 @@ def test_the_kept_facts_plan_the_pages_that_deriving_them_plans() -> None:
     assert topics == [(t.kind, t.name, [s.id for s in t.stories]) for t in derived.topics]
     assert ("keyword", "dodental", [first.id]) in topics  # only its new wording says it
     assert planned.story_urls()[first.id] == story_url(first)  # as first carried
+
+
+def test_a_stored_new_wording_reaches_the_topic_pages_and_feeds(tmp_path: Path) -> None:
+    """A story reworded in the store (``digest ingest``) that no new edition carries:
+    its topic page says "2 versies" and its topic feeds date it by the new wording,
+    as a full build does (the keys held only the wording the edition carried, so the
+    topic pages and feeds kept the old count for good)."""
+    editions = make_editions(3)
+    story = next(
+        b.story for s in editions[-1].sections for b in s.briefs if b.story.dateline == "NUUK"
+    )
+    first = Revision(1, story.first_seen, story.title, story.text)
+    later = Revision(2, story.first_seen + timedelta(hours=5), story.title, story.text + " Meer.")
+    out, fresh = tmp_path / "archief", tmp_path / "full"
+    build_archive(editions, SETTINGS, out, search=False, revisions={story.id: (first,)})
+    build_archive(editions, SETTINGS, out, search=False, revisions={story.id: (first, later)})
+    build_archive(editions, SETTINGS, fresh, search=False, revisions={story.id: (first, later)})
+    built, full = tree(out), tree(fresh)
+    assert "2 versies" in full["onderwerp/nuuk/index.html"].decode()
+    assert [path for path in full if built.get(path) != full[path]] == []

@@ -13,6 +13,7 @@ from digest.publish.follow import newest_stories
 from digest.publish.pages import SHARE_IMAGE, Renderer
 from digest.publish.share import share_png
 from digest.publish.site import EditionEntry, SitePlan, SiteSettings, digest_of, settings_key
+from digest.publish.stories import listed
 from digest.render.environment import formatter_of, section_title_of
 
 if TYPE_CHECKING:
@@ -27,10 +28,7 @@ def extra_jobs(
     """``(path, key, kind, index)`` of every extra file of ``plan``."""
     size, text = settings.feed_size, settings_key(settings)  # once: every key holds it
     for n, topic in enumerate(plan.topics):
-        shown = [
-            (s.url, s.story.revisions, s.last_shown.timestamp())
-            for s in newest_stories(topic, size)
-        ]
+        shown = [listed(s) for s in newest_stories(topic, size)]
         for name, kind in (("feed.xml", "topic-atom"), ("feed.json", "topic-json")):
             yield topic.url + name, digest_of(site_key, text, kind, topic.name, shown), kind, n
     for n, region in enumerate(plan.regions):

@@ -158,6 +158,16 @@ def _shown_wordings(items: Sequence[Carrying]) -> tuple[Revision, ...]:
     return tuple(found)
 
 
+def listed(info: StoryInfo) -> tuple[object, ...]:
+    """What a list of stories (a topic page, a topic feed) shows of ``info``, for its
+    key: its address, the wording editions carried and when, and its stored
+    wordings (their number, and the newest one's moment: "2 versies", a feed's
+    updated date), which the store can change with no new edition."""
+    newest = info.revisions[-1].seen_at.timestamp() if info.revisions else None
+    return (info.url, info.story.revisions, info.last_shown.timestamp(), len(info.revisions),
+            newest)  # fmt: skip
+
+
 def story_pages(
     stories: Sequence[StoryInfo],
     key: Callable[..., str],

@@ -30,7 +30,7 @@ from digest.classify.gazetteer import Gazetteer, key, load_gazetteer
 from digest.edition.address import slug
 from digest.model import Story
 from digest.publish.site import Page, SiteSettings
-from digest.publish.stories import StoryInfo
+from digest.publish.stories import StoryInfo, listed
 
 TOPIC_BASE = "onderwerp/"
 KINDS = ("keyword", "place", "person")
@@ -181,16 +181,12 @@ def topic_pages(
     pages = []
     for topic in topics:
         shown = topic.newest[: 4 * per_page]
-        parts = [
-            topic.kind,
-            topic.name,
-            [(s.url, s.story.revisions, s.last_shown.timestamp()) for s in shown],
-        ]
+        parts = [topic.kind, topic.name, [listed(s) for s in shown]]
         context = {"topic": topic, "shown": shown}
         newest = shown[0].last_shown if shown else None
         pages.append(Page(topic.url, "archive/topic.html", context, key_of("topic", parts), newest))
-    listed = [(t.kind, t.name, t.url, len(t.stories)) for t in topics]
+    counts = [(t.kind, t.name, t.url, len(t.stories)) for t in topics]
     newest = max((p.updated for p in pages if p.updated is not None), default=None)
     context = {"topics": tuple(topics)}
-    pages.append(Page(TOPIC_BASE, "archive/topics.html", context, key_of("topics", listed), newest))
+    pages.append(Page(TOPIC_BASE, "archive/topics.html", context, key_of("topics", counts), newest))
     return pages
