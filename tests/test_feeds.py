@@ -326,3 +326,27 @@ def test_a_feed_over_the_size_cap_is_refused(
     report = ingest_feed(store, "groot", feed_server.url, now=NOW)
     assert report.error is not None and "the feed is over 1000 bytes; skipped" in report.error
     assert list_stories(store) == []
+
+
+def test_an_entry_dated_after_it_was_read_is_dated_when_read_with_a_warning(
+    store: Store, tmp_path: Path
+) -> None:
+    """A feed's date three days ahead made a story page say "Eerst gemeld" after the
+    edition that carried it; wire text has long been clamped to its capture time."""
+    ahead = "Sat, 24 Jan 2026 05:30:00 +0000"  # three days after NOW
+    data = _rss(_item("Vooruit", "<p>NUUK (ANP) - Tekst.</p>", ahead), _item("Nu", "<p>Ook.</p>"))
+    result = parse_feed(data, "f", captured_at=NOW)
+    assert [(i.published_at, i.earliest) for i in result.items] == [
+        (NOW, NOW),
+        (datetime(2026, 1, 21, 5, 30, tzinfo=UTC), datetime(2026, 1, 21, 5, 30, tzinfo=UTC)),
+    ]
+    assert [str(w) for w in result.warnings] == [
+        "f: entry 1 is dated 2026-01-24 05:30 UTC, after it was read (2026-01-21 06:50 UTC);"
+        " dated when it was read"
+    ]
+    feed = tmp_path / "f.rss.xml"
+    feed.write_bytes(data)
+    report = ingest_feed(store, "f", feed, now=NOW)
+    assert report.error is None and report.counts.new == 2
+    assert max(s.published_at for s in list_stories(store) if s.published_at) == NOW
+    assert any("after it was read" in w for w in report.warnings)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,10 +160,11 @@ def entry_item(entry: Any, source: str) -> Item | None:
     )
 
 
-def parse_feed(data: bytes, source: str) -> ParseResult:
+def parse_feed(data: bytes, source: str, captured_at: datetime | None = None) -> ParseResult:
     """Items of an RSS/Atom feed in feed order; raises SourceError when the bytes
     are no feed at all. A feed broken half-way keeps the entries read before
-    the break, with a warning."""
+    the break, with a warning. An entry dated after ``captured_at`` (when the
+    feed was read) is dated then, with a warning, as wire text is."""
     import feedparser  # imported on first use: runs on wire files never need it
 
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
@@ -189,8 +190,21 @@ def parse_feed(data: bytes, source: str) -> ParseResult:
         if item.published_at is None:
             problem = "a date out of range" if _dated_entry(entry) else "no date"
             warnings.append(ParseWarning(source, f"entry {number} has {problem}; kept undated"))
+        elif captured_at is not None and item.published_at > captured_at:
+            warnings.append(
+                ParseWarning(
+                    source,
+                    f"entry {number} is dated {_utc_text(item.published_at)}, after it was read "
+                    f"({_utc_text(captured_at)}); dated when it was read",
+                )
+            )
+            item = replace(item, published_at=captured_at, earliest=captured_at)
         items.append(item)
     return ParseResult(tuple(items), tuple(warnings))
+
+
+def _utc_text(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def store_feed(
@@ -215,7 +229,7 @@ def store_feed(
             report.counts.skipped_snapshot = True
             return
     if not pages or looks_like_feed(data):
-        result = parse_feed(data, report.location)
+        result = parse_feed(data, report.location, now)
     else:
         page = parse_bytes(data, report.location, now.astimezone(zone))
         report.warnings.extend(page.warnings)

@@ -53,7 +53,7 @@ def parse_bytes(data: bytes, name: str, captured_at: datetime) -> ReadSource:
 
         if len(data) > MAX_FEED_BYTES:
             raise SourceError(f"{name}: the feed is over {MAX_FEED_BYTES} bytes; skipped")
-        return ReadSource(parse_feed(data, name), "feed", checksum, captured_at)
+        return ReadSource(parse_feed(data, name, captured_at), "feed", checksum, captured_at)
     if is_html(data):
         html, warnings = decode_snapshot(data, name, keep_html=True)
         result, used = parse_html(html, name, captured_at)
