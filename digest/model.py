@@ -184,10 +184,11 @@ class Revision:
 @dataclass(frozen=True, slots=True)
 class Carried:
     """A story as an earlier edition carried it: where that edition's window
-    ended, and the text its readers got."""
+    ended, the text its readers got and its revision then (``None``: unknown)."""
 
     until: datetime
     text: str
+    revision: int | None = None
 
 
 class RegionLike(Protocol):

@@ -186,6 +186,26 @@ def test_next_edition_starts_where_the_previous_ended(store: Store, tmp_path: Pa
     assert previous_edition(store, "avond", before=later) is None
 
 
+def test_stories_stored_after_the_edition_of_their_window_come_in_the_next_one(
+    store: Store, tmp_path: Path
+) -> None:
+    """A snapshot captured before an edition was built but stored after it (copied
+    late, a source that was down): its new story and its new wording of a story that
+    edition carried come in the next edition, once. They reached no edition at all,
+    while the run said "no new or updated briefs" (a tester's pass)."""
+    cfg = config(tmp_path)
+    assert build_edition(store, cfg, cfg.editions[0], REGIONS, at=SLOT).edition.story_count == 4
+    reworded = replace(ITEMS[0], text=ITEMS[0].text + " De opkomst was hoog.")
+    fresh = item("Groenland wil een gesprek met Washington over de basis.", 5, ("groenland",))
+    put(store, [fresh, reworded], SLOT - timedelta(minutes=5), "late")  # captured 06:55
+    later = SLOT + timedelta(hours=11)
+    second = build_edition(store, cfg, cfg.editions[0], REGIONS, at=later)
+    briefs = {b.story.text: b.updated for s in second.edition.sections for b in s.briefs}
+    assert briefs == {fresh.text: False, reworded.text: True}
+    third = build_edition(store, cfg, cfg.editions[0], REGIONS, at=later + timedelta(hours=12))
+    assert third.status == "skipped"  # nothing twice
+
+
 def test_too_little_news_is_skipped_and_not_recorded(store: Store, tmp_path: Path) -> None:
     cfg = config(tmp_path, min_briefs=5)
     result = build_edition(store, cfg, cfg.editions[0], REGIONS, at=SLOT)

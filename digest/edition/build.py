@@ -123,13 +123,17 @@ def _on_timeline(
     """A regular edition: its window continues the timeline of the regular
     editions; stories an Extra editie carried come marked "al gemeld"."""
     timeline = config.timeline_names
+    lookback = parse_duration(edition_config.window)
     start, end = edition_window(
         slot,
         latest_cut(store, until=window_stop(slot, window_end), other_than=own_id, names=timeline),
-        parse_duration(edition_config.window),
+        lookback,
         window_end,
     )
-    candidates = window_stories(store, start, end)
+    # Stories of the look-back before the window that no edition carried arrived
+    # late (stored after the edition whose window held them was built): they come now.
+    late_since = min(end - lookback, start)
+    candidates = window_stories(store, late_since, end)
     carried = carried_stories(store, [s.id for s in candidates], other_than=own_id, names=timeline)
     edition = configured_edition(
         candidates,
@@ -140,6 +144,7 @@ def _on_timeline(
         start=start,
         end=end,
         carried=carried,
+        late_since=late_since,
     )
     return marked_reported(store, config, edition)
 

@@ -40,6 +40,7 @@ def group_edition(
     note_markdown: str | None = None,
     window_end: datetime | None = None,
     carried: Mapping[str, Carried] | None = None,
+    late_since: datetime | None = None,
 ) -> Edition:
     """The edition for the window ``(window_start, window_end]`` (the window
     ends at the slot unless the edition was built later).
@@ -50,11 +51,14 @@ def group_edition(
     "Overig" when it is about none of them; sections without briefs are left
     out. Within a section: lead articles, then briefs newest first by band.
     Stories in ``carried`` (earlier editions had them) come only when they
-    were reworded since, with the changed fragments of their text.
+    were reworded since, with the changed fragments of their text. With
+    ``late_since``, stories that arrived late come too (:func:`select_stories`).
     """
     end = window_end or slot
     before = carried or {}
-    chosen = select_stories(stories, window_start=window_start, window_end=end, carried=before)
+    chosen = select_stories(
+        stories, window_start=window_start, window_end=end, carried=before, late_since=late_since
+    )
     known = {region.id for region in regions}
     buckets: dict[str | None, dict[str, EditionBrief]] = {r.id: {} for r in regions}
     buckets[None] = {}

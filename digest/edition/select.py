@@ -9,7 +9,9 @@ story that an earlier edition already carried comes again only when it was
 reworded after that edition (``updated_at`` later than that edition's end),
 marked as updated; otherwise it is left out, even if windows overlap (a late
 or deliberate re-run). A story first seen earlier but reworded in the window
-that no edition carried comes as updated too. Recency bands compare the
+that no edition carried comes as updated too. Stories that arrived late
+(stored after the edition whose window held them was built) come in the
+next edition: see :func:`select_stories`. Recency bands compare the
 publication time with the end of the window in the site's zone.
 """
 
@@ -35,25 +37,40 @@ def select_stories(
     window_start: datetime,
     window_end: datetime,
     carried: Mapping[str, Carried] | None = None,
+    late_since: datetime | None = None,
 ) -> list[tuple[Story, bool]]:
     """The stories of the window with an ``updated`` flag, each story once, in input order.
 
     ``carried`` holds the stories that earlier editions carried, each as the
-    latest such edition had it.
+    latest such edition had it. With ``late_since``, stories that arrived late
+    come too: first seen (or reworded) in ``(late_since, window_start]``, before
+    this window, yet carried by no earlier edition (or not in this wording,
+    by revision): stored after the edition whose window held them was built.
     """
     before = carried or {}
+    since = late_since if late_since is not None and late_since < window_start else None
     chosen: dict[str, tuple[Story, bool]] = {}
     for story in stories:
         if story.id in chosen:
             continue
-        if story.id in before:
-            if in_window(story.updated_at, max(before[story.id].until, window_start), window_end):
+        earlier = before.get(story.id)
+        if earlier is not None:
+            if in_window(story.updated_at, max(earlier.until, window_start), window_end) or (
+                since is not None
+                and earlier.revision is not None
+                and story.revisions > earlier.revision
+                and in_window(story.updated_at, since, window_end)
+            ):
                 chosen[story.id] = (story, True)
         elif in_window(story.first_seen, window_start, window_end):
             chosen[story.id] = (story, False)
         elif story.first_seen <= window_start and in_window(
             story.updated_at, window_start, window_end
         ):
+            chosen[story.id] = (story, True)
+        elif since is not None and in_window(story.first_seen, since, window_start):
+            chosen[story.id] = (story, False)
+        elif since is not None and in_window(story.updated_at, since, window_start):
             chosen[story.id] = (story, True)
     return list(chosen.values())
 

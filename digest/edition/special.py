@@ -32,6 +32,7 @@ def configured_edition(
     start: datetime,
     end: datetime,
     carried: Mapping[str, Carried] | None = None,
+    late_since: datetime | None = None,
 ) -> Edition:
     """:func:`group_edition` of ``stories`` over ``(start, end]`` named and
     titled as ``ec`` says, in the site's time zone."""
@@ -45,6 +46,7 @@ def configured_edition(
         zone=config.zone,
         window_end=end,
         carried=carried,
+        late_since=late_since,
     )
 
 

@@ -66,20 +66,20 @@ def carried_stories(
                     latest[story_id] = (end, edition_id)
         texts = _texts(conn, {edition_id for _, edition_id in latest.values()})
     return {
-        story_id: Carried(end, texts.get((edition_id, story_id), ""))
+        story_id: Carried(end, *texts.get((edition_id, story_id), ("", None)))
         for story_id, (end, edition_id) in latest.items()
     }
 
 
-def _texts(conn: Connection, edition_ids: set[str]) -> dict[tuple[str, str], str]:
-    """(edition id, story id) -> the story's text as that edition stored it."""
+def _texts(conn: Connection, edition_ids: set[str]) -> dict[tuple[str, str], tuple[str, int]]:
+    """(edition id, story id) -> the story's text and revision as that edition stored it."""
     if not edition_ids:
         return {}
     query = select(editions.c.id, editions.c.payload).where(editions.c.id.in_(sorted(edition_ids)))
-    found: dict[tuple[str, str], str] = {}
+    found: dict[tuple[str, str], tuple[str, int]] = {}
     for edition_id, payload in conn.execute(query):
         for story in json.loads(payload)["stories"]:
-            found[(edition_id, story["id"])] = story["text"]
+            found[(edition_id, story["id"])] = (story["text"], story["revisions"])
     return found
 
 
