@@ -272,8 +272,8 @@ def plan_site(
     from digest.publish.topics import collect_topics, topic_pages
 
     regions = collect_regions(entries)
-    settings_text = settings_key(settings)  # once: every page key holds it
-    key: Callable[..., str] = lambda *parts: digest_of(site_key, settings_text, *parts)  # noqa: E731
+    settings_hash = settings_key(settings)  # once: every page key holds it
+    key: Callable[..., str] = lambda *parts: digest_of(site_key, settings_hash, *parts)  # noqa: E731
     pages: list[Page] = []
     pages += _edition_pages(entries, key)
     pages += _list_pages("", entries, [1] * len(entries), settings, key, _index_context)
