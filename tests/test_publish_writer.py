@@ -169,6 +169,18 @@ def test_a_full_disk_fails_cleanly_and_keeps_the_archive(
     assert_consistent(out)
 
 
+def test_a_failed_first_publish_says_that_nothing_was_published(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """There is no previous publish to serve (it said there was)."""
+    fail_after(monkeypatch, 2, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(PublishError, match="disk is full") as caught:
+        publish(make_editions(2), out)
+    assert "nothing was published, fix the cause" in str(caught.value)
+    assert "still serves" not in str(caught.value)
+    assert not out.exists() and not out.is_symlink()
+
+
 def test_first_publish_that_fails_leaves_no_archive(
     out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

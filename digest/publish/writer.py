@@ -513,7 +513,12 @@ class Publication:
             yield
         except OSError as exc:
             reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+            served = (
+                f"{self.target} still serves the previous publish"
+                if self.target.is_symlink()
+                else "nothing was published"
+            )
             raise PublishError(
-                f"{where}: cannot write the archive ({reason}); {self.target} still serves "
-                "the previous publish, fix the cause and publish again"
+                f"{where}: cannot write the archive ({reason}); {served}, fix the cause and "
+                "publish again"
             ) from exc
