@@ -454,3 +454,19 @@ def test_story_pages_and_topic_feeds_use_the_mails_typography(tmp_path: Path) ->
     assert '"geen optie"' not in page.replace('\\"', "")
     feed = (tmp_path / "a/onderwerp/kaja-kallas/feed.json").read_text()
     assert "“geen optie”" in feed
+
+
+def test_a_late_edition_s_stories_are_listed_at_the_time_it_went_out(tmp_path: Path) -> None:
+    """An edition built late (a first run at 18:33 for the 07:00 slot) says 18:33 on its
+    own page; its topic page listed its stories at 07:00 (a tester's pass)."""
+    first = make_edition(0)
+    late = replace(first, window_end=first.slot + timedelta(hours=11, minutes=33))
+    assert late.late
+    out = tmp_path / "site"
+    build_archive(
+        [late], SiteSettings(title="Digest", base_url=BASE, topic_min=1), out, search=False
+    )
+    edition = (out / "2026/01/05/ochtend/index.html").read_text()
+    topic = (out / "onderwerp/nuuk/index.html").read_text()
+    assert "18:33" in edition and "18:33" in topic
+    assert "07:00" not in topic

@@ -68,11 +68,14 @@ class StoryInfo:
 
     @property
     def first_shown(self) -> datetime:
-        return self.carried[0].entry.local_slot
+        """When the first edition that carried it went out (``Edition.issued_at``:
+        its slot, or when it was built if that was late), as its page says."""
+        return self.carried[0].entry.edition.issued_at
 
     @property
     def last_shown(self) -> datetime:
-        return self.carried[-1].entry.local_slot
+        """When the last edition that carried it went out (see :attr:`first_shown`)."""
+        return self.carried[-1].entry.edition.issued_at
 
 
 # A story page asks for its headline and text several times (title, JSON-LD,
