@@ -334,7 +334,7 @@ class DeliveryConfig(Section):
 class ArchiveConfig(Section):
     dir: Path = Field(Path("../var/archive"), description="Folder of the static archive.")
     base_url: Url = Field("http://localhost:8000/archief", description="Canonical archive URL.")
-    per_page: int = Field(20, ge=1, description="Entries per index or region page.")
+    per_page: int = Field(20, ge=1, le=1000, description="Entries per index or region page.")
     topics: list[str] = Field(
         default_factory=list,
         description="Keywords that each get a topic page with feeds (matched at word starts).",

@@ -66,6 +66,11 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
             {"editions": [{"name": "a", "title": "A", "cron": "0 7 * * *", "min_briefs": -3}]},
             "'editions[0].min_briefs': -3 is too small; write 0 or more",
         ),
+        # an absurd page size (a tester's pass: accepted, one page of everything)
+        (
+            {"archive": {"per_page": 100000000000000000000}},
+            "'archive.per_page': 100000000000000000000 is too large; write 1000 or less",
+        ),
         # a list of values and a list of tables are written differently
         (
             {"archive": {"topics": "x"}},
