@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ from digest.store.editions import list_editions
 from digest.store.schema import deliveries
 from digest.store.subscribers import import_subscribers
 from digest.subscribers import ImportRow
+from tests.support import free_port
 from tests.support.smtp_server import SmtpServer
 
 AMS_AT = "2026-01-21T07:00:30+01:00"
@@ -407,6 +409,27 @@ def test_uncertain_mails_wait_quietly_then_are_resent_once(site: Site) -> None:
     assert report.ok and [e.status for e in report.editions] == ["done"]
     assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
     assert [c.status for c in _claims(site)] == ["done"]
+
+
+def test_an_smtp_server_down_while_a_slot_waits_is_one_line_not_a_traceback(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run that finishes a waiting slot (its one resend due) with the SMTP server
+    down logged the DeliveryError as an unexpected failure, with a traceback of
+    40 lines before the one-line error (a tester's pass)."""
+    _leave_one_uncertain(site)
+    assert CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"]).exit_code == 0
+    text = site.config.read_text(encoding="utf-8")
+    down = text.replace(f"port = {site.smtp.port}", f"port = {free_port()}")
+    site.config.write_text(down, encoding="utf-8")
+    later = datetime.now(UTC) + timedelta(hours=2)
+    with caplog.at_level(logging.DEBUG):
+        report = run_in_process(site, at=datetime.fromisoformat("2026-01-22T07:01+01:00"),
+                                now=lambda: later)  # fmt: skip
+    failed = [e for e in report.editions if e.status == "failed"]  # the next day's run
+    assert len(failed) >= 1, report.editions
+    assert all("cannot be reached" in e.message for e in failed), report.editions
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 
 def _clear_of_the_morning(moment: datetime) -> datetime:

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 
 from digest import clock
 from digest.config import EditionConfig, parse_duration
-from digest.errors import DigestError, plural
+from digest.errors import plural
 from digest.model import Edition
 from digest.schedule.claims import Claim, claim_slot, finish_claim, list_claims
-from digest.schedule.context import Context, EditionRun, Now
+from digest.schedule.context import Context, EditionRun, Now, failure_message
 from digest.schedule.slots import Slot
 from digest.store.approvals import (
     OPEN,
@@ -114,8 +114,7 @@ def settle_approvals(
         try:
             runs.append(_settle_one(app, slot, outcome.claim, held.edition_id, at, now))
         except Exception as exc:  # close the claim, as for any slot's work
-            log.exception("%s: unexpected failure", slot)
-            message = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+            message = failure_message(slot, exc)
             finish_claim(app.store, outcome.claim, "failed", now(), message=message)
             runs.append(EditionRun(slot, "failed", message, held.edition_id))
     return runs

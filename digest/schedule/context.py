@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from digest.config import Config
+from digest.errors import DigestError
 from digest.schedule.slots import Slot
 from digest.store import Store
 
@@ -16,6 +18,18 @@ if TYPE_CHECKING:
 
 
 Now = Callable[[], datetime]
+log = logging.getLogger("digest.schedule")
+
+
+def failure_message(slot: Slot, exc: Exception) -> str:
+    """The line a slot's failure is closed and reported with. Only an unexpected
+    failure (a bug) is logged with its traceback: a DigestError (an SMTP server
+    down, a full disk) is already one line, which the run prints."""
+    if isinstance(exc, DigestError):
+        log.debug("%s: %s", slot, exc)
+        return str(exc)
+    log.exception("%s: unexpected failure", slot)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class Context(Protocol):

@@ -39,7 +39,7 @@ from digest.schedule.claims import (
     list_claims,
     new_owner,
 )
-from digest.schedule.context import Context, EditionRun, Now
+from digest.schedule.context import Context, EditionRun, Now, failure_message
 from digest.schedule.slots import Slot, catch_up_grace, due_slot, latest_slot
 from digest.schedule.sources import SourceOutcome, ingest_sources
 from digest.schedule.steps import build_publish_deliver, deliver_edition, finish_delivery
@@ -242,8 +242,7 @@ def _settle_waiting(
         try:
             runs.append(finish_delivery(app, slot, outcome.claim, edition, "", now, True))
         except Exception as exc:  # close the claim, as for any slot's work
-            log.exception("%s: unexpected failure", slot)
-            message = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+            message = failure_message(slot, exc)
             _close_failed(app.store, outcome.claim, now, message)
             runs.append(EditionRun(slot, "failed", message, held.edition_id))
     return runs
@@ -283,11 +282,7 @@ def _complete(
         was_waiting = outcome.previous is not None and outcome.previous.status == "waiting"
         run = build_publish_deliver(app, ec, slot, claim, at, now, was_waiting)
     except Exception as exc:  # any failure must close the claim, or it blocks the slot
-        if isinstance(exc, DigestError):  # the report carries it to `run` and the service
-            log.debug("%s: %s", slot, exc)
-        else:
-            log.exception("%s: unexpected failure", slot)
-        message = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+        message = failure_message(slot, exc)  # the report carries it to `run` and the service
         _close_failed(app.store, claim, now, message)
         return EditionRun(slot, "failed", message, claim.edition_id, resumed)
     run.resumed_from = resumed
