@@ -6,8 +6,12 @@ stderr and a non-zero exit status.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +51,8 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run, and turn DigestError into one line."""
     try:
-        status = cli.main(args=argv, prog_name="digest", standalone_mode=False)
+        with _terminate_as_interrupt():
+            status = cli.main(args=argv, prog_name="digest", standalone_mode=False)
     except DigestError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             click.echo(f"digest: error: {line}", err=True)
@@ -71,6 +76,30 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"digest: error: {message}", err=True)
         return 1
     return status if isinstance(status, int) else 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd stopping a service, a shutdown) stops a command as Ctrl-C
+    does: the mail in flight is settled or given back, never left "sending" to be
+    sent twice. ``digest schedule`` sets handlers of its own; a handler someone
+    else set is kept."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _database_failure(exc: Exception) -> str | None:

@@ -432,6 +432,53 @@ def test_an_smtp_server_down_while_a_slot_waits_is_one_line_not_a_traceback(
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 
+KILLED_MID_SEND = """
+import os, signal, sys
+from digest.cli import main
+from digest.deliver import smtp
+
+handed = smtp.SmtpBackend._send_one
+count = [0]
+
+
+def send_one(self, sender, to, data):
+    count[0] += 1
+    if count[0] == 2:  # systemd stops the service, or the machine shuts down
+        os.kill(os.getpid(), signal.SIGTERM)
+    return handed(self, sender, to, data)
+
+
+smtp.SmtpBackend._send_one = send_one
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_mid_send_stops_as_ctrl_c_does_and_the_rerun_sends_the_rest_once(
+    site: Site, tmp_path: Path
+) -> None:
+    """SIGTERM killed a send at once: the mail in flight stayed 'sending', and the
+    rerun resent it (a second copy). Now it stops as Ctrl-C does (a tester's pass)."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_MID_SEND, encoding="utf-8")
+    killed = subprocess.run(
+        [sys.executable, str(script), "run", "--at", AMS_AT, "--quiet"],
+        env=site.env, cwd=site.root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == 1, killed.stderr
+    assert "digest: aborted" in killed.stderr and "Traceback" not in killed.stderr
+    store = open_store(site.url)
+    try:
+        with store.begin() as conn:
+            statuses = set(conn.execute(select(deliveries.c.status)).scalars())
+    finally:
+        store.close()
+    assert "sending" not in statuses
+    assert 1 <= sum(site.received().values()) <= 2  # the mail in flight, if it got through
+    again = CliRunner().invoke(cli, ["run", "--at", AMS_AT, "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert site.received() == {"ans@example.nl": 1, "bram@example.nl": 1, "cor@example.nl": 1}
+
+
 def _clear_of_the_morning(moment: datetime) -> datetime:
     """``moment``, or later that day at 14:30 Amsterdam time when it falls where
     today's 07:00 slot is still due (its 6 h misfire grace): a retry then would
