@@ -84,10 +84,8 @@ def _terminate_as_interrupt() -> Iterator[None]:
     does: the mail in flight is settled or given back, never left "sending" to be
     sent twice. ``digest schedule`` sets handlers of its own; a handler someone
     else set is kept."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGTERM)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main_thread else None
     if previous is not signal.SIG_DFL:
         yield
         return

@@ -258,7 +258,7 @@ class Publication:
     def _live_generation(self) -> str | None:
         """The generation the archive link points at (``None``: no archive yet; an
         empty folder in its place is removed, to become the link)."""
-        self._refuse_foreign()
+        self._refuse_foreign()  # again, now under the lock
         target = self.target
         if target.is_symlink():
             return Path(os.readlink(target)).name

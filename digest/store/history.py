@@ -64,14 +64,14 @@ def carried_stories(
             for story_id, end, edition_id in conn.execute(query):
                 if story_id not in latest or end > latest[story_id][0]:
                     latest[story_id] = (end, edition_id)
-        texts = _texts(conn, {edition_id for _, edition_id in latest.values()})
+        shown = _as_carried(conn, {edition_id for _, edition_id in latest.values()})
     return {
-        story_id: Carried(end, *texts.get((edition_id, story_id), ("", None)))
+        story_id: Carried(end, *shown.get((edition_id, story_id), ("", None)))
         for story_id, (end, edition_id) in latest.items()
     }
 
 
-def _texts(conn: Connection, edition_ids: set[str]) -> dict[tuple[str, str], tuple[str, int]]:
+def _as_carried(conn: Connection, edition_ids: set[str]) -> dict[tuple[str, str], tuple[str, int]]:
     """(edition id, story id) -> the story's text and revision as that edition stored it."""
     if not edition_ids:
         return {}
